@@ -1,0 +1,49 @@
+# The front door. The build itself is meson + ninja (see meson.build).
+#   make             build build/boottorrent
+#   make test        install what the tests need, run every test
+#   make test-unit | test-interop | test-e2e | fuzz
+#   make demo        the demonstration (see README.md)
+#   make clean
+
+BUILD ?= build
+
+.PHONY: all deps test test-unit test-interop test-e2e fuzz demo clean format
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	@tools/deps.sh build
+	meson setup $(BUILD)
+
+deps:
+	@tools/deps.sh test
+
+test:
+	@tools/deps.sh test
+	@tools/test.sh unit interop fuzz
+
+test-unit:
+	@tools/deps.sh build
+	@tools/test.sh unit
+
+test-interop:
+	@tools/deps.sh interop
+	@tools/test.sh interop
+
+test-e2e:
+	@tools/deps.sh e2e
+	@tools/test.sh e2e
+
+fuzz:
+	@tools/deps.sh fuzz
+	@tools/test.sh fuzz
+
+demo: all
+	@tools/demo.sh
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')
+
+clean:
+	rm -rf $(BUILD) build-test build-fuzz

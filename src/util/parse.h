@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Strict number parsing for text from outside (config, URLs, command lines). */
+#ifndef BT_UTIL_PARSE_H
+#define BT_UTIL_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* Parses all of s[0..len) as a decimal unsigned integer no larger than max:
+ * no sign, no spaces, no empty string. Returns 0 or -1. */
+int parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out) WUR;
+/* The same for a C string. */
+int parse_u64_str(const char *s, uint64_t max, uint64_t *out) WUR;
+/* Signed decimal with an optional leading '-', within [min, max]. */
+int parse_i64_str(const char *s, int64_t min, int64_t max, int64_t *out) WUR;
+/* Sizes like "256k", "4M", "1G", "262144" (binary multiples). */
+int parse_size_str(const char *s, uint64_t *out) WUR;
+
+#endif

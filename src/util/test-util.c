@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util/buf.h"
+#include "util/cursor.h"
+#include "util/parse.h"
+#include "util/path.h"
+
+static void test_cursor_bounds(void **state)
+{
+	static const uint8_t bytes[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+	struct cursor c = cursor_make(bytes, sizeof(bytes));
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v64;
+	uint8_t v8;
+
+	assert_true(cursor_u16be(&c, &v16));
+	assert_int_equal(v16, 0x0102);
+	assert_true(cursor_u32be(&c, &v32));
+	assert_int_equal(v32, 0x03040506);
+	/* Only one byte is left: a wider read fails and does not move. */
+	assert_false(cursor_u16be(&c, &v16));
+	assert_false(cursor_u64be(&c, &v64));
+	assert_int_equal(c.len, 1);
+	assert_true(cursor_u8(&c, &v8));
+	assert_int_equal(v8, 7);
+	assert_false(cursor_u8(&c, &v8));
+	assert_false(cursor_skip(&c, 1));
+	assert_true(cursor_skip(&c, 0));
+}
+
+static void test_buf_max(void **state)
+{
+	struct buf b;
+
+	buf_init(&b, 8);
+	assert_int_equal(buf_append_str(&b, "abcd"), 0);
+	assert_int_equal(buf_printf(&b, "%d", 123), 0);
+	assert_string_equal((char *)b.data, "abcd123");
+	assert_int_equal(buf_append_str(&b, "xy"), -E2BIG);
+	assert_int_equal(b.len, 7);
+	assert_int_equal(buf_append_u8(&b, 'z'), 0);
+	assert_int_equal(buf_append_u8(&b, 'z'), -E2BIG);
+	buf_consume(&b, 4);
+	assert_string_equal((char *)b.data, "123z");
+	assert_int_equal(buf_append_u32be(&b, 0x41424344), 0);
+	assert_memory_equal(b.data, "123zABCD", 8);
+	buf_release(&b);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(buf_append(&b, "q", 1), 0);
+	size_t len;
+	char *s = buf_detach(&b, &len);
+	assert_string_equal(s, "q");
+	assert_int_equal(len, 1);
+	free(s);
+}
+
+static void test_parse_u64(void **state)
+{
+	uint64_t v;
+	int64_t i;
+
+	assert_int_equal(parse_u64_str("0", 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_u64_str("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(parse_u64_str("18446744073709551616", UINT64_MAX, &v), -1);
+	assert_int_equal(parse_u64_str("", 10, &v), -1);
+	assert_int_equal(parse_u64_str("-1", 10, &v), -1);
+	assert_int_equal(parse_u64_str(" 1", 10, &v), -1);
+	assert_int_equal(parse_u64_str("11", 10, &v), -1);
+	assert_int_equal(parse_i64_str("-30", -100, 100, &i), 0);
+	assert_int_equal(i, -30);
+	assert_int_equal(parse_i64_str("-9223372036854775808", INT64_MIN, 0, &i), 0);
+	assert_true(i == INT64_MIN);
+	assert_int_equal(parse_i64_str("--1", -100, 100, &i), -1);
+	assert_int_equal(parse_size_str("256k", &v), 0);
+	assert_int_equal(v, 262144);
+	assert_int_equal(parse_size_str("4M", &v), 0);
+	assert_int_equal(v, 4 << 20);
+	assert_int_equal(parse_size_str("M", &v), -1);
+}
+
+static void test_hex(void **state)
+{
+	uint8_t raw[3] = {0x00, 0xab, 0xff}, back[3];
+	char hex[7];
+
+	hex_encode(hex, raw, 3);
+	assert_string_equal(hex, "00abff");
+	assert_int_equal(hex_decode(back, "00ABff", 3), 0);
+	assert_memory_equal(raw, back, 3);
+	assert_int_equal(hex_decode(back, "0g", 1), -1);
+}
+
+static void test_path_relative(void **state)
+{
+	assert_true(path_relative_ok("vmlinuz"));
+	assert_true(path_relative_ok("boot/vmlinuz"));
+	assert_true(path_relative_ok("..hidden/x"));
+	assert_false(path_relative_ok(""));
+	assert_false(path_relative_ok("/etc/passwd"));
+	assert_false(path_relative_ok("../x"));
+	assert_false(path_relative_ok("a/../../x"));
+	assert_false(path_relative_ok("a//b"));
+	assert_false(path_relative_ok("a/./b"));
+	assert_false(path_relative_ok("a/"));
+}
+
+static void test_path_open_beneath(void **state)
+{
+	char tmpl[] = "/tmp/bt-test-path-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	int dfd, fd;
+	char *p;
+
+	assert_non_null(dir);
+	dfd = open(dir, O_DIRECTORY | O_RDONLY);
+	assert_true(dfd >= 0);
+	fd = openat(dfd, "inside", O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(symlinkat("/etc/hostname", dfd, "escape"), 0);
+	assert_int_equal(symlinkat("inside", dfd, "ok-link"), 0);
+
+	fd = path_open_beneath(dfd, "inside", O_RDONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = path_open_beneath(dfd, "ok-link", O_RDONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(path_open_beneath(dfd, "escape", O_RDONLY), -EXDEV);
+	assert_int_equal(path_open_beneath(dfd, "../etc/hostname", O_RDONLY), -EXDEV);
+	assert_int_equal(path_open_beneath(dfd, "/etc/hostname", O_RDONLY), -EXDEV);
+	assert_int_equal(path_open_beneath(dfd, "missing", O_RDONLY), -ENOENT);
+
+	unlinkat(dfd, "inside", 0);
+	unlinkat(dfd, "escape", 0);
+	unlinkat(dfd, "ok-link", 0);
+	close(dfd);
+	rmdir(dir);
+
+	p = path_join("a/", "b");
+	assert_string_equal(p, "a/b");
+	free(p);
+	p = path_join("a", "b");
+	assert_string_equal(p, "a/b");
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cursor_bounds),
+		cmocka_unit_test(test_buf_max),
+		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_path_relative),
+		cmocka_unit_test(test_path_open_beneath),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
