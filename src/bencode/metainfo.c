@@ -123,6 +123,8 @@ static int parse_trackers(struct ctx *c, struct metainfo *mi, const struct bnode
 	r = opt_string(c, root, "announce", "announce", METAINFO_MAX_URL, &mi->announce);
 	if (r)
 		return r;
+	if (mi->announce && mi->announce[0] == '\0')
+		return fail(c, METAINFO_E_FIELD, "announce: not a usable URL");
 	if (!list) {
 		if (mi->announce) {
 			mi->tiers = xcalloc(1, sizeof(*mi->tiers));
