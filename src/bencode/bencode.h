@@ -97,9 +97,10 @@ struct bencode_error {
 };
 
 /* Decodes all of data[0..len) into doc (which need not be initialised).
- * limits may be NULL for the defaults, err may be NULL. Returns 0, a
- * positive BENCODE_E_* code for bad input (doc is then empty), or -ENOMEM
- * never (allocation failure aborts). The doc points into data. */
+ * limits may be NULL for the defaults, err may be NULL. Returns 0 or a
+ * positive BENCODE_E_* code for bad input (doc is then empty); allocation
+ * failure aborts, and memory is bounded by max_nodes. The doc points into
+ * data, which must outlive it. */
 int bencode_decode(struct bencode_doc *doc, const void *data, size_t len,
 		   const struct bencode_limits *limits, struct bencode_error *err) WUR;
 /* Like bencode_decode() but stops after the first complete value and sets

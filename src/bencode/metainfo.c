@@ -368,7 +368,7 @@ static int parse_info(struct ctx *c, struct metainfo *mi, const struct bnode *in
 			    " need %" PRIu64,
 			    len / 20, mi->total_length, mi->piece_length, count);
 	mi->piece_count = (uint32_t)count;
-	mi->pieces = xmemdup0(s, len);
+	mi->pieces = (uint8_t *)xmemdup0(s, len);
 
 	/* private (BEP 27) */
 	v = bnode_dict_get(info, "private");
@@ -418,7 +418,7 @@ int metainfo_parse(struct metainfo *mi, const void *data, size_t len, char *err,
 	sha1_init(&sha);
 	sha1_update(&sha, rawlen, raw);
 	sha1_digest(&sha, SHA1_DIGEST_SIZE, mi->info_hash);
-	mi->info = xmemdup0(raw, rawlen);
+	mi->info = (uint8_t *)xmemdup0(raw, rawlen);
 	mi->info_len = rawlen;
 
 	r = parse_trackers(&c, mi, root);
