@@ -105,8 +105,7 @@ static int add_url(struct ctx *c, struct metainfo *mi, struct metainfo_tier *t,
 	if (len == 0 || len > METAINFO_MAX_URL || memchr(s, '\0', len))
 		return fail(c, METAINFO_E_FIELD, "%s: not a usable URL", field);
 	if (++*total > METAINFO_MAX_URLS)
-		return fail(c, METAINFO_E_FIELD, "%s: more than %d URLs", field,
-			    METAINFO_MAX_URLS);
+		return fail(c, METAINFO_E_FIELD, "%s: more than %d URLs", field, METAINFO_MAX_URLS);
 	t->urls = xrealloc(t->urls, (t->count + 1) * sizeof(*t->urls));
 	t->urls[t->count++] = xmemdup0(s, len);
 	return 0;
@@ -204,8 +203,7 @@ static int check_path_conflicts(struct ctx *c, const struct metainfo *mi)
 			break;
 		}
 		if (strncmp(sorted[i], sorted[i + 1], la) == 0 && sorted[i + 1][la] == '/') {
-			r = fail(c, METAINFO_E_PATH,
-				 "info.files: '%s' is both a file and a folder",
+			r = fail(c, METAINFO_E_PATH, "info.files: '%s' is both a file and a folder",
 				 escape(e, sizeof(e), (const uint8_t *)sorted[i], la));
 			break;
 		}
@@ -229,8 +227,8 @@ static int parse_file_path(struct ctx *c, const struct bnode *path, size_t fi, c
 	if (bnode_count(path) == 0)
 		return fail(c, METAINFO_E_PATH, "info.files[%zu].path: empty", fi);
 	if (bnode_count(path) > METAINFO_MAX_PATH_DEPTH)
-		return fail(c, METAINFO_E_PATH, "info.files[%zu].path: more than %d components",
-			    fi, METAINFO_MAX_PATH_DEPTH);
+		return fail(c, METAINFO_E_PATH, "info.files[%zu].path: more than %d components", fi,
+			    METAINFO_MAX_PATH_DEPTH);
 	snprintf(field, sizeof(field), "info.files[%zu].path", fi);
 	buf_init(&b, METAINFO_MAX_PATH);
 	for (; bnode_list_next(&it, &comp); ci++) {
@@ -345,8 +343,8 @@ static int parse_info(struct ctx *c, struct metainfo *mi, const struct bnode *in
 				    "info.length: %" PRId64 " is not within 0..%" PRIu64, i,
 				    METAINFO_MAX_TOTAL);
 		mi->files = xcalloc(1, sizeof(*mi->files));
-		mi->files[0] = (struct metainfo_file){.path = xstrdup(mi->name),
-						      .length = (uint64_t)i};
+		mi->files[0] =
+			(struct metainfo_file){.path = xstrdup(mi->name), .length = (uint64_t)i};
 		mi->file_count = 1;
 		mi->total_length = (uint64_t)i;
 	} else {
@@ -584,8 +582,8 @@ int metainfo_map_range(const struct metainfo *mi, uint64_t offset, uint64_t leng
 		in_file = offset - file->offset;
 		take = MIN(length, file->length - in_file);
 		if (n < max)
-			spans[n] = (struct metainfo_span){.file = f, .file_offset = in_file,
-							  .length = take};
+			spans[n] = (struct metainfo_span){
+				.file = f, .file_offset = in_file, .length = take};
 		n++;
 		offset += take;
 		length -= take;

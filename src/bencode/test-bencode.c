@@ -285,8 +285,7 @@ static void test_limits(void **state)
 	/* Nodes. */
 	assert_int_equal(bencode_decode(&doc, "li1ei2ei3ee", 11, &lim, NULL), 0);
 	bencode_doc_release(&doc);
-	assert_int_equal(bencode_decode(&doc, "li1ei2ei3ei4ee", 14, &lim, NULL),
-			 BENCODE_E_NODES);
+	assert_int_equal(bencode_decode(&doc, "li1ei2ei3ei4ee", 14, &lim, NULL), BENCODE_E_NODES);
 	/* Size. */
 	assert_int_equal(bencode_decode(&doc, "17:aaaaaaaaaaaaaaaaa", 20, &lim, NULL),
 			 BENCODE_E_SIZE);
@@ -430,16 +429,11 @@ static void test_encoder(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scalars),
-		cmocka_unit_test(test_containers),
-		cmocka_unit_test(test_null_accessors),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_error_offsets),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_many_nodes),
-		cmocka_unit_test(test_prefix),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_encoder),
+		cmocka_unit_test(test_scalars),	       cmocka_unit_test(test_containers),
+		cmocka_unit_test(test_null_accessors), cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_error_offsets),  cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_many_nodes),     cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_encoder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -377,7 +377,8 @@ static const struct bad bad_multi[] = {
 	{"absolute", f_abs, METAINFO_E_PATH, "info.files[0].path: component '/etc' contains '/'"},
 	{"component int", f_comp_int, METAINFO_E_FIELD, "info.files[0].path[0]: not a string"},
 	{"duplicate", f_dup, METAINFO_E_PATH, "info.files: path 'a' appears twice"},
-	{"file and folder", f_file_dir, METAINFO_E_PATH, "info.files: 'a' is both a file and a folder"},
+	{"file and folder", f_file_dir, METAINFO_E_PATH,
+	 "info.files: 'a' is both a file and a folder"},
 	{"folder and file", f_file_dir2, METAINFO_E_PATH,
 	 "info.files: 'a' is both a file and a folder"},
 	{"total", f_total, METAINFO_E_FIELD,
@@ -441,8 +442,7 @@ static void test_bad_bencode(void **state)
 		assert_int_equal(metainfo_parse(&mi, b.data, n, NULL, 0), METAINFO_E_BENCODE);
 	/* Trailing garbage too. */
 	assert_int_equal(buf_append_str(&b, "x"), 0);
-	assert_int_equal(metainfo_parse(&mi, b.data, b.len, err, sizeof(err)),
-			 METAINFO_E_BENCODE);
+	assert_int_equal(metainfo_parse(&mi, b.data, b.len, err, sizeof(err)), METAINFO_E_BENCODE);
 	buf_release(&b);
 
 	/* Deeply nested junk in an unknown key. */
@@ -506,14 +506,10 @@ static void test_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single),
-		cmocka_unit_test(test_optional_absent),
-		cmocka_unit_test(test_tiers),
-		cmocka_unit_test(test_multi_and_mapping),
-		cmocka_unit_test(test_bad_single),
-		cmocka_unit_test(test_bad_multi),
-		cmocka_unit_test(test_bad_bencode),
-		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_single),	    cmocka_unit_test(test_optional_absent),
+		cmocka_unit_test(test_tiers),	    cmocka_unit_test(test_multi_and_mapping),
+		cmocka_unit_test(test_bad_single),  cmocka_unit_test(test_bad_multi),
+		cmocka_unit_test(test_bad_bencode), cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -178,8 +178,11 @@ static void test_scan_and_make(void **state)
 	static const char *tier0[] = {"http://127.0.0.1:1/a", "http://127.0.0.1:2/a"};
 	static const char *tier1[] = {"udp://127.0.0.1:3"};
 	const struct torrent_tier tiers[] = {{tier0, 2}, {tier1, 1}};
-	struct torrent_make_opts o = {.piece_length = 16384, .creation_date = -1,
-				      .tiers = tiers, .tier_count = 2, .comment = "c"};
+	struct torrent_make_opts o = {.piece_length = 16384,
+				      .creation_date = -1,
+				      .tiers = tiers,
+				      .tier_count = 2,
+				      .comment = "c"};
 
 	mk("d");
 	mk("d/z");
@@ -339,18 +342,18 @@ static void test_scan_refusals(void **state)
 		uint32_t n;
 		assert_int_equal(torrent_source_scan(&src, at("r/f"), err, sizeof(err)), 0);
 		write_file("r/f", "longer", 6);
-		assert_int_equal(torrent_source_hash(&src, 16384, NULL, NULL, &hs, &n, err,
-						     sizeof(err)),
-				 TORRENT_E_CHANGED);
+		assert_int_equal(
+			torrent_source_hash(&src, 16384, NULL, NULL, &hs, &n, err, sizeof(err)),
+			TORRENT_E_CHANGED);
 		write_file("r/f", "sh", 2);
-		assert_int_equal(torrent_source_hash(&src, 16384, NULL, NULL, &hs, &n, err,
-						     sizeof(err)),
-				 TORRENT_E_CHANGED);
+		assert_int_equal(
+			torrent_source_hash(&src, 16384, NULL, NULL, &hs, &n, err, sizeof(err)),
+			TORRENT_E_CHANGED);
 		assert_non_null(strstr(err, "changed size"));
 		/* Encoding checks the hash count. */
-		assert_int_equal(torrent_source_encode(&src, &o, 16384, NULL, 0, &out, err,
-						       sizeof(err)),
-				 TORRENT_E_OPTION);
+		assert_int_equal(
+			torrent_source_encode(&src, &o, 16384, NULL, 0, &out, err, sizeof(err)),
+			TORRENT_E_OPTION);
 		torrent_source_release(&src);
 	}
 	/* A buffer too small for the torrent. */
