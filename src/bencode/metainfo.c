@@ -304,6 +304,13 @@ static int parse_info(struct ctx *c, struct metainfo *mi, const struct bnode *in
 	uint64_t count;
 	int r;
 
+	/* BEP 52 v2-only torrents hash pieces differently; hybrids carry v1
+	 * fields as well and are read as v1. */
+	if (!bnode_dict_get(info, "pieces") && bnode_dict_get(info, "meta version"))
+		return fail(
+			c, METAINFO_E_FIELD,
+			"info: a BitTorrent v2-only torrent (no 'pieces'); only v1 is supported");
+
 	/* name */
 	v = bnode_dict_get(info, "name");
 	s = bnode_str(v, &len);

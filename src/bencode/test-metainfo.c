@@ -462,6 +462,19 @@ static void test_bad_bencode(void **state)
 	}
 }
 
+static void test_v2_only(void **state)
+{
+	struct metainfo mi;
+	char err[256];
+	static const char v2[] = "d4:infod9:file treed1:xd0:d6:lengthi1e11:pieces root32:"
+				 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaeee12:meta versioni2e4:name1:x"
+				 "12:piece lengthi16384eee";
+
+	assert_int_equal(metainfo_parse(&mi, v2, strlen(v2), err, sizeof(err)), METAINFO_E_FIELD);
+	assert_string_equal(
+		err, "info: a BitTorrent v2-only torrent (no 'pieces'); only v1 is supported");
+}
+
 static void test_escape(void **state)
 {
 	struct spec s = valid_multi();
@@ -509,8 +522,8 @@ int main(void)
 		cmocka_unit_test(test_single),	    cmocka_unit_test(test_optional_absent),
 		cmocka_unit_test(test_tiers),	    cmocka_unit_test(test_multi_and_mapping),
 		cmocka_unit_test(test_bad_single),  cmocka_unit_test(test_bad_multi),
-		cmocka_unit_test(test_bad_bencode), cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_bad_bencode), cmocka_unit_test(test_v2_only),
+		cmocka_unit_test(test_escape),	    cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
