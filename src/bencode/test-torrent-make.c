@@ -345,6 +345,26 @@ static void test_scan_refusals(void **state)
 		assert_int_equal(nftw(at("r/n"), rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 	}
 
+	/* The default name is the last component as given, not the
+	 * symlink's target. */
+	assert_int_equal(symlink("f", at("r/alias")), 0);
+	assert_int_equal(torrent_source_scan(&src, at("r/alias"), err, sizeof(err)), 0);
+	assert_string_equal(src.name, "alias");
+	assert_string_equal(src.files[0].rel, "alias");
+	torrent_source_release(&src);
+	unlink(at("r/alias"));
+	{
+		char dotdot[300];
+		snprintf(dotdot, sizeof(dotdot), "%s/r/sub/..//", tmpdir);
+		assert_int_equal(torrent_source_scan(&src, dotdot, err, sizeof(err)), 0);
+		assert_string_equal(src.name, "r");
+		torrent_source_release(&src);
+		snprintf(dotdot, sizeof(dotdot), "%s/r///", tmpdir);
+		assert_int_equal(torrent_source_scan(&src, dotdot, err, sizeof(err)), 0);
+		assert_string_equal(src.name, "r");
+		torrent_source_release(&src);
+	}
+
 	/* Now it is fine. */
 	assert_int_equal(torrent_source_scan(&src, at("r"), err, sizeof(err)), 0);
 	assert_int_equal(src.count, 1);
