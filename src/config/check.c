@@ -35,10 +35,12 @@ static void cdiag(struct cctx *c, enum diag_severity sev, const struct config_po
 		  const char *hint, const char *fmt, ...)
 {
 	va_list ap;
-	const char *file = pos && pos->file ? pos->file : c->env->config_path;
 
+	if (!pos || !pos->file || pos->line == 0)
+		pos = &c->env->version_pos;
 	va_start(ap, fmt);
-	diag_vadd(c->dl, sev, file, pos ? pos->line : 0, pos ? pos->col : 0, hint, fmt, ap);
+	diag_vadd(c->dl, sev, pos->file ? pos->file : c->env->config_path, pos->line, pos->col,
+		  hint, fmt, ap);
 	va_end(ap);
 }
 
@@ -176,6 +178,9 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 	 * a netmask written in the file together with the server's address. */
 	bool have_net = false;
 	struct in_addr net = {0}, mask = {0};
+	/* This server's own address: written, or the interface's. */
+	bool have_self = env->server.has_address;
+	struct in_addr self = env->server.address;
 
 	if (env->dhcp.mode != DHCP_MODE_OFF && !env->dhcp.interface) {
 		snprintf(hint, sizeof(hint), "set %s to the network card facing the clients (see 'ip link')",
@@ -230,6 +235,10 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 		net = ia->addr;
 		mask = env->dhcp.has_netmask ? env->dhcp.netmask : ia->netmask;
 		have_net = true;
+		if (!have_self) {
+			self = ia->addr;
+			have_self = true;
+		}
 	} else if (env->dhcp.has_netmask && env->server.has_address) {
 		net = env->server.address;
 		mask = env->dhcp.netmask;
@@ -268,13 +277,11 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 			cdiag(c, DIAG_ERROR, &env->dhcp.range_pos,
 			      "leave out the network and broadcast addresses",
 			      "%s includes the network's own or broadcast address", rkey);
-		} else if (env->server.has_address &&
-			   ipv4_host(env->server.address) >= ipv4_host(s) &&
-			   ipv4_host(env->server.address) <= ipv4_host(e)) {
+		} else if (have_self && ipv4_host(self) >= ipv4_host(s) &&
+			   ipv4_host(self) <= ipv4_host(e)) {
 			cdiag(c, DIAG_WARNING, &env->dhcp.range_pos,
 			      "keep the server's address out of the range",
-			      "%s includes the server's own address %s", rkey,
-			      ip_str(env->server.address, a));
+			      "%s includes the server's own address %s", rkey, ip_str(self, a));
 		}
 	}
 
@@ -301,7 +308,7 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 			cdiag(c, DIAG_ERROR, &h->ip_pos, "use another address",
 			      "host address %s is the network's own or broadcast address",
 			      ip_str(h->ip, a));
-		if (env->server.has_address && h->ip.s_addr == env->server.address.s_addr)
+		if (have_self && h->ip.s_addr == self.s_addr)
 			cdiag(c, DIAG_ERROR, &h->ip_pos, "use another address",
 			      "host address %s is the server's own", ip_str(h->ip, a));
 		for (size_t j = 0; j < i; j++) {
@@ -342,6 +349,12 @@ static void check_ports(struct cctx *c)
 			if (!x->on || !y->on || x->port != y->port ||
 			    !((x->tcp && y->tcp) || (x->udp && y->udp)))
 				continue;
+			/* Point at the one written in the file, if only one was. */
+			if ((!x->pos || x->pos->line == 0) && y->pos && y->pos->line) {
+				const struct port_use *t = x;
+				x = y;
+				y = t;
+			}
 			snprintf(hint, sizeof(hint), "give %s another port", x->what);
 			cdiag(c, DIAG_ERROR, x->pos, hint, "%s %u is already used by %s", x->what,
 			      x->port, y->what);

@@ -119,28 +119,36 @@ void diag_list_print(const struct diag_list *dl, FILE *f)
 unsigned diag_edit_distance(const char *a, const char *b, unsigned limit)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	unsigned row[EDIT_MAXLEN + 1];
+	/* Three rows of the optimal-string-alignment table: a swap of two
+	 * neighbours ("dbe" for "deb") is one edit, as people make it. */
+	unsigned rows[3][EDIT_MAXLEN + 1];
+	unsigned *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
 
 	if (la > EDIT_MAXLEN || lb > EDIT_MAXLEN)
 		return limit + 1;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
+		prev[j] = (unsigned)j;
 	for (size_t i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-		row[0] = (unsigned)i;
+		unsigned *t;
+		cur[0] = (unsigned)i;
 		for (size_t j = 1; j <= lb; j++) {
-			unsigned up = row[j];
 			unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			unsigned best = diag + cost;
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			unsigned best = prev[j - 1] + cost;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
 		}
+		t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
 	}
-	return row[lb] > limit ? limit + 1 : row[lb];
+	return prev[lb] > limit ? limit + 1 : prev[lb];
 }
 
 const char *diag_suggest(const char *word, const char *const *candidates)

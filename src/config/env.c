@@ -182,7 +182,9 @@ static bool get_i64(struct pctx *c, const struct ynode *map, const char *section
 		return false;
 	/* The original read numbers with Python's int(), which also took them
 	 * quoted, so quoted digits are numbers here too. */
-	if (parse_i64_str(s, min, max, out) == 0) {
+	/* util's parse_i64_str() checks min only for negative numbers, so
+	 * both bounds are checked here again. */
+	if (parse_i64_str(s, min, max, out) == 0 && *out >= min && *out <= max) {
 		if (pos)
 			*pos = pos_of(c, n);
 		return true;
@@ -431,7 +433,8 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 
 	bt = get_section(c, root, "boottorrent");
 	check_keys(c, bt, "boottorrent", bt_keys, NULL);
-	if (get_i64(c, bt, "boottorrent", "timeout", INT64_MIN, ENV_MAX_SECONDS, &v,
+	env->boot.timeout_pos = pos_of(c, ynode_map_key(root, "boottorrent"));
+	if (get_i64(c, bt, "boottorrent", "timeout", -ENV_MAX_SECONDS, ENV_MAX_SECONDS, &v,
 		    &env->boot.timeout_pos))
 		env->boot.timeout = v < 0 ? -1 : v;
 	get_str(c, bt, "boottorrent", "default_os", &env->boot.default_os,
@@ -448,13 +451,15 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 		     &env->server.address_pos))
 		env->server.has_address = true;
 	else if (!get_node(bt, "host_ip"))
-		perr(c, bt ? bt : root, "add 'host_ip: ADDRESS' (this server's IPv4 address as clients see it) under boottorrent:",
+		perr(c, bt ? ynode_map_key(root, "boottorrent") : root, "add 'host_ip: ADDRESS' (this server's IPv4 address as clients see it) under boottorrent:",
 		     "boottorrent.host_ip is missing");
 	if ((n = get_node(bt, "display_oss")))
 		parse_menu(c, n, "boottorrent.display_oss");
 
 	dm = get_section(c, root, "dnsmasq");
 	check_keys(c, dm, "dnsmasq", dm_keys, dm_old);
+	if (dm)
+		env->dhcp.mode_pos = pos_of(c, ynode_map_key(root, "dnsmasq"));
 	if (get_bool(c, dm, "dnsmasq", "enable_dhcp", &b, &env->dhcp.mode_pos))
 		env->dhcp.mode = b ? DHCP_MODE_SERVER : DHCP_MODE_OFF;
 	get_str(c, dm, "dnsmasq", "user", &env->server.user, &env->server.user_pos);
@@ -493,6 +498,8 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 
 	/* hefur was the original's tracker before opentracker, same keys. */
 	ot = get_section(c, root, "opentracker");
+	if (ot)
+		env->tracker.enable_pos = pos_of(c, ynode_map_key(root, "opentracker"));
 	if (!ot && get_node(root, "hefur"))
 		ot = get_section(c, root, "hefur");
 	check_keys(c, ot, ot == get_node(root, "hefur") ? "hefur" : "opentracker", ot_keys, NULL);
@@ -687,7 +694,9 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 
 	s = get_section(c, root, "boot");
 	check_keys(c, s, "boot", boot_keys, NULL);
-	if (get_i64(c, s, "boot", "timeout", INT64_MIN, ENV_MAX_SECONDS, &v,
+	if (s)
+		env->boot.timeout_pos = pos_of(c, ynode_map_key(root, "boot"));
+	if (get_i64(c, s, "boot", "timeout", -ENV_MAX_SECONDS, ENV_MAX_SECONDS, &v,
 		    &env->boot.timeout_pos))
 		env->boot.timeout = v < 0 ? -1 : v;
 	get_str(c, s, "boot", "default_os", &env->boot.default_os, &env->boot.default_os_pos);
@@ -710,6 +719,8 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 
 	s = get_section(c, root, "dhcp");
 	check_keys(c, s, "dhcp", dhcp_keys, NULL);
+	if (s)
+		env->dhcp.mode_pos = pos_of(c, ynode_map_key(root, "dhcp"));
 	if ((n = get_node(s, "mode"))) {
 		const char *m = scalar_text(c, n, "dhcp.mode");
 		bool ok = true;
@@ -799,6 +810,8 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 
 	s = get_section(c, root, "tracker");
 	check_keys(c, s, "tracker", tracker_keys, NULL);
+	if (s)
+		env->tracker.enable_pos = pos_of(c, ynode_map_key(root, "tracker"));
 	get_bool(c, s, "tracker", "enable", &env->tracker.enable, &env->tracker.enable_pos);
 	get_port(c, s, "tracker", "port", &env->tracker.port, &env->tracker.port_pos);
 	if (get_i64(c, s, "tracker", "interval", 5, 3600, &v, NULL))
@@ -939,6 +952,7 @@ int bt_env_parse_main(struct bt_env *env, const uint8_t *buf, size_t len, struct
 			goto out;
 		}
 		env->version = 0;
+		env->version_pos = pos_of(&c, ver);
 		parse_v0(&c, root);
 	} else if (ver) {
 		if (ver->kind != YNODE_SCALAR || strcmp(ver->str, "1") != 0) {
@@ -951,6 +965,7 @@ int bt_env_parse_main(struct bt_env *env, const uint8_t *buf, size_t len, struct
 			goto out;
 		}
 		env->version = 1;
+		env->version_pos = pos_of(&c, ver);
 		parse_v1(&c, root);
 	} else {
 		perr(&c, root, "add 'version: 1' as the first line",
@@ -1160,4 +1175,11 @@ int config_read_file(int dirfd, const char *path, bool beneath, size_t max, uint
 out:
 	close(fd);
 	return r;
+}
+
+const char *bt_env_default_os(const struct bt_env *env)
+{
+	if (env->boot.default_os)
+		return env->boot.default_os;
+	return env->n_oss == 1 ? env->oss[0].name : NULL;
 }

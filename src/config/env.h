@@ -91,6 +91,9 @@ struct bt_env {
 	char *dir;         /* the environment folder, as given */
 	char *config_path; /* DIR/Boottorrent.yaml */
 	int version;       /* 0 or 1 as written; -1 when unknown */
+	/* Where the version is written: what messages about a setting that
+	 * was left out (and so has no place of its own) point at. */
+	struct config_pos version_pos;
 
 	struct {
 		int64_t timeout;    /* seconds; 0 boots the default at once, <0 waits */
