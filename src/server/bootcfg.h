@@ -37,8 +37,11 @@ int bootcfg_cmdline(struct buf *out, const struct bootcfg *c, const char *os) WU
  * os without a menu. */
 int bootcfg_pxelinux(struct buf *out, const struct bootcfg *c, const char *os) WUR;
 
-/* GRUB's grub.cfg (os NULL) or a per-MAC grub.cfg-01-<mac> file. */
-int bootcfg_grub(struct buf *out, const struct bootcfg *c, const char *os) WUR;
+/* GRUB's grub.cfg, for grub/grub.cfg under the boot root. It sources
+ * grub/host-<mac>.cfg (MAC as "52:54:00:12:34:56") when that exists. */
+int bootcfg_grub(struct buf *out, const struct bootcfg *c) WUR;
+/* The per-MAC grub/host-<mac>.cfg of a host that boots os without a menu. */
+int bootcfg_grub_host(struct buf *out, const char *os) WUR;
 
 /* An iPXE script that fetches everything over HTTP. */
 int bootcfg_ipxe(struct buf *out, const struct bootcfg *c) WUR;

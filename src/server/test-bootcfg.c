@@ -61,10 +61,16 @@ static void test_grub(void **state)
 	struct buf b;
 
 	buf_init(&b, 4096);
-	assert_int_equal(bootcfg_grub(&b, &c, "hello"), 0);
-	assert_non_null(strstr((char *)b.data, "linux /ph1/vmlinuz BOOTIF=01-${net_default_mac} "));
+	assert_int_equal(bootcfg_grub(&b, &c), 0);
+	assert_non_null(strstr((char *)b.data,
+			       "linux /ph1/vmlinuz BOOTIF=01-${net_default_mac} bt.os=${bt_os} "));
 	assert_non_null(strstr((char *)b.data, "initrd /ph1/initrd.img /bundle.cpio\n"));
-	assert_non_null(strstr((char *)b.data, "bt.os=hello"));
+	assert_non_null(strstr((char *)b.data, "source $prefix/host-${net_default_mac}.cfg"));
+	/* The variable must be exported to reach the menu entry's context. */
+	assert_non_null(strstr((char *)b.data, "export bt_os\n"));
+	buf_reset(&b);
+	assert_int_equal(bootcfg_grub_host(&b, "hello"), 0);
+	assert_non_null(strstr((char *)b.data, "set bt_os=hello\n"));
 	buf_release(&b);
 }
 
