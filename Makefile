@@ -2,12 +2,13 @@
 #   make             build build/boottorrent
 #   make test        install what the tests need, run every test
 #   make test-unit | test-interop | test-e2e | fuzz
+#   make loaders     fetch the bootloaders start serves into build/loaders
 #   make demo        the demonstration (see README.md)
 #   make clean
 
 BUILD ?= build
 
-.PHONY: all deps test test-unit test-interop test-e2e fuzz demo clean format
+.PHONY: all deps loaders test test-unit test-interop test-e2e fuzz demo clean format
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -18,6 +19,11 @@ $(BUILD)/build.ninja:
 
 deps:
 	@tools/deps.sh test
+
+# The bootloaders start serves (pxelinux, signed shim and GRUB), from
+# Debian's packages, unpacked into $(BUILD)/loaders.
+loaders:
+	@tools/fetch-loaders.sh $(BUILD)
 
 test:
 	@tools/deps.sh test
