@@ -45,15 +45,16 @@ int cmd_init(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error("init", argc == optind ? "missing NAME"
-							     : "one NAME only");
+		return cli_usage_error("init", argc == optind ? "missing NAME" : "one NAME only");
 	name = argv[optind];
 	if (!*name)
 		return cli_usage_error("init", "NAME is empty");
 	r = bt_env_create(name, interface);
 	if (r == -EEXIST) {
-		fprintf(stderr, "boottorrent init: '%s' already exists; nothing was changed "
-				"(choose a new name)\n", name);
+		fprintf(stderr,
+			"boottorrent init: '%s' already exists; nothing was changed "
+			"(choose a new name)\n",
+			name);
 		return EXIT_FAIL;
 	}
 	if (r == -EINVAL) {

@@ -134,8 +134,7 @@ static int attach(struct builder *b, struct ynode *n)
 
 /* Line and column of byte offset off, for errors libyaml reports only as an
  * offset (bad encodings and control characters). */
-static void offset_to_pos(const uint8_t *buf, size_t len, size_t off, unsigned *line,
-			  unsigned *col)
+static void offset_to_pos(const uint8_t *buf, size_t len, size_t off, unsigned *line, unsigned *col)
 {
 	unsigned l = 1, c = 1;
 
@@ -228,9 +227,7 @@ int ytree_parse(const char *file, const uint8_t *buf, size_t len, struct diag_li
 			break;
 		}
 		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
+		case YAML_STREAM_END_EVENT: done = true; break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
 				fail_at(&b, (unsigned)ev.start_mark.line + 1,
@@ -276,8 +273,7 @@ int ytree_parse(const char *file, const uint8_t *buf, size_t len, struct diag_li
 			if (b.depth > 0)
 				b.depth--;
 			break;
-		default:
-			break;
+		default: break;
 		}
 		yaml_event_delete(&ev);
 	}
