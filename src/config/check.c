@@ -626,3 +626,41 @@ void bt_env_summary(const struct bt_env *env, char *out, size_t outlen)
 		off += (size_t)snprintf(out + off, outlen - off, ", tracker off");
 	(void)off;
 }
+
+int bt_env_server_address(const struct bt_env *env, const struct config_sys *sys,
+			  struct in_addr *addr, struct in_addr *mask)
+{
+	struct config_sys real = {.iface_lookup = config_iface_lookup_system};
+	struct config_iface ifc;
+	const struct config_ifaddr *ia = NULL;
+	int r;
+
+	if (!sys)
+		sys = &real;
+	if (!env->dhcp.interface ||
+	    (r = sys->iface_lookup(sys->ctx, env->dhcp.interface, &ifc)) < 0) {
+		if (!env->server.has_address)
+			return -ENODEV;
+		*addr = env->server.address;
+		mask->s_addr = env->dhcp.has_netmask ? env->dhcp.netmask.s_addr : htonl(UINT32_MAX);
+		return 0;
+	}
+	if (env->server.has_address)
+		ia = iface_net_of(&ifc, env->server.address);
+	if (!ia && env->dhcp.has_range)
+		ia = iface_net_of(&ifc, env->dhcp.range_start);
+	if (!ia && ifc.n_addrs > 0)
+		ia = &ifc.addrs[0];
+	if (env->server.has_address) {
+		*addr = env->server.address;
+		mask->s_addr = env->dhcp.has_netmask ? env->dhcp.netmask.s_addr
+			       : ia		     ? ia->netmask.s_addr
+						     : htonl(UINT32_MAX);
+		return 0;
+	}
+	if (!ia)
+		return -EADDRNOTAVAIL;
+	*addr = ia->addr;
+	*mask = env->dhcp.has_netmask ? env->dhcp.netmask : ia->netmask;
+	return 0;
+}

@@ -337,6 +337,25 @@ static bool get_log_level(struct pctx *c, const struct ynode *n, const char *whe
 	return false;
 }
 
+/* Reads the interface name (dhcp.interface, dnsmasq.interface): what
+ * Linux accepts, at most 15 bytes without '/', ':' or spaces. */
+static void get_ifname(struct pctx *c, const struct ynode *map, const char *section)
+{
+	struct bt_env *env = c->env;
+	const char *s;
+
+	if (!get_str(c, map, section, "interface", &env->dhcp.interface, &env->dhcp.interface_pos))
+		return;
+	s = env->dhcp.interface;
+	if (*s && strlen(s) < 16 && !strpbrk(s, "/: \t\n") && strcmp(s, ".") != 0 &&
+	    strcmp(s, "..") != 0)
+		return;
+	perr(c, get_node(map, "interface"), "name one network card, as 'ip link' shows it",
+	     "%s.interface '%.80s' is not an interface name", section, s);
+	free(env->dhcp.interface);
+	env->dhcp.interface = NULL;
+}
+
 /* ---- the OS list ---- */
 
 static struct env_os *os_find(struct bt_env *env, const char *name)
@@ -468,7 +487,7 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 	if (get_bool(c, dm, "dnsmasq", "enable_dhcp", &b, &env->dhcp.mode_pos))
 		env->dhcp.mode = b ? DHCP_MODE_SERVER : DHCP_MODE_OFF;
 	get_str(c, dm, "dnsmasq", "user", &env->server.user, &env->server.user_pos);
-	get_str(c, dm, "dnsmasq", "interface", &env->dhcp.interface, &env->dhcp.interface_pos);
+	get_ifname(c, dm, "dnsmasq");
 	get_bool(c, dm, "dnsmasq", "bind_interfaces", &env->dhcp.bind_interface, NULL);
 	get_bool(c, dm, "dnsmasq", "enable_tftp", &env->tftp.enable, NULL);
 	if ((n = get_node(dm, "dhcp_range"))) {
@@ -756,7 +775,7 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 		if (ok)
 			env->dhcp.mode_pos = pos_of(c, n);
 	}
-	get_str(c, s, "dhcp", "interface", &env->dhcp.interface, &env->dhcp.interface_pos);
+	get_ifname(c, s, "dhcp");
 	get_bool(c, s, "dhcp", "bind_interface", &env->dhcp.bind_interface, NULL);
 	if ((n = get_node(s, "range"))) {
 		const char *r = scalar_text(c, n, "dhcp.range");

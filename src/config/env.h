@@ -224,6 +224,15 @@ int config_iface_lookup_system(void *ctx, const char *name, struct config_iface 
  * CONFIG_E_INVALID when errors were added to dl; warnings do not count. */
 int bt_env_check(const struct bt_env *env, const struct config_sys *sys, struct diag_list *dl) WUR;
 
+/* The address clients reach this server at: server.address when written,
+ * else the first IPv4 address of dhcp.interface (looked up through sys, NULL
+ * for the real machine; the one inside the DHCP range when there is a
+ * choice). Sets *mask to that address's netmask (dhcp.netmask when written;
+ * /32 when only server.address is known). Returns 0, -ENODEV (no such
+ * interface) or -EADDRNOTAVAIL (it has no IPv4 address). */
+int bt_env_server_address(const struct bt_env *env, const struct config_sys *sys,
+			  struct in_addr *addr, struct in_addr *mask) WUR;
+
 /* bt_env_load() then bt_env_check(): 0 and a usable *out only when neither
  * found an error; otherwise CONFIG_E_INVALID (or -errno) and *out is NULL. */
 int bt_env_open(const char *dir, const struct config_sys *sys, struct diag_list *dl,

@@ -461,6 +461,10 @@ static const struct broken broken[] = {
 	 10, DIAG_WARNING, "includes the server's own address"},
 	{V1 "dhcp:\n  interface: eth1\n  range: 10.0.0.5\n", NULL, "Boottorrent.yaml", 4, 10,
 	 DIAG_ERROR, "is not a range of IPv4 addresses"},
+	{V1 "dhcp:\n  interface: eth1 eth2\n  range: 10.0.0.5-10.0.0.9\n", NULL, "Boottorrent.yaml",
+	 3, 14, DIAG_ERROR, "dhcp.interface 'eth1 eth2' is not an interface name"},
+	{V1 "dhcp:\n  interface: a-very-long-interface-name\n", NULL, "Boottorrent.yaml", 3, 14,
+	 DIAG_ERROR, "is not an interface name"},
 	{V1 "dhcp:\n  interface: nosuch0\n  range: 10.0.0.5-10.0.0.9\n", NULL, "Boottorrent.yaml",
 	 3, 14, DIAG_WARNING, "interface 'nosuch0' does not exist on this machine"},
 	{V1 "dhcp:\n  interface: bare0\n  range: 10.0.0.5-10.0.0.9\n", NULL, "Boottorrent.yaml", 3,
@@ -699,6 +703,31 @@ static void test_caps(void **state)
 	free(yaml);
 }
 
+static void test_server_address(void **state)
+{
+	struct bt_env *env = bt_env_new("/x");
+	struct in_addr a, m;
+
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), -ENODEV);
+	env->dhcp.interface = strdup("eth1");
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), 0);
+	assert_int_equal(ntohl(a.s_addr), 0x0a000001);
+	assert_int_equal(ntohl(m.s_addr), 0xffffff00);
+	free(env->dhcp.interface);
+	env->dhcp.interface = strdup("bare0");
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), -EADDRNOTAVAIL);
+	env->server.has_address = true;
+	assert_int_equal(config_parse_ipv4("10.0.0.7", &env->server.address), 0);
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), 0);
+	assert_int_equal(ntohl(a.s_addr), 0x0a000007);
+	assert_int_equal(ntohl(m.s_addr), 0xffffffff);
+	free(env->dhcp.interface);
+	env->dhcp.interface = strdup("nosuch");
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), 0);
+	assert_int_equal(ntohl(a.s_addr), 0x0a000007);
+	bt_env_free(env);
+}
+
 /* Defaults when a section is left out. */
 static void test_defaults(void **state)
 {
@@ -741,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_missing_pieces),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_server_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
