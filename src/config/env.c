@@ -967,6 +967,11 @@ int bt_env_parse_main(struct bt_env *env, const uint8_t *buf, size_t len, struct
 	/* Version 1 says so at the top; version 0 inside boottorrent:. */
 	ver = get_node(root, "version");
 	bt = get_node(root, "boottorrent");
+	if (!ver && bt && bt->kind != YNODE_MAP) {
+		perr(&c, bt, "write 'boottorrent:' on its own line and 'version: 0' indented below",
+		     "'boottorrent' must be a mapping of keys, not %s", ynode_kind_name(bt));
+		goto out;
+	}
 	if (!ver && bt && bt->kind == YNODE_MAP) {
 		ver = get_node(bt, "version");
 		if (!ver) {

@@ -402,6 +402,8 @@ static const struct broken broken[] = {
 	{"version: 0\n", NULL, "Boottorrent.yaml", 1, 10, DIAG_ERROR, "unsupported version '0'"},
 	{"boottorrent:\n  version: 1\n", NULL, "Boottorrent.yaml", 2, 12, DIAG_ERROR,
 	 "unsupported version '1'"},
+	{"boottorrent: 5\n", NULL, "Boottorrent.yaml", 1, 14, DIAG_ERROR,
+	 "'boottorrent' must be a mapping"},
 	{"boottorrent:\n  timeout: 1\n", NULL, "Boottorrent.yaml", 1, 1, DIAG_ERROR,
 	 "boottorrent.version is missing"},
 	{"version: 1\nboot:\n  timeout: 1\n  timeout: 2\n", NULL, "Boottorrent.yaml", 4, 3,

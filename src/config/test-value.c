@@ -224,6 +224,22 @@ static void test_diag_format(void **state)
 	diag_list_release(&dl);
 }
 
+static void test_diag_clean(void **state)
+{
+	struct diag_list dl;
+	char big[3000];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	diag_list_init(&dl);
+	diag_add(&dl, DIAG_ERROR, "f\n", 1, 1, "h\x1b[2J", "a\nb %s", big);
+	assert_string_equal(dl.items[0].file, "f?");
+	assert_string_equal(dl.items[0].hint, "h?[2J");
+	assert_int_equal(strncmp(dl.items[0].message, "a?b xxx", 7), 0);
+	assert_int_equal(strlen(dl.items[0].message), 1023);
+	diag_list_release(&dl);
+}
+
 static void test_diag_cap(void **state)
 {
 	struct diag_list dl;
@@ -245,7 +261,7 @@ int main(void)
 		cmocka_unit_test(test_duration),      cmocka_unit_test(test_range),
 		cmocka_unit_test(test_v0_range),      cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_edit_distance), cmocka_unit_test(test_diag_format),
-		cmocka_unit_test(test_diag_cap),
+		cmocka_unit_test(test_diag_cap),      cmocka_unit_test(test_diag_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,7 +119,7 @@ static int attach(struct builder *b, struct ynode *n)
 			char hint[96];
 			snprintf(hint, sizeof(hint), "remove one of them (the first is at line %u)",
 				 k->line);
-			fail_at(b, f->key->line, f->key->col, hint, "duplicate key '%s'",
+			fail_at(b, f->key->line, f->key->col, hint, "duplicate key '%.100s'",
 				f->key->str);
 			/* Kept in the tree so it is freed with it, but marked so
 			 * lookups and walks see only the first. */
