@@ -57,11 +57,9 @@ int cmd_init(int argc, char **argv)
 			name);
 		return EXIT_FAIL;
 	}
-	if (r == -EINVAL) {
-		fprintf(stderr, "boottorrent init: '%s' is not a usable interface name\n",
-			interface ? interface : "?");
-		return EXIT_FAIL;
-	}
+	if (r == -EINVAL)
+		return cli_usage_error("init", "'%s' is not a usable interface name",
+				       interface ? interface : "?");
 	if (r < 0) {
 		fprintf(stderr, "boottorrent init: cannot create '%s': %s\n", name, strerror(-r));
 		return EXIT_FAIL;
