@@ -466,7 +466,8 @@ static void check_file(struct cctx *c, const struct env_os *os, int osfd, const 
 		      path);
 		return;
 	}
-	fd = path_open_beneath(osfd, path, O_RDONLY);
+	/* O_NONBLOCK: a FIFO must be refused, not waited on. */
+	fd = path_open_beneath(osfd, path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		if (fd == -ENOENT && suggest_file(osfd, path, sugg, sizeof(sugg)))
 			snprintf(hint, sizeof(hint), "did you mean '%s'?", sugg);

@@ -1161,8 +1161,10 @@ int config_read_file(int dirfd, const char *path, bool beneath, size_t max, uint
 	size_t got = 0;
 	int fd, r = 0;
 
-	fd = beneath ? path_open_beneath(dirfd, path, O_RDONLY)
-		     : openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+	 * refused as not a regular file. */
+	fd = beneath ? path_open_beneath(dirfd, path, O_RDONLY | O_NONBLOCK)
+		     : openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return beneath ? fd : -errno;
 	if (fstat(fd, &st) < 0) {

@@ -650,6 +650,35 @@ static void test_symlinks(void **state)
 	remove_tree(dir);
 }
 
+/* FIFOs where files belong are refused at once, never waited on. */
+static void test_fifos(void **state)
+{
+	struct diag_list dl;
+	struct bt_env *env = NULL;
+	const char *dir =
+		make_env(V1 DHCP_OK, "dispname: D\nmethod: kexec\nkernel: k\ninitrd: initrd.img\n");
+	char path[256];
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/oss/deb/k", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(load_check(dir, &dl, &env), CONFIG_E_INVALID);
+	for (size_t i = 0; i < dl.n; i++)
+		found |= strstr(dl.items[i].message, "kernel 'k' is not a regular file") != NULL;
+	assert_true(found);
+	bt_env_free(env);
+	diag_list_release(&dl);
+
+	snprintf(path, sizeof(path), "%s/Boottorrent.yaml", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(load_check(dir, &dl, &env), CONFIG_E_INVALID);
+	assert_null(env);
+	assert_non_null(strstr(dl.items[0].message, "cannot read"));
+	diag_list_release(&dl);
+	remove_tree(dir);
+}
+
 static void test_missing_pieces(void **state)
 {
 	struct diag_list dl;
@@ -770,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_broken_table),
 		cmocka_unit_test(test_symlinks),
 		cmocka_unit_test(test_missing_pieces),
+		cmocka_unit_test(test_fifos),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_server_address),
