@@ -41,7 +41,10 @@ static int list_os_folders(int dirfd, char ***out)
 		close(fd);
 		return r;
 	}
-	while ((de = readdir(d)) && n <= ENV_MAX_OSS) {
+	/* Bounded both in folders kept and in entries looked at, however
+	 * many files someone dropped into oss/. */
+	for (size_t seen = 0; n <= ENV_MAX_OSS && seen < 16 * ENV_MAX_OSS && (de = readdir(d));
+	     seen++) {
 		struct stat st;
 		if (de->d_name[0] == '.')
 			continue;
