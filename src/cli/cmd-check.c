@@ -48,8 +48,7 @@ int cmd_check(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'F': sys.skip_files = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		default:
-			return cli_usage_error("check", "unknown option '%s'", argv[optind - 1]);
+		default: return cli_usage_error("check", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1)

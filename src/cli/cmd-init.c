@@ -45,22 +45,21 @@ int cmd_init(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error("init", argc == optind ? "missing NAME"
-							     : "one NAME only");
+		return cli_usage_error("init", argc == optind ? "missing NAME" : "one NAME only");
 	name = argv[optind];
 	if (!*name)
 		return cli_usage_error("init", "NAME is empty");
 	r = bt_env_create(name, interface);
 	if (r == -EEXIST) {
-		fprintf(stderr, "boottorrent init: '%s' already exists; nothing was changed "
-				"(choose a new name)\n", name);
+		fprintf(stderr,
+			"boottorrent init: '%s' already exists; nothing was changed "
+			"(choose a new name)\n",
+			name);
 		return EXIT_FAIL;
 	}
-	if (r == -EINVAL) {
-		fprintf(stderr, "boottorrent init: '%s' is not a usable interface name\n",
-			interface ? interface : "?");
-		return EXIT_FAIL;
-	}
+	if (r == -EINVAL)
+		return cli_usage_error("init", "'%s' is not a usable interface name",
+				       interface ? interface : "?");
 	if (r < 0) {
 		fprintf(stderr, "boottorrent init: cannot create '%s': %s\n", name, strerror(-r));
 		return EXIT_FAIL;

@@ -157,8 +157,7 @@ static void check_oss_names(struct cctx *c)
 }
 
 /* The interface address whose subnet holds addr, or NULL. */
-static const struct config_ifaddr *iface_net_of(const struct config_iface *ifc,
-						struct in_addr addr)
+static const struct config_ifaddr *iface_net_of(const struct config_iface *ifc, struct in_addr addr)
 {
 	for (size_t i = 0; i < ifc->n_addrs; i++)
 		if (in_net(addr, ifc->addrs[i].addr, ifc->addrs[i].netmask))
@@ -183,8 +182,8 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 	struct in_addr self = env->server.address;
 
 	if (env->dhcp.mode != DHCP_MODE_OFF && !env->dhcp.interface) {
-		snprintf(hint, sizeof(hint), "set %s to the network card facing the clients (see 'ip link')",
-			 ifkey);
+		snprintf(hint, sizeof(hint),
+			 "set %s to the network card facing the clients (see 'ip link')", ifkey);
 		cdiag(c, DIAG_ERROR, &env->dhcp.mode_pos, hint, "DHCP is on (%s) but %s is not set",
 		      dhcp_mode_name(env->dhcp.mode), ifkey);
 	}
@@ -194,7 +193,8 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 			have_if = true;
 		} else if (env->dhcp.mode != DHCP_MODE_OFF) {
 			cdiag(c, DIAG_WARNING, &env->dhcp.interface_pos,
-			      "fine if this environment is for another machine; otherwise see 'ip link'",
+			      "fine if this environment is for another machine; "
+			      "otherwise see 'ip link'",
 			      "interface '%s' does not exist on this machine", env->dhcp.interface);
 		}
 	}
@@ -217,7 +217,8 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 				mine |= ifc.addrs[i].addr.s_addr == s.s_addr;
 			if (!mine)
 				cdiag(c, DIAG_WARNING, &env->server.address_pos,
-				      "clients reach the server at this address: it should be one of the interface's",
+				      "clients reach the server at this address: it should be one "
+				      "of the interface's",
 				      "%s %s is not an address of interface '%s'",
 				      key_name(env, "server.address", "boottorrent.host_ip"),
 				      ip_str(s, a), env->dhcp.interface);
@@ -259,7 +260,8 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 			snprintf(hint, sizeof(hint), "write the lower address first: %s-%s",
 				 ip_str(e, a), ip_str(s, b));
 			cdiag(c, DIAG_ERROR, &env->dhcp.range_pos, hint,
-			      "%s is backwards: %s comes after %s", rkey, ip_str(s, a), ip_str(e, b));
+			      "%s is backwards: %s comes after %s", rkey, ip_str(s, a),
+			      ip_str(e, b));
 		} else if (have_net && (!in_net(s, net, mask) || !in_net(e, net, mask))) {
 			struct in_addr first = {htonl((ipv4_host(net) & ipv4_host(mask)) + 1)};
 			struct in_addr last = {htonl((ipv4_host(net) | ~ipv4_host(mask)) - 1)};
@@ -296,7 +298,8 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 		if (!h->has_ip)
 			continue;
 		if (env->dhcp.mode != DHCP_MODE_SERVER)
-			cdiag(c, DIAG_WARNING, &h->ip_pos, "set dhcp.mode: server, or remove the ip",
+			cdiag(c, DIAG_WARNING, &h->ip_pos,
+			      "set dhcp.mode: server, or remove the ip",
 			      "a fixed address needs dhcp.mode server; it is ignored in mode %s",
 			      dhcp_mode_name(env->dhcp.mode));
 		else if (have_net && !in_net(h->ip, net, mask))
@@ -313,7 +316,8 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 			      "host address %s is the server's own", ip_str(h->ip, a));
 		for (size_t j = 0; j < i; j++) {
 			if (env->hosts[j].has_ip && env->hosts[j].ip.s_addr == h->ip.s_addr) {
-				snprintf(hint, sizeof(hint), "give each machine its own address (line %u has it)",
+				snprintf(hint, sizeof(hint),
+					 "give each machine its own address (line %u has it)",
 					 env->hosts[j].ip_pos.line);
 				cdiag(c, DIAG_ERROR, &h->ip_pos, hint, "address %s is given twice",
 				      ip_str(h->ip, a));
@@ -369,8 +373,9 @@ static void check_swarm(struct cctx *c)
 
 	if (!env->tracker.enable && !env->swarm.lpd && env->tracker.n_announce == 0)
 		cdiag(c, DIAG_ERROR, &env->tracker.enable_pos,
-		      env->version == 0 ? "enable opentracker, or aria2.bt_enable_lpd"
-					: "enable the tracker, or swarm.lpd, or list tracker.announce",
+		      env->version == 0
+			      ? "enable opentracker, or aria2.bt_enable_lpd"
+			      : "enable the tracker, or swarm.lpd, or list tracker.announce",
 		      "clients have no way to find each other");
 	else if (!env->tracker.enable && env->swarm.lpd && env->tracker.n_announce == 0)
 		cdiag(c, DIAG_WARNING, &env->swarm.lpd_pos,
@@ -393,16 +398,20 @@ static bool is_initrd(const uint8_t *h, size_t n)
 		const char *magic;
 		size_t len;
 	} magics[] = {
-		{"\x1f\x8b", 2},                 /* gzip */
-		{"\xfd" "7zXZ\x00", 6},          /* xz */
-		{"\x28\xb5\x2f\xfd", 4},         /* zstd */
-		{"\x02\x21\x4c\x18", 4},         /* lz4 (legacy frame, as the kernel makes) */
-		{"\x04\x22\x4d\x18", 4},         /* lz4 frame */
-		{"BZh", 3},                      /* bzip2 */
-		{"\x5d\x00\x00", 3},             /* lzma */
-		{"\x89" "LZO", 4},               /* lzop */
-		{"070701", 6},                   /* cpio newc */
-		{"070702", 6},                   /* cpio newc with CRC */
+		{"\x1f\x8b", 2}, /* gzip */
+		{"\xfd"
+		 "7zXZ\x00",
+		 6},			 /* xz */
+		{"\x28\xb5\x2f\xfd", 4}, /* zstd */
+		{"\x02\x21\x4c\x18", 4}, /* lz4 (legacy frame, as the kernel makes) */
+		{"\x04\x22\x4d\x18", 4}, /* lz4 frame */
+		{"BZh", 3},		 /* bzip2 */
+		{"\x5d\x00\x00", 3},	 /* lzma */
+		{"\x89"
+		 "LZO",
+		 4},	       /* lzop */
+		{"070701", 6}, /* cpio newc */
+		{"070702", 6}, /* cpio newc with CRC */
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(magics); i++)
@@ -451,13 +460,14 @@ static void check_file(struct cctx *c, const struct env_os *os, int osfd, const 
 	int fd;
 
 	if (!path_relative_ok(path)) {
-		snprintf(hint, sizeof(hint), "name a file inside oss/%s, relative to it, without '..'",
-			 os->name);
+		snprintf(hint, sizeof(hint),
+			 "name a file inside oss/%s, relative to it, without '..'", os->name);
 		cdiag(c, DIAG_ERROR, pos, hint, "%s '%s' is not a path inside the OS folder", what,
 		      path);
 		return;
 	}
-	fd = path_open_beneath(osfd, path, O_RDONLY);
+	/* O_NONBLOCK: a FIFO must be refused, not waited on. */
+	fd = path_open_beneath(osfd, path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		if (fd == -ENOENT && suggest_file(osfd, path, sugg, sizeof(sugg)))
 			snprintf(hint, sizeof(hint), "did you mean '%s'?", sugg);
@@ -465,14 +475,15 @@ static void check_file(struct cctx *c, const struct env_os *os, int osfd, const 
 			snprintf(hint, sizeof(hint), "put the file in oss/%s or correct the name",
 				 os->name);
 		else if (fd == -EXDEV || fd == -ELOOP)
-			snprintf(hint, sizeof(hint), "copy the file into oss/%s instead of linking out",
-				 os->name);
+			snprintf(hint, sizeof(hint),
+				 "copy the file into oss/%s instead of linking out", os->name);
 		else
 			snprintf(hint, sizeof(hint), "check the file's permissions");
 		cdiag(c, DIAG_ERROR, pos, hint, "%s '%s' %s", what, path,
 		      fd == -ENOENT ? "does not exist"
-		      : (fd == -EXDEV || fd == -ELOOP) ? "is a symlink that leads outside the OS folder"
-						       : strerror(-fd));
+		      : (fd == -EXDEV || fd == -ELOOP)
+			      ? "is a symlink that leads outside the OS folder"
+			      : strerror(-fd));
 		return;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -492,7 +503,10 @@ static void check_file(struct cctx *c, const struct env_os *os, int osfd, const 
 		n = 0;
 	if (kind == FILE_KERNEL && !is_bzimage(head, (size_t)n))
 		cdiag(c, DIAG_ERROR, pos,
-		      n >= 4 && memcmp(head, "\x7f" "ELF", 4) == 0
+		      n >= 4 && memcmp(head,
+				       "\x7f"
+				       "ELF",
+				       4) == 0
 			      ? "this is an uncompressed vmlinux: use the bzImage (/boot/vmlinuz-*)"
 			      : "use the kernel's bzImage (e.g. /boot/vmlinuz-*)",
 		      "kernel '%s' is not a Linux bzImage", path);
@@ -533,8 +547,7 @@ static void check_os_files(struct cctx *c)
 			if (os->bin)
 				check_file(c, os, osfd, "bin", os->bin, &os->bin_pos, FILE_ANY);
 			break;
-		default:
-			break;
+		default: break;
 		}
 		close(osfd);
 	}
@@ -552,14 +565,17 @@ static void check_os_paths(struct cctx *c)
 			const char *what, *path;
 			const struct config_pos *pos;
 		} files[] = {
-			{"kernel", os->method == OS_METHOD_KEXEC ? os->kernel : NULL, &os->kernel_pos},
-			{"initrd", os->method == OS_METHOD_KEXEC ? os->initrd : NULL, &os->initrd_pos},
+			{"kernel", os->method == OS_METHOD_KEXEC ? os->kernel : NULL,
+			 &os->kernel_pos},
+			{"initrd", os->method == OS_METHOD_KEXEC ? os->initrd : NULL,
+			 &os->initrd_pos},
 			{"bin", os->method == OS_METHOD_BIN ? os->bin : NULL, &os->bin_pos},
 		};
 		for (size_t j = 0; j < ARRAY_SIZE(files); j++)
 			if (files[j].path && !path_relative_ok(files[j].path))
 				cdiag(c, DIAG_ERROR, files[j].pos,
-				      "name a file inside the OS folder, relative to it, without '..'",
+				      "name a file inside the OS folder, relative to it, without "
+				      "'..'",
 				      "%s '%s' is not a path inside the OS folder", files[j].what,
 				      files[j].path);
 	}
@@ -605,8 +621,47 @@ void bt_env_summary(const struct bt_env *env, char *out, size_t outlen)
 					ip_str(env->dhcp.range_start, a),
 					ip_str(env->dhcp.range_end, b));
 	if (off < outlen && env->tracker.enable)
-		off += (size_t)snprintf(out + off, outlen - off, ", tracker :%u", env->tracker.port);
+		off += (size_t)snprintf(out + off, outlen - off, ", tracker :%u",
+					env->tracker.port);
 	else if (off < outlen)
 		off += (size_t)snprintf(out + off, outlen - off, ", tracker off");
 	(void)off;
+}
+
+int bt_env_server_address(const struct bt_env *env, const struct config_sys *sys,
+			  struct in_addr *addr, struct in_addr *mask)
+{
+	struct config_sys real = {.iface_lookup = config_iface_lookup_system};
+	struct config_iface ifc;
+	const struct config_ifaddr *ia = NULL;
+	int r;
+
+	if (!sys)
+		sys = &real;
+	if (!env->dhcp.interface ||
+	    (r = sys->iface_lookup(sys->ctx, env->dhcp.interface, &ifc)) < 0) {
+		if (!env->server.has_address)
+			return -ENODEV;
+		*addr = env->server.address;
+		mask->s_addr = env->dhcp.has_netmask ? env->dhcp.netmask.s_addr : htonl(UINT32_MAX);
+		return 0;
+	}
+	if (env->server.has_address)
+		ia = iface_net_of(&ifc, env->server.address);
+	if (!ia && env->dhcp.has_range)
+		ia = iface_net_of(&ifc, env->dhcp.range_start);
+	if (!ia && ifc.n_addrs > 0)
+		ia = &ifc.addrs[0];
+	if (env->server.has_address) {
+		*addr = env->server.address;
+		mask->s_addr = env->dhcp.has_netmask ? env->dhcp.netmask.s_addr
+			       : ia		     ? ia->netmask.s_addr
+						     : htonl(UINT32_MAX);
+		return 0;
+	}
+	if (!ia)
+		return -EADDRNOTAVAIL;
+	*addr = ia->addr;
+	*mask = env->dhcp.has_netmask ? env->dhcp.netmask : ia->netmask;
+	return 0;
 }

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "config/diag.h"
-#include "util/buf.h"
 
 void diag_list_init(struct diag_list *dl)
 {
@@ -23,11 +22,24 @@ void diag_list_release(struct diag_list *dl)
 	diag_list_init(dl);
 }
 
+/* A copy of s with control characters (a newline inside a quoted YAML
+ * value, an escape sequence) shown as '?', so each diagnostic stays one
+ * harmless line on a terminal. */
+static char *clean_dup(const char *s)
+{
+	char *d = xstrdup(s);
+
+	for (char *p = d; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return d;
+}
+
 void diag_vadd(struct diag_list *dl, enum diag_severity sev, const char *file, unsigned line,
 	       unsigned col, const char *hint, const char *fmt, va_list ap)
 {
 	struct diag *d;
-	struct buf b;
+	char msg[1024];
 
 	if (sev == DIAG_ERROR)
 		dl->n_errors++;
@@ -41,17 +53,15 @@ void diag_vadd(struct diag_list *dl, enum diag_severity sev, const char *file, u
 		dl->cap = dl->cap ? dl->cap * 2 : 16;
 		dl->items = xrealloc(dl->items, dl->cap * sizeof(*dl->items));
 	}
-	buf_init(&b, 4096);
-	/* A message longer than the cap is cut short rather than lost. */
-	if (buf_vprintf(&b, fmt, ap) < 0)
-		buf_reset(&b);
+	/* A message longer than the buffer is cut short rather than lost. */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	d = &dl->items[dl->n++];
-	d->file = file ? xstrdup(file) : NULL;
+	d->file = file ? clean_dup(file) : NULL;
 	d->line = line;
 	d->col = col;
 	d->severity = sev;
-	d->message = buf_detach(&b, NULL);
-	d->hint = hint ? xstrdup(hint) : NULL;
+	d->message = clean_dup(msg);
+	d->hint = hint ? clean_dup(hint) : NULL;
 }
 
 void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, unsigned line,

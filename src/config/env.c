@@ -91,7 +91,8 @@ static void check_keys(struct pctx *c, const struct ynode *map, const char *sect
 		if (sugg) {
 			snprintf(hint, sizeof(hint), "did you mean '%s'?", sugg);
 		} else {
-			size_t off = (size_t)snprintf(hint, sizeof(hint), "it is ignored; known keys:");
+			size_t off =
+				(size_t)snprintf(hint, sizeof(hint), "it is ignored; known keys:");
 			for (size_t j = 0; known[j] && off < sizeof(hint); j++)
 				off += (size_t)snprintf(hint + off, sizeof(hint) - off, "%s %s",
 							j ? "," : "", known[j]);
@@ -116,8 +117,8 @@ static const struct ynode *get_section(struct pctx *c, const struct ynode *map, 
 
 	if (n && n->kind != YNODE_MAP) {
 		char hint[128];
-		snprintf(hint, sizeof(hint), "write '%s:' on its own line and its keys indented below",
-			 key);
+		snprintf(hint, sizeof(hint),
+			 "write '%s:' on its own line and its keys indented below", key);
 		perr(c, n, hint, "'%s' must be a mapping of keys, not %s", key, ynode_kind_name(n));
 		return NULL;
 	}
@@ -127,15 +128,15 @@ static const struct ynode *get_section(struct pctx *c, const struct ynode *map, 
 static const char *scalar_text(struct pctx *c, const struct ynode *n, const char *where)
 {
 	if (n->kind != YNODE_SCALAR) {
-		perr(c, n, "write a single value after the colon", "%s must be a single value, not %s",
-		     where, ynode_kind_name(n));
+		perr(c, n, "write a single value after the colon",
+		     "%s must be a single value, not %s", where, ynode_kind_name(n));
 		return NULL;
 	}
 	return n->str;
 }
 
-static bool get_bool(struct pctx *c, const struct ynode *map, const char *section,
-		     const char *key, bool *out, struct config_pos *pos)
+static bool get_bool(struct pctx *c, const struct ynode *map, const char *section, const char *key,
+		     bool *out, struct config_pos *pos)
 {
 	const struct ynode *n = get_node(map, key);
 	char where[128];
@@ -147,8 +148,8 @@ static bool get_bool(struct pctx *c, const struct ynode *map, const char *sectio
 	if (!(s = scalar_text(c, n, where)))
 		return false;
 	if (!n->plain || config_parse_bool(s, out) < 0) {
-		perr(c, n, "write true or false, without quotes", "%s must be true or false, not '%.80s'",
-		     where, s);
+		perr(c, n, "write true or false, without quotes",
+		     "%s must be true or false, not '%.80s'", where, s);
 		return false;
 	}
 	if (pos)
@@ -192,14 +193,15 @@ static bool get_i64(struct pctx *c, const struct ynode *map, const char *section
 	snprintf(hint, sizeof(hint), "use a whole number from %lld to %lld", (long long)min,
 		 (long long)max);
 	if (looks_integer(s))
-		perr(c, n, hint, "%s is out of range: %.40s%s", where, s, strlen(s) > 40 ? "..." : "");
+		perr(c, n, hint, "%s is out of range: %.40s%s", where, s,
+		     strlen(s) > 40 ? "..." : "");
 	else
 		perr(c, n, hint, "%s must be a whole number, not '%.80s'", where, s);
 	return false;
 }
 
-static bool get_port(struct pctx *c, const struct ynode *map, const char *section,
-		     const char *key, uint16_t *out, struct config_pos *pos)
+static bool get_port(struct pctx *c, const struct ynode *map, const char *section, const char *key,
+		     uint16_t *out, struct config_pos *pos)
 {
 	int64_t v;
 
@@ -211,8 +213,8 @@ static bool get_port(struct pctx *c, const struct ynode *map, const char *sectio
 
 /* Text value; replaces (and frees) *out. Numbers and booleans written plain
  * are taken as the text they were written as. */
-static bool get_str(struct pctx *c, const struct ynode *map, const char *section,
-		    const char *key, char **out, struct config_pos *pos)
+static bool get_str(struct pctx *c, const struct ynode *map, const char *section, const char *key,
+		    char **out, struct config_pos *pos)
 {
 	const struct ynode *n = get_node(map, key);
 	char where[128];
@@ -234,8 +236,8 @@ static bool get_str(struct pctx *c, const struct ynode *map, const char *section
 	return true;
 }
 
-static bool get_ipv4(struct pctx *c, const struct ynode *map, const char *section,
-		     const char *key, struct in_addr *out, struct config_pos *pos)
+static bool get_ipv4(struct pctx *c, const struct ynode *map, const char *section, const char *key,
+		     struct in_addr *out, struct config_pos *pos)
 {
 	const struct ynode *n = get_node(map, key);
 	char where[128];
@@ -282,8 +284,8 @@ static bool get_duration(struct pctx *c, const struct ynode *map, const char *se
 	return true;
 }
 
-static bool get_size(struct pctx *c, const struct ynode *map, const char *section,
-		     const char *key, uint64_t max, uint64_t *out, struct config_pos *pos)
+static bool get_size(struct pctx *c, const struct ynode *map, const char *section, const char *key,
+		     uint64_t max, uint64_t *out, struct config_pos *pos)
 {
 	const struct ynode *n = get_node(map, key);
 	char where[128];
@@ -333,6 +335,25 @@ static bool get_log_level(struct pctx *c, const struct ynode *n, const char *whe
 		snprintf(hint, sizeof(hint), "use error, warn, info or debug");
 	perr(c, n, hint, "%s must be a log level, not '%.80s'", where, s);
 	return false;
+}
+
+/* Reads the interface name (dhcp.interface, dnsmasq.interface): what
+ * Linux accepts, at most 15 bytes without '/', ':' or spaces. */
+static void get_ifname(struct pctx *c, const struct ynode *map, const char *section)
+{
+	struct bt_env *env = c->env;
+	const char *s;
+
+	if (!get_str(c, map, section, "interface", &env->dhcp.interface, &env->dhcp.interface_pos))
+		return;
+	s = env->dhcp.interface;
+	if (*s && strlen(s) < 16 && !strpbrk(s, "/: \t\n") && strcmp(s, ".") != 0 &&
+	    strcmp(s, "..") != 0)
+		return;
+	perr(c, get_node(map, "interface"), "name one network card, as 'ip link' shows it",
+	     "%s.interface '%.80s' is not an interface name", section, s);
+	free(env->dhcp.interface);
+	env->dhcp.interface = NULL;
 }
 
 /* ---- the OS list ---- */
@@ -414,10 +435,11 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 	static const char *const top[] = {"boottorrent", "dnsmasq", "opentracker", "aria2", NULL};
 	/* Sections of older releases of the original: accepted unchanged. */
 	static const char *const top_old[] = {"transmission", "hefur", NULL};
-	static const char *const bt_keys[] = {"version",    "timeout", "default_os", "seed_time",
-					      "host_ip",    "display_oss", NULL};
-	static const char *const dm_keys[] = {"enable_dhcp", "user",        "interface",
-					      "bind_interfaces", "dhcp_range", "enable_tftp", NULL};
+	static const char *const bt_keys[] = {"version", "timeout",	"default_os", "seed_time",
+					      "host_ip", "display_oss", NULL};
+	static const char *const dm_keys[] = {
+		"enable_dhcp", "user",	      "interface", "bind_interfaces",
+		"dhcp_range",  "enable_tftp", NULL};
 	static const char *const dm_old[] = {"port", NULL};
 	static const char *const ot_keys[] = {"enable", "port", NULL};
 	static const char *const a2_keys[] = {"bt_enable_lpd", "enable_peer_exchange",
@@ -451,7 +473,9 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 		     &env->server.address_pos))
 		env->server.has_address = true;
 	else if (!get_node(bt, "host_ip"))
-		perr(c, bt ? ynode_map_key(root, "boottorrent") : root, "add 'host_ip: ADDRESS' (this server's IPv4 address as clients see it) under boottorrent:",
+		perr(c, bt ? ynode_map_key(root, "boottorrent") : root,
+		     "add 'host_ip: ADDRESS' (this server's IPv4 address as clients see it) under "
+		     "boottorrent:",
 		     "boottorrent.host_ip is missing");
 	if ((n = get_node(bt, "display_oss")))
 		parse_menu(c, n, "boottorrent.display_oss");
@@ -463,7 +487,7 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 	if (get_bool(c, dm, "dnsmasq", "enable_dhcp", &b, &env->dhcp.mode_pos))
 		env->dhcp.mode = b ? DHCP_MODE_SERVER : DHCP_MODE_OFF;
 	get_str(c, dm, "dnsmasq", "user", &env->server.user, &env->server.user_pos);
-	get_str(c, dm, "dnsmasq", "interface", &env->dhcp.interface, &env->dhcp.interface_pos);
+	get_ifname(c, dm, "dnsmasq");
 	get_bool(c, dm, "dnsmasq", "bind_interfaces", &env->dhcp.bind_interface, NULL);
 	get_bool(c, dm, "dnsmasq", "enable_tftp", &env->tftp.enable, NULL);
 	if ((n = get_node(dm, "dhcp_range"))) {
@@ -472,7 +496,9 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 		const char *s = scalar_text(c, n, "dnsmasq.dhcp_range");
 
 		if (s && config_parse_v0_range(s, &r, &why) < 0) {
-			perr(c, n, "write it as \"FIRST,LAST,LEASE\", e.g. \"192.168.1.50,192.168.1.150,12h\"",
+			perr(c, n,
+			     "write it as \"FIRST,LAST,LEASE\", e.g. "
+			     "\"192.168.1.50,192.168.1.150,12h\"",
 			     "dnsmasq.dhcp_range '%.80s' is not valid: %s", s, why);
 		} else if (s) {
 			env->dhcp.range_pos = pos_of(c, n);
@@ -528,13 +554,13 @@ static void parse_hosts(struct pctx *c, const struct ynode *n)
 	struct bt_env *env = c->env;
 
 	if (n->kind != YNODE_SEQ) {
-		perr(c, n, "write one '- mac: ...' entry per machine", "hosts must be a list, not %s",
-		     ynode_kind_name(n));
+		perr(c, n, "write one '- mac: ...' entry per machine",
+		     "hosts must be a list, not %s", ynode_kind_name(n));
 		return;
 	}
 	if (n->n > ENV_MAX_HOSTS) {
-		perr(c, n, "split the machines over several environments",
-		     "more than %d hosts", ENV_MAX_HOSTS);
+		perr(c, n, "split the machines over several environments", "more than %d hosts",
+		     ENV_MAX_HOSTS);
 		return;
 	}
 	env->hosts = xcalloc(n->n ? n->n : 1, sizeof(*env->hosts));
@@ -566,7 +592,8 @@ static void parse_hosts(struct pctx *c, const struct ynode *n)
 		}
 		for (size_t j = 0; j < env->n_hosts && !dup; j++) {
 			if (memcmp(env->hosts[j].mac, host->mac, 6) == 0) {
-				snprintf(hint, sizeof(hint), "merge the two entries (the first is at line %u)",
+				snprintf(hint, sizeof(hint),
+					 "merge the two entries (the first is at line %u)",
 					 env->hosts[j].pos.line);
 				perr(c, mac, hint, "MAC address %s is listed twice", s);
 				dup = true;
@@ -615,7 +642,8 @@ static void parse_logging(struct pctx *c, const struct ynode *lg)
 				snprintf(hint, sizeof(hint), "did you mean '%s'?", sugg);
 			else
 				snprintf(hint, sizeof(hint),
-					 "components are dhcp, tftp, http, tracker, peer, agent, server");
+					 "components are dhcp, tftp, http, tracker, peer, agent, "
+					 "server");
 			pwarn(c, k, hint, "unknown log component '%.80s'", k->str);
 			continue;
 		}
@@ -655,7 +683,8 @@ static void parse_announce(struct pctx *c, const struct ynode *n)
 			continue;
 		}
 		if (strlen(s) > 1024 || strlen(s) != u->len) {
-			perr(c, u, "use a shorter URL", "tracker.announce URL is too long or has a NUL");
+			perr(c, u, "use a shorter URL",
+			     "tracker.announce URL is too long or has a NUL");
 			continue;
 		}
 		if (env->tracker.n_announce >= ENV_MAX_ANNOUNCE) {
@@ -672,18 +701,18 @@ static void parse_announce(struct pctx *c, const struct ynode *n)
 
 static void parse_v1(struct pctx *c, const struct ynode *root)
 {
-	static const char *const top[] = {"version", "boot",  "server", "dhcp",    "tftp",
-					  "http",    "tracker", "swarm", "logging", "hosts", NULL};
+	static const char *const top[] = {"version", "boot",  "server",	 "dhcp",  "tftp", "http",
+					  "tracker", "swarm", "logging", "hosts", NULL};
 	static const char *const boot_keys[] = {"timeout", "default_os", "seed_time", "menu", NULL};
 	static const char *const server_keys[] = {"address", "user", NULL};
-	static const char *const dhcp_keys[] = {"mode",   "interface", "bind_interface", "range",
-						"netmask", "router",   "dns",            "lease_time",
-						NULL};
+	static const char *const dhcp_keys[] = {"mode",	 "interface",  "bind_interface",
+						"range", "netmask",    "router",
+						"dns",	 "lease_time", NULL};
 	static const char *const tftp_keys[] = {"enable", "port", "blksize_max", NULL};
 	static const char *const http_keys[] = {"enable", "port", NULL};
 	static const char *const tracker_keys[] = {"enable", "port", "interval", "announce", NULL};
-	static const char *const swarm_keys[] = {"port",       "lpd",          "pex",
-						 "super_seed", "upload_limit", "piece_size", NULL};
+	static const char *const swarm_keys[] = {"port",	 "lpd",	       "pex", "super_seed",
+						 "upload_limit", "piece_size", NULL};
 	static const char *const modes[] = {"server", "proxy", "off", NULL};
 	struct bt_env *env = c->env;
 	const struct ynode *s, *n;
@@ -713,8 +742,8 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 
 	s = get_section(c, root, "server");
 	check_keys(c, s, "server", server_keys, NULL);
-	env->server.has_address = get_ipv4(c, s, "server", "address", &env->server.address,
-					   &env->server.address_pos);
+	env->server.has_address =
+		get_ipv4(c, s, "server", "address", &env->server.address, &env->server.address_pos);
 	get_str(c, s, "server", "user", &env->server.user, &env->server.user_pos);
 
 	s = get_section(c, root, "dhcp");
@@ -746,7 +775,7 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 		if (ok)
 			env->dhcp.mode_pos = pos_of(c, n);
 	}
-	get_str(c, s, "dhcp", "interface", &env->dhcp.interface, &env->dhcp.interface_pos);
+	get_ifname(c, s, "dhcp");
 	get_bool(c, s, "dhcp", "bind_interface", &env->dhcp.bind_interface, NULL);
 	if ((n = get_node(s, "range"))) {
 		const char *r = scalar_text(c, n, "dhcp.range");
@@ -791,7 +820,8 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 					env->dhcp.n_dns++;
 			}
 		} else {
-			perr(c, n, "write one address or a list", "dhcp.dns must be a list of addresses");
+			perr(c, n, "write one address or a list",
+			     "dhcp.dns must be a list of addresses");
 		}
 	}
 	get_duration(c, s, "dhcp", "lease_time", 60, &env->dhcp.lease_time);
@@ -913,8 +943,8 @@ void bt_env_free(struct bt_env *env)
 
 int bt_env_parse_main(struct bt_env *env, const uint8_t *buf, size_t len, struct diag_list *dl)
 {
-	struct pctx c = {.env = env, .dl = dl, .file = env->config_path,
-			 .errors_before = dl->n_errors};
+	struct pctx c = {
+		.env = env, .dl = dl, .file = env->config_path, .errors_before = dl->n_errors};
 	struct ynode *root = NULL;
 	const struct ynode *ver, *bt;
 	int r;
@@ -937,11 +967,17 @@ int bt_env_parse_main(struct bt_env *env, const uint8_t *buf, size_t len, struct
 	/* Version 1 says so at the top; version 0 inside boottorrent:. */
 	ver = get_node(root, "version");
 	bt = get_node(root, "boottorrent");
+	if (!ver && bt && bt->kind != YNODE_MAP) {
+		perr(&c, bt, "write 'boottorrent:' on its own line and 'version: 0' indented below",
+		     "'boottorrent' must be a mapping of keys, not %s", ynode_kind_name(bt));
+		goto out;
+	}
 	if (!ver && bt && bt->kind == YNODE_MAP) {
 		ver = get_node(bt, "version");
 		if (!ver) {
 			perr(&c, ynode_map_key(root, "boottorrent"),
-			     "add 'version: 0' under boottorrent:, or rewrite the file as version 1",
+			     "add 'version: 0' under boottorrent:, or rewrite the file as version "
+			     "1",
 			     "boottorrent.version is missing");
 			goto out;
 		}
@@ -981,8 +1017,8 @@ static const char *method_names[] = {"kexec", "bin", "bin-qemu-x86_64", NULL};
 int bt_env_parse_os(struct bt_env *env, const char *name, const uint8_t *buf, size_t len,
 		    struct diag_list *dl)
 {
-	static const char *const keys[] = {"dispname", "method", "kernel", "initrd", "cmdline",
-					   "bin",      "binargs", "args",  NULL};
+	static const char *const keys[] = {"dispname", "method",  "kernel", "initrd", "cmdline",
+					   "bin",      "binargs", "args",   NULL};
 	struct env_os *os = os_find(env, name);
 	struct pctx c = {.env = env, .dl = dl, .errors_before = dl->n_errors};
 	struct ynode *root = NULL;
@@ -992,15 +1028,18 @@ int bt_env_parse_os(struct bt_env *env, const char *name, const uint8_t *buf, si
 
 	if (!os) {
 		if (env->n_oss >= ENV_MAX_OSS) {
-			diag_add(dl, DIAG_ERROR, env->dir, 0, 0, "serve fewer OSs from one environment",
-				 "more than %d OSs in oss/", ENV_MAX_OSS);
+			diag_add(dl, DIAG_ERROR, env->dir, 0, 0,
+				 "serve fewer OSs from one environment", "more than %d OSs in oss/",
+				 ENV_MAX_OSS);
 			return CONFIG_E_INVALID;
 		}
 		os = os_append(env, name, (struct config_pos){0});
 	}
 	c.file = os->config_path;
 	if (!buf) {
-		perr(&c, NULL, "each OS folder needs a config.yaml with at least dispname and method (see oss/README)",
+		perr(&c, NULL,
+		     "each OS folder needs a config.yaml with at least dispname and method (see "
+		     "oss/README)",
 		     "missing");
 		return CONFIG_E_INVALID;
 	}
@@ -1067,7 +1106,7 @@ int bt_env_parse_os(struct bt_env *env, const char *name, const uint8_t *buf, si
 			const char *key;
 			bool required;
 		} uses[] = {
-			{OS_METHOD_KEXEC, "kernel", true}, {OS_METHOD_KEXEC, "initrd", true},
+			{OS_METHOD_KEXEC, "kernel", true},   {OS_METHOD_KEXEC, "initrd", true},
 			{OS_METHOD_KEXEC, "cmdline", false}, {OS_METHOD_BIN, "bin", true},
 			{OS_METHOD_BIN, "binargs", false},   {OS_METHOD_QEMU, "args", true},
 		};
@@ -1122,8 +1161,10 @@ int config_read_file(int dirfd, const char *path, bool beneath, size_t max, uint
 	size_t got = 0;
 	int fd, r = 0;
 
-	fd = beneath ? path_open_beneath(dirfd, path, O_RDONLY)
-		     : openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+	 * refused as not a regular file. */
+	fd = beneath ? path_open_beneath(dirfd, path, O_RDONLY | O_NONBLOCK)
+		     : openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return beneath ? fd : -errno;
 	if (fstat(fd, &st) < 0) {

@@ -50,26 +50,26 @@ struct config_pos {
 enum dhcp_mode {
 	DHCP_MODE_SERVER = 0, /* hand out addresses and boot information */
 	DHCP_MODE_PROXY,      /* PXE boot information only, beside another server */
-	DHCP_MODE_OFF,        /* another server is set up to point at us */
+	DHCP_MODE_OFF,	      /* another server is set up to point at us */
 };
 
 enum os_method {
 	OS_METHOD_NONE = 0, /* not (validly) set */
 	OS_METHOD_KEXEC,    /* Linux kernel + initrd, booted with kexec */
-	OS_METHOD_BIN,      /* run a program from the OS folder */
-	OS_METHOD_QEMU,     /* "bin-qemu-x86_64": run qemu-system-x86_64 with args */
+	OS_METHOD_BIN,	    /* run a program from the OS folder */
+	OS_METHOD_QEMU,	    /* "bin-qemu-x86_64": run qemu-system-x86_64 with args */
 };
 
 struct env_os {
-	char *name;        /* the folder's name under oss/ */
+	char *name;	   /* the folder's name under oss/ */
 	char *config_path; /* DIR/oss/NAME/config.yaml */
-	bool loaded;       /* config.yaml was found and read */
-	char *dispname;    /* the name shown in the menu */
+	bool loaded;	   /* config.yaml was found and read */
+	char *dispname;	   /* the name shown in the menu */
 	enum os_method method;
 	char *kernel, *initrd, *cmdline; /* kexec; paths relative to the folder */
-	char *bin, *binargs;             /* bin */
-	char *args;                      /* bin-qemu-x86_64 */
-	struct config_pos pos; /* where the OS is named (menu entry), or its config */
+	char *bin, *binargs;		 /* bin */
+	char *args;			 /* bin-qemu-x86_64 */
+	struct config_pos pos;		 /* where the OS is named (menu entry), or its config */
 	struct config_pos dispname_pos, method_pos, kernel_pos, initrd_pos, bin_pos;
 };
 
@@ -77,7 +77,7 @@ struct env_host {
 	uint8_t mac[6];
 	bool has_ip;
 	struct in_addr ip;
-	char *os;       /* boot this OS without a menu; NULL: show the menu */
+	char *os;	/* boot this OS without a menu; NULL: show the menu */
 	char *hostname; /* NULL: none */
 	struct config_pos pos, ip_pos, os_pos, hostname_pos;
 };
@@ -88,9 +88,9 @@ struct env_log_component {
 };
 
 struct bt_env {
-	char *dir;         /* the environment folder, as given */
+	char *dir;	   /* the environment folder, as given */
 	char *config_path; /* DIR/Boottorrent.yaml */
-	int version;       /* 0 or 1 as written; -1 when unknown */
+	int version;	   /* 0 or 1 as written; -1 when unknown */
 	/* Where the version is written: what messages about a setting that
 	 * was left out (and so has no place of its own) point at. */
 	struct config_pos version_pos;
@@ -99,14 +99,14 @@ struct bt_env {
 		int64_t timeout;    /* seconds; 0 boots the default at once, <0 waits */
 		char *default_os;   /* folder name, or NULL */
 		uint32_t seed_time; /* seconds to seed after the download */
-		bool menu_set;      /* the OS list and order were written out */
+		bool menu_set;	    /* the OS list and order were written out */
 		struct config_pos timeout_pos, default_os_pos, seed_time_pos, menu_pos;
 	} boot;
 
 	struct {
 		bool has_address;
 		struct in_addr address; /* how clients reach us; else the interface's */
-		char *user;             /* drop root to this user after binding; or NULL */
+		char *user;		/* drop root to this user after binding; or NULL */
 		struct config_pos address_pos, user_pos;
 	} server;
 
@@ -140,8 +140,8 @@ struct bt_env {
 	} http;
 
 	struct {
-		bool enable;       /* our own tracker */
-		uint16_t port;     /* TCP (HTTP announce) and UDP (BEP 15) */
+		bool enable;	   /* our own tracker */
+		uint16_t port;	   /* TCP (HTTP announce) and UDP (BEP 15) */
 		uint32_t interval; /* announce interval we ask for, seconds */
 		char **announce;   /* external tracker URLs added to every torrent */
 		size_t n_announce;
@@ -186,8 +186,7 @@ int bt_env_load(const char *dir, struct diag_list *dl, struct bt_env **out) WUR;
 
 /* Applies the contents of a Boottorrent.yaml (buf[0..len)) to env: pure, no
  * file access. Returns 0 or CONFIG_E_INVALID (errors in dl). */
-int bt_env_parse_main(struct bt_env *env, const uint8_t *buf, size_t len,
-		      struct diag_list *dl) WUR;
+int bt_env_parse_main(struct bt_env *env, const uint8_t *buf, size_t len, struct diag_list *dl) WUR;
 /* Adds an OS named name (a folder name) whose config.yaml holds buf[0..len);
  * buf NULL means the file is missing. Pure. Returns 0 or CONFIG_E_INVALID. */
 int bt_env_parse_os(struct bt_env *env, const char *name, const uint8_t *buf, size_t len,
@@ -223,8 +222,16 @@ int config_iface_lookup_system(void *ctx, const char *name, struct config_iface 
  * which must be a regular file inside its OS folder and, for kexec, look like
  * a bzImage and an initrd. sys NULL means the real machine. Returns 0 or
  * CONFIG_E_INVALID when errors were added to dl; warnings do not count. */
-int bt_env_check(const struct bt_env *env, const struct config_sys *sys,
-		 struct diag_list *dl) WUR;
+int bt_env_check(const struct bt_env *env, const struct config_sys *sys, struct diag_list *dl) WUR;
+
+/* The address clients reach this server at: server.address when written,
+ * else the first IPv4 address of dhcp.interface (looked up through sys, NULL
+ * for the real machine; the one inside the DHCP range when there is a
+ * choice). Sets *mask to that address's netmask (dhcp.netmask when written;
+ * /32 when only server.address is known). Returns 0, -ENODEV (no such
+ * interface) or -EADDRNOTAVAIL (it has no IPv4 address). */
+int bt_env_server_address(const struct bt_env *env, const struct config_sys *sys,
+			  struct in_addr *addr, struct in_addr *mask) WUR;
 
 /* bt_env_load() then bt_env_check(): 0 and a usable *out only when neither
  * found an error; otherwise CONFIG_E_INVALID (or -errno) and *out is NULL. */

@@ -41,7 +41,10 @@ static int list_os_folders(int dirfd, char ***out)
 		close(fd);
 		return r;
 	}
-	while ((de = readdir(d)) && n <= ENV_MAX_OSS) {
+	/* Bounded both in folders kept and in entries looked at, however
+	 * many files someone dropped into oss/. */
+	for (size_t seen = 0; n <= ENV_MAX_OSS && seen < 16 * ENV_MAX_OSS && (de = readdir(d));
+	     seen++) {
 		struct stat st;
 		if (de->d_name[0] == '.')
 			continue;
@@ -66,8 +69,8 @@ static void free_names(char **names, int n)
 	free(names);
 }
 
-static void load_os(struct bt_env *env, int dirfd, const char *name, char **folders,
-		    int n_folders, struct diag_list *dl)
+static void load_os(struct bt_env *env, int dirfd, const char *name, char **folders, int n_folders,
+		    struct diag_list *dl)
 {
 	const struct env_os *os = bt_env_find_os(env, name);
 	char path[600];
@@ -88,15 +91,16 @@ static void load_os(struct bt_env *env, int dirfd, const char *name, char **fold
 			free(cands);
 		}
 		if (fd == -EXDEV)
-			snprintf(hint, sizeof(hint), "keep every OS folder inside %s/oss", env->dir);
+			snprintf(hint, sizeof(hint), "keep every OS folder inside %s/oss",
+				 env->dir);
 		else if (sugg)
 			snprintf(hint, sizeof(hint), "did you mean '%s'?", sugg);
 		else
-			snprintf(hint, sizeof(hint), "create the folder %s/oss/%s, or remove the name",
-				 env->dir, name);
-		diag_add(dl, DIAG_ERROR, os ? os->pos.file : env->config_path, os ? os->pos.line : 0,
-			 os ? os->pos.col : 0, hint,
-			 fd == -EXDEV ? "oss/%s leads outside the environment (a symlink?)"
+			snprintf(hint, sizeof(hint),
+				 "create the folder %s/oss/%s, or remove the name", env->dir, name);
+		diag_add(dl, DIAG_ERROR, os ? os->pos.file : env->config_path,
+			 os ? os->pos.line : 0, os ? os->pos.col : 0, hint,
+			 fd == -EXDEV	 ? "oss/%s leads outside the environment (a symlink?)"
 			 : fd == -ENOENT ? "there is no OS folder oss/%s"
 					 : "cannot open oss/%s",
 			 name);
@@ -142,14 +146,16 @@ int bt_env_load(const char *dir, struct diag_list *dl, struct bt_env **out)
 	}
 	r = config_read_file(dirfd, ENV_CONFIG_NAME, true, YTREE_MAX_BYTES, &buf, &len);
 	if (r < 0) {
-		diag_add(dl, DIAG_ERROR, env->config_path, 0, 0,
-			 r == -ENOENT ? "is this an environment folder? 'boottorrent init NAME' makes one"
-			 : r == -EFBIG ? "keep Boottorrent.yaml under 1 MiB"
-				       : "check the file",
-			 "cannot read: %s",
-			 r == -ENOENT ? "no such file"
-			 : r == -EXDEV ? "it leads outside the environment folder"
-				       : strerror(-r));
+		diag_add(
+			dl, DIAG_ERROR, env->config_path, 0, 0,
+			r == -ENOENT
+				? "is this an environment folder? 'boottorrent init NAME' makes one"
+			: r == -EFBIG ? "keep Boottorrent.yaml under 1 MiB"
+				      : "check the file",
+			"cannot read: %s",
+			r == -ENOENT  ? "no such file"
+			: r == -EXDEV ? "it leads outside the environment folder"
+				      : strerror(-r));
 		close(dirfd);
 		bt_env_free(env);
 		return CONFIG_E_INVALID;

@@ -85,8 +85,8 @@ static void write_bzimage(const char *dir, const char *name)
 static void write_initrd(const char *dir, const char *name)
 {
 	/* A gzip header is enough for the magic check. */
-	static const uint8_t gz[] = {0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0,
-				     0,    0,    0,    0, 0, 0, 0, 0, 0};
+	static const uint8_t gz[] = {0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3, 3, 0,
+				     0,	   0,	 0,    0, 0, 0, 0, 0, 0, 0, 0};
 	write_file(dir, name, gz, sizeof(gz));
 }
 
@@ -157,8 +157,9 @@ static void test_original_sample(void **state)
 		dump(&dl);
 	assert_int_equal(dl.n, 0);
 	bt_env_summary(env, summary, sizeof(summary));
-	assert_string_equal(summary,
-			    "4 OSs, dhcp server on vboxnet0 192.168.1.50-192.168.1.150, tracker :10001");
+	assert_string_equal(
+		summary,
+		"4 OSs, dhcp server on vboxnet0 192.168.1.50-192.168.1.150, tracker :10001");
 	/* How each version-0 key landed in the model. */
 	assert_int_equal(env->version, 0);
 	assert_int_equal(env->boot.timeout, 30);
@@ -311,33 +312,34 @@ static void test_v1_full(void **state)
 	struct diag_list dl;
 	struct bt_env *env = NULL;
 	char summary[256];
-	const char *dir = make_env("version: 1\n"
-				   "boot: {timeout: 0, seed_time: 120, menu: [deb]}\n"
-				   "server: {address: 10.0.0.1, user: nobody}\n"
-				   "dhcp:\n"
-				   "  mode: server\n"
-				   "  interface: eth1\n"
-				   "  range: 10.0.0.100 - 10.0.0.200\n"
-				   "  netmask: 255.255.255.0\n"
-				   "  router: 10.0.0.254\n"
-				   "  dns: [10.0.0.53, 10.0.0.54]\n"
-				   "  lease_time: 2h\n"
-				   "tftp: {enable: true, port: 1069, blksize_max: 1400}\n"
-				   "http: {port: 8081}\n"
-				   "tracker:\n"
-				   "  port: 7070\n"
-				   "  interval: 60\n"
-				   "  announce: [\"udp://t.example:6969/announce\"]\n"
-				   "swarm: {port: 6882, lpd: true, pex: false, super_seed: false,\n"
-				   "        upload_limit: 10M, piece_size: 1M}\n"
-				   "logging: {level: warn, components: {dhcp: debug, peer: error}}\n"
-				   "hosts:\n"
-				   "  - mac: \"52:54:00:00:00:01\"\n"
-				   "    ip: 10.0.0.21\n"
-				   "    os: deb\n"
-				   "    hostname: lab-01\n"
-				   "  - {mac: \"52:54:00:00:00:02\", os: deb}\n",
-				   NULL);
+	const char *dir =
+		make_env("version: 1\n"
+			 "boot: {timeout: 0, seed_time: 120, menu: [deb]}\n"
+			 "server: {address: 10.0.0.1, user: nobody}\n"
+			 "dhcp:\n"
+			 "  mode: server\n"
+			 "  interface: eth1\n"
+			 "  range: 10.0.0.100 - 10.0.0.200\n"
+			 "  netmask: 255.255.255.0\n"
+			 "  router: 10.0.0.254\n"
+			 "  dns: [10.0.0.53, 10.0.0.54]\n"
+			 "  lease_time: 2h\n"
+			 "tftp: {enable: true, port: 1069, blksize_max: 1400}\n"
+			 "http: {port: 8081}\n"
+			 "tracker:\n"
+			 "  port: 7070\n"
+			 "  interval: 60\n"
+			 "  announce: [\"udp://t.example:6969/announce\"]\n"
+			 "swarm: {port: 6882, lpd: true, pex: false, super_seed: false,\n"
+			 "        upload_limit: 10M, piece_size: 1M}\n"
+			 "logging: {level: warn, components: {dhcp: debug, peer: error}}\n"
+			 "hosts:\n"
+			 "  - mac: \"52:54:00:00:00:01\"\n"
+			 "    ip: 10.0.0.21\n"
+			 "    os: deb\n"
+			 "    hostname: lab-01\n"
+			 "  - {mac: \"52:54:00:00:00:02\", os: deb}\n",
+			 NULL);
 
 	assert_int_equal(load_check(dir, &dl, &env), 0);
 	if (dl.n)
@@ -368,7 +370,8 @@ static void test_v1_full(void **state)
 	assert_string_equal(env->hosts[0].hostname, "lab-01");
 	assert_false(env->hosts[1].has_ip);
 	bt_env_summary(env, summary, sizeof(summary));
-	assert_string_equal(summary, "1 OS, dhcp server on eth1 10.0.0.100-10.0.0.200, tracker :7070");
+	assert_string_equal(summary,
+			    "1 OS, dhcp server on eth1 10.0.0.100-10.0.0.200, tracker :7070");
 	bt_env_free(env);
 	diag_list_release(&dl);
 	remove_tree(dir);
@@ -399,6 +402,8 @@ static const struct broken broken[] = {
 	{"version: 0\n", NULL, "Boottorrent.yaml", 1, 10, DIAG_ERROR, "unsupported version '0'"},
 	{"boottorrent:\n  version: 1\n", NULL, "Boottorrent.yaml", 2, 12, DIAG_ERROR,
 	 "unsupported version '1'"},
+	{"boottorrent: 5\n", NULL, "Boottorrent.yaml", 1, 14, DIAG_ERROR,
+	 "'boottorrent' must be a mapping"},
 	{"boottorrent:\n  timeout: 1\n", NULL, "Boottorrent.yaml", 1, 1, DIAG_ERROR,
 	 "boottorrent.version is missing"},
 	{"version: 1\nboot:\n  timeout: 1\n  timeout: 2\n", NULL, "Boottorrent.yaml", 4, 3,
@@ -427,12 +432,12 @@ static const struct broken broken[] = {
 	 "tracker.port is out of range"},
 	{V1 DHCP_OK "tftp:\n  enable: \"yes\"\n", NULL, "Boottorrent.yaml", 7, 11, DIAG_ERROR,
 	 "tftp.enable must be true or false"},
-	{V1 DHCP_OK "server:\n  address: 10.0.0.256\n", NULL, "Boottorrent.yaml", 7, 12,
-	 DIAG_ERROR, "server.address must be an IPv4 address"},
-	{V1 DHCP_OK "server:\n  address: 127.0.0.1\n", NULL, "Boottorrent.yaml", 7, 12,
-	 DIAG_ERROR, "cannot be reached by clients"},
-	{V1 DHCP_OK "server:\n  address: 10.0.0.9\n", NULL, "Boottorrent.yaml", 7, 12,
-	 DIAG_WARNING, "is not an address of interface 'eth1'"},
+	{V1 DHCP_OK "server:\n  address: 10.0.0.256\n", NULL, "Boottorrent.yaml", 7, 12, DIAG_ERROR,
+	 "server.address must be an IPv4 address"},
+	{V1 DHCP_OK "server:\n  address: 127.0.0.1\n", NULL, "Boottorrent.yaml", 7, 12, DIAG_ERROR,
+	 "cannot be reached by clients"},
+	{V1 DHCP_OK "server:\n  address: 10.0.0.9\n", NULL, "Boottorrent.yaml", 7, 12, DIAG_WARNING,
+	 "is not an address of interface 'eth1'"},
 	{V1 DHCP_OK "swarm:\n  piece_size: 3000\n", NULL, "Boottorrent.yaml", 7, 15, DIAG_ERROR,
 	 "must be a power of two"},
 	{V1 DHCP_OK "logging:\n  level: loud\n", NULL, "Boottorrent.yaml", 7, 10, DIAG_ERROR,
@@ -442,8 +447,8 @@ static const struct broken broken[] = {
 	{V1 DHCP_OK "tracker:\n  announce: [\"ftp://x\"]\n", NULL, "Boottorrent.yaml", 7, 14,
 	 DIAG_ERROR, "is not an http, https or udp URL"},
 	/* DHCP. */
-	{V1 "dhcp:\n  mode: sever\n  interface: eth1\n", NULL, "Boottorrent.yaml", 3, 9,
-	 DIAG_ERROR, "dhcp.mode must be server, proxy or off"},
+	{V1 "dhcp:\n  mode: sever\n  interface: eth1\n", NULL, "Boottorrent.yaml", 3, 9, DIAG_ERROR,
+	 "dhcp.mode must be server, proxy or off"},
 	{V1 "dhcp:\n  mode: server\n  interface: eth1\n", NULL, "Boottorrent.yaml", 3, 9,
 	 DIAG_ERROR, "the DHCP server has no address range"},
 	{V1 "dhcp:\n  mode: proxy\n", NULL, "Boottorrent.yaml", 3, 9, DIAG_ERROR,
@@ -458,6 +463,10 @@ static const struct broken broken[] = {
 	 10, DIAG_WARNING, "includes the server's own address"},
 	{V1 "dhcp:\n  interface: eth1\n  range: 10.0.0.5\n", NULL, "Boottorrent.yaml", 4, 10,
 	 DIAG_ERROR, "is not a range of IPv4 addresses"},
+	{V1 "dhcp:\n  interface: eth1 eth2\n  range: 10.0.0.5-10.0.0.9\n", NULL, "Boottorrent.yaml",
+	 3, 14, DIAG_ERROR, "dhcp.interface 'eth1 eth2' is not an interface name"},
+	{V1 "dhcp:\n  interface: a-very-long-interface-name\n", NULL, "Boottorrent.yaml", 3, 14,
+	 DIAG_ERROR, "is not an interface name"},
 	{V1 "dhcp:\n  interface: nosuch0\n  range: 10.0.0.5-10.0.0.9\n", NULL, "Boottorrent.yaml",
 	 3, 14, DIAG_WARNING, "interface 'nosuch0' does not exist on this machine"},
 	{V1 "dhcp:\n  interface: bare0\n  range: 10.0.0.5-10.0.0.9\n", NULL, "Boottorrent.yaml", 3,
@@ -495,8 +504,8 @@ static const struct broken broken[] = {
 	 "Boottorrent.yaml", 7, 36, DIAG_ERROR, "host address 10.9.0.5 is not inside"},
 	{V1 DHCP_OK "hosts:\n  - {mac: \"52:54:00:00:00:01\", ip: 10.0.0.1}\n", NULL,
 	 "Boottorrent.yaml", 7, 36, DIAG_ERROR, "is the server's own"},
-	{V1 DHCP_OK "hosts:\n  - {mac: \"52:54:00:00:00:01\", os: win}\n", NULL,
-	 "Boottorrent.yaml", 7, 36, DIAG_ERROR, "host OS 'win' is not served"},
+	{V1 DHCP_OK "hosts:\n  - {mac: \"52:54:00:00:00:01\", os: win}\n", NULL, "Boottorrent.yaml",
+	 7, 36, DIAG_ERROR, "host OS 'win' is not served"},
 	{V1 DHCP_OK "hosts:\n  - {mac: \"52:54:00:00:00:01\", hostname: a_b}\n", NULL,
 	 "Boottorrent.yaml", 7, 42, DIAG_ERROR, "is not a valid host name"},
 	{V1 DHCP_OK "hosts: 5\n", NULL, "Boottorrent.yaml", 6, 8, DIAG_ERROR,
@@ -510,7 +519,8 @@ static const struct broken broken[] = {
 	 DIAG_ERROR, "boottorrent.host_ip must be an IPv4 address"},
 	{"boottorrent:\n  version: 0\n  host_ip: 10.0.0.1\ndnsmasq:\n  interface: eth1\n"
 	 "  dhcp_range: \"10.0.0.50;10.0.0.60\"\n",
-	 NULL, "Boottorrent.yaml", 6, 15, DIAG_ERROR, "dnsmasq.dhcp_range '10.0.0.50;10.0.0.60' is not valid"},
+	 NULL, "Boottorrent.yaml", 6, 15, DIAG_ERROR,
+	 "dnsmasq.dhcp_range '10.0.0.50;10.0.0.60' is not valid"},
 	{"boottorrent:\n  version: 0\n  host_ip: 10.0.0.1\ndnsmasq:\n  interface: eth1\n"
 	 "  dhcp_range: \"10.0.0.60,10.0.0.50,12h\"\n",
 	 NULL, "Boottorrent.yaml", 6, 15, DIAG_ERROR, "dnsmasq.dhcp_range is backwards"},
@@ -522,7 +532,8 @@ static const struct broken broken[] = {
 	 NULL, "Boottorrent.yaml", 9, 11, DIAG_ERROR, "clients have no way to find each other"},
 	{"boottorrent:\n  version: 0\n  host_ip: 10.0.0.1\ndnsmasq:\n  interface: eth1\n"
 	 "  dhcp_range: \"10.0.0.50,10.0.0.60\"\naria2:\n  console_log_level: loud\n",
-	 NULL, "Boottorrent.yaml", 8, 22, DIAG_ERROR, "aria2.console_log_level must be a log level"},
+	 NULL, "Boottorrent.yaml", 8, 22, DIAG_ERROR,
+	 "aria2.console_log_level must be a log level"},
 	{"boottorrent:\n  version: 0\n  host_ip: 10.0.0.1\n  display_oss: [deb, dbe]\n"
 	 "dnsmasq:\n  interface: eth1\n  dhcp_range: \"10.0.0.50,10.0.0.60\"\n",
 	 NULL, "Boottorrent.yaml", 4, 22, DIAG_ERROR, "there is no OS folder oss/dbe"},
@@ -546,7 +557,8 @@ static const struct broken broken[] = {
 	 "oss/deb/config.yaml", 4, 1, DIAG_WARNING, "'kernel' is not used by method bin"},
 	{V1 DHCP_OK, "dispname: D\nmethod: bin\nbin: vmlinuz\ndispnme: x\n", "oss/deb/config.yaml",
 	 4, 1, DIAG_WARNING, "unknown key 'dispnme'"},
-	{V1 DHCP_OK, "dispname: D\nmethod: kexec\nkernel: ../../Boottorrent.yaml\ninitrd: initrd.img\n",
+	{V1 DHCP_OK,
+	 "dispname: D\nmethod: kexec\nkernel: ../../Boottorrent.yaml\ninitrd: initrd.img\n",
 	 "oss/deb/config.yaml", 3, 9, DIAG_ERROR, "is not a path inside the OS folder"},
 	{V1 DHCP_OK, "dispname: D\nmethod: kexec\nkernel: /etc/hostname\ninitrd: initrd.img\n",
 	 "oss/deb/config.yaml", 3, 9, DIAG_ERROR, "is not a path inside the OS folder"},
@@ -638,6 +650,35 @@ static void test_symlinks(void **state)
 	remove_tree(dir);
 }
 
+/* FIFOs where files belong are refused at once, never waited on. */
+static void test_fifos(void **state)
+{
+	struct diag_list dl;
+	struct bt_env *env = NULL;
+	const char *dir =
+		make_env(V1 DHCP_OK, "dispname: D\nmethod: kexec\nkernel: k\ninitrd: initrd.img\n");
+	char path[256];
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/oss/deb/k", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(load_check(dir, &dl, &env), CONFIG_E_INVALID);
+	for (size_t i = 0; i < dl.n; i++)
+		found |= strstr(dl.items[i].message, "kernel 'k' is not a regular file") != NULL;
+	assert_true(found);
+	bt_env_free(env);
+	diag_list_release(&dl);
+
+	snprintf(path, sizeof(path), "%s/Boottorrent.yaml", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(load_check(dir, &dl, &env), CONFIG_E_INVALID);
+	assert_null(env);
+	assert_non_null(strstr(dl.items[0].message, "cannot read"));
+	diag_list_release(&dl);
+	remove_tree(dir);
+}
+
 static void test_missing_pieces(void **state)
 {
 	struct diag_list dl;
@@ -681,8 +722,8 @@ static void test_caps(void **state)
 
 	off += (size_t)snprintf(yaml + off, cap - off, V1 DHCP_OK "hosts:\n");
 	for (unsigned i = 0; i <= ENV_MAX_HOSTS; i++)
-		off += (size_t)snprintf(yaml + off, cap - off, "  - {mac: \"52:54:00:00:%02x:%02x\"}\n",
-					i >> 8, i & 0xff);
+		off += (size_t)snprintf(yaml + off, cap - off,
+					"  - {mac: \"52:54:00:00:%02x:%02x\"}\n", i >> 8, i & 0xff);
 	diag_list_init(&dl);
 	env = bt_env_new("/nonexistent");
 	assert_int_equal(bt_env_parse_main(env, (uint8_t *)yaml, off, &dl), CONFIG_E_INVALID);
@@ -691,6 +732,31 @@ static void test_caps(void **state)
 	bt_env_free(env);
 	diag_list_release(&dl);
 	free(yaml);
+}
+
+static void test_server_address(void **state)
+{
+	struct bt_env *env = bt_env_new("/x");
+	struct in_addr a, m;
+
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), -ENODEV);
+	env->dhcp.interface = strdup("eth1");
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), 0);
+	assert_int_equal(ntohl(a.s_addr), 0x0a000001);
+	assert_int_equal(ntohl(m.s_addr), 0xffffff00);
+	free(env->dhcp.interface);
+	env->dhcp.interface = strdup("bare0");
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), -EADDRNOTAVAIL);
+	env->server.has_address = true;
+	assert_int_equal(config_parse_ipv4("10.0.0.7", &env->server.address), 0);
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), 0);
+	assert_int_equal(ntohl(a.s_addr), 0x0a000007);
+	assert_int_equal(ntohl(m.s_addr), 0xffffffff);
+	free(env->dhcp.interface);
+	env->dhcp.interface = strdup("nosuch");
+	assert_int_equal(bt_env_server_address(env, &fake_sys, &a, &m), 0);
+	assert_int_equal(ntohl(a.s_addr), 0x0a000007);
+	bt_env_free(env);
 }
 
 /* Defaults when a section is left out. */
@@ -733,8 +799,10 @@ int main(void)
 		cmocka_unit_test(test_broken_table),
 		cmocka_unit_test(test_symlinks),
 		cmocka_unit_test(test_missing_pieces),
+		cmocka_unit_test(test_fifos),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_server_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

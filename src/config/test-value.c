@@ -43,9 +43,9 @@ static void test_bool(void **state)
 static void test_ipv4(void **state)
 {
 	struct in_addr a;
-	const char *bad[] = {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4",
-			     "01.2.3.4", "1..3.4", "a.b.c.d", "1.2.3.-4", "1.2.3.4/24",
-			     "99999999999999999999.1.1.1"};
+	const char *bad[] = {"",	 "1.2.3",    "1.2.3.4.5",  "256.1.1.1",
+			     "1.2.3.4 ", " 1.2.3.4", "01.2.3.4",   "1..3.4",
+			     "a.b.c.d",	 "1.2.3.-4", "1.2.3.4/24", "99999999999999999999.1.1.1"};
 
 	assert_int_equal(ip("10.0.0.1"), 0x0a000001);
 	assert_int_equal(ip("255.255.255.255"), 0xffffffff);
@@ -74,8 +74,13 @@ static void test_mac(void **state)
 {
 	uint8_t m[6];
 	const uint8_t want[6] = {0x52, 0x54, 0x00, 0xab, 0xCD, 0xef};
-	const char *bad[] = {"", "52:54:00:ab:cd", "52:54:00:ab:cd:ef:00", "52-54:00:ab:cd:ef",
-			     "52:54:00:ab:cd:eg", "5254.00ab.cdef", "52:54:00:ab:cd:e"};
+	const char *bad[] = {"",
+			     "52:54:00:ab:cd",
+			     "52:54:00:ab:cd:ef:00",
+			     "52-54:00:ab:cd:ef",
+			     "52:54:00:ab:cd:eg",
+			     "5254.00ab.cdef",
+			     "52:54:00:ab:cd:e"};
 
 	assert_int_equal(config_parse_mac("52:54:00:ab:CD:ef", m), 0);
 	assert_memory_equal(m, want, 6);
@@ -150,10 +155,9 @@ static void test_v0_range(void **state)
 	assert_int_equal(config_parse_v0_range("10.0.0.5, 10.0.0.9", &r, &why), 0);
 	assert_false(r.has_lease);
 
-	assert_int_equal(
-		config_parse_v0_range("10.0.0.5,10.0.0.9,255.255.255.0,10.0.0.255,infinite", &r,
-				      &why),
-		0);
+	assert_int_equal(config_parse_v0_range(
+				 "10.0.0.5,10.0.0.9,255.255.255.0,10.0.0.255,infinite", &r, &why),
+			 0);
 	assert_true(r.has_netmask);
 	assert_int_equal(ipv4_prefix_len(r.netmask), 24);
 	assert_int_equal(r.lease, UINT32_MAX);
@@ -220,6 +224,22 @@ static void test_diag_format(void **state)
 	diag_list_release(&dl);
 }
 
+static void test_diag_clean(void **state)
+{
+	struct diag_list dl;
+	char big[3000];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	diag_list_init(&dl);
+	diag_add(&dl, DIAG_ERROR, "f\n", 1, 1, "h\x1b[2J", "a\nb %s", big);
+	assert_string_equal(dl.items[0].file, "f?");
+	assert_string_equal(dl.items[0].hint, "h?[2J");
+	assert_int_equal(strncmp(dl.items[0].message, "a?b xxx", 7), 0);
+	assert_int_equal(strlen(dl.items[0].message), 1023);
+	diag_list_release(&dl);
+}
+
 static void test_diag_cap(void **state)
 {
 	struct diag_list dl;
@@ -236,12 +256,12 @@ static void test_diag_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bool),        cmocka_unit_test(test_ipv4),
-		cmocka_unit_test(test_netmask),     cmocka_unit_test(test_mac),
-		cmocka_unit_test(test_duration),    cmocka_unit_test(test_range),
-		cmocka_unit_test(test_v0_range),    cmocka_unit_test(test_hostname),
+		cmocka_unit_test(test_bool),	      cmocka_unit_test(test_ipv4),
+		cmocka_unit_test(test_netmask),	      cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_duration),      cmocka_unit_test(test_range),
+		cmocka_unit_test(test_v0_range),      cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_edit_distance), cmocka_unit_test(test_diag_format),
-		cmocka_unit_test(test_diag_cap),
+		cmocka_unit_test(test_diag_cap),      cmocka_unit_test(test_diag_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

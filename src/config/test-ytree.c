@@ -216,8 +216,7 @@ static void test_node_and_key_caps(void **state)
 	}
 	text[off++] = ']';
 	diag_list_init(&dl);
-	assert_int_equal(ytree_parse("t.yaml", (uint8_t *)text, off, &dl, &root),
-			 CONFIG_E_INVALID);
+	assert_int_equal(ytree_parse("t.yaml", (uint8_t *)text, off, &dl, &root), CONFIG_E_INVALID);
 	assert_null(root);
 	assert_non_null(strstr(dl.items[0].message, "more than"));
 	diag_list_release(&dl);
@@ -227,10 +226,14 @@ static void test_node_and_key_caps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tree_positions), cmocka_unit_test(test_null_forms),
-		cmocka_unit_test(test_empty),          cmocka_unit_test(test_duplicate_keys),
-		cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_tab_hint),
-		cmocka_unit_test(test_depth_cap),      cmocka_unit_test(test_size_cap),
+		cmocka_unit_test(test_tree_positions),
+		cmocka_unit_test(test_null_forms),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_tab_hint),
+		cmocka_unit_test(test_depth_cap),
+		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_node_and_key_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

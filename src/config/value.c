@@ -9,9 +9,9 @@
 int config_parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
-					  "YES",  "on",   "On",   "ON"};
+					  "YES",  "on",	  "On",	  "ON"};
 	static const char *const no[] = {"false", "False", "FALSE", "no", "No",
-					 "NO",    "off",   "Off",   "OFF"};
+					 "NO",	  "off",   "Off",   "OFF"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (strcmp(s, yes[i]) == 0) {

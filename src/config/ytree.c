@@ -119,7 +119,7 @@ static int attach(struct builder *b, struct ynode *n)
 			char hint[96];
 			snprintf(hint, sizeof(hint), "remove one of them (the first is at line %u)",
 				 k->line);
-			fail_at(b, f->key->line, f->key->col, hint, "duplicate key '%s'",
+			fail_at(b, f->key->line, f->key->col, hint, "duplicate key '%.100s'",
 				f->key->str);
 			/* Kept in the tree so it is freed with it, but marked so
 			 * lookups and walks see only the first. */
@@ -134,8 +134,7 @@ static int attach(struct builder *b, struct ynode *n)
 
 /* Line and column of byte offset off, for errors libyaml reports only as an
  * offset (bad encodings and control characters). */
-static void offset_to_pos(const uint8_t *buf, size_t len, size_t off, unsigned *line,
-			  unsigned *col)
+static void offset_to_pos(const uint8_t *buf, size_t len, size_t off, unsigned *line, unsigned *col)
 {
 	unsigned l = 1, c = 1;
 
@@ -228,9 +227,7 @@ int ytree_parse(const char *file, const uint8_t *buf, size_t len, struct diag_li
 			break;
 		}
 		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
+		case YAML_STREAM_END_EVENT: done = true; break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
 				fail_at(&b, (unsigned)ev.start_mark.line + 1,
@@ -276,8 +273,7 @@ int ytree_parse(const char *file, const uint8_t *buf, size_t len, struct diag_li
 			if (b.depth > 0)
 				b.depth--;
 			break;
-		default:
-			break;
+		default: break;
 		}
 		yaml_event_delete(&ev);
 	}

@@ -34,6 +34,8 @@ expect_rc 2 bt check a b
 expect_rc 2 bt init
 expect_rc 2 bt init a b
 expect_rc 2 bt init --interface
+expect_rc 2 bt init --interface 'a b' "$tmp/x"
+[ ! -e "$tmp/x" ] || fail "init made a folder for a bad interface name"
 
 # The original's sample environment, on this machine (no vboxnet0 here):
 # valid, with one warning about the interface.
