@@ -181,24 +181,24 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 	bool have_self = env->server.has_address;
 	struct in_addr self = env->server.address;
 
-	if (env->dhcp.mode != DHCP_MODE_OFF && !env->dhcp.interface) {
+	if (env->dhcp.mode != ENV_DHCP_OFF && !env->dhcp.interface) {
 		snprintf(hint, sizeof(hint),
 			 "set %s to the network card facing the clients (see 'ip link')", ifkey);
 		cdiag(c, DIAG_ERROR, &env->dhcp.mode_pos, hint, "DHCP is on (%s) but %s is not set",
-		      dhcp_mode_name(env->dhcp.mode), ifkey);
+		      env_dhcp_mode_name(env->dhcp.mode), ifkey);
 	}
 	if (env->dhcp.interface) {
 		int r = sys->iface_lookup(sys->ctx, env->dhcp.interface, &ifc);
 		if (r == 0) {
 			have_if = true;
-		} else if (env->dhcp.mode != DHCP_MODE_OFF) {
+		} else if (env->dhcp.mode != ENV_DHCP_OFF) {
 			cdiag(c, DIAG_WARNING, &env->dhcp.interface_pos,
 			      "fine if this environment is for another machine; "
 			      "otherwise see 'ip link'",
 			      "interface '%s' does not exist on this machine", env->dhcp.interface);
 		}
 	}
-	if (have_if && env->dhcp.mode != DHCP_MODE_OFF && ifc.n_addrs == 0)
+	if (have_if && env->dhcp.mode != ENV_DHCP_OFF && ifc.n_addrs == 0)
 		cdiag(c, DIAG_WARNING, &env->dhcp.interface_pos,
 		      "give it an address before 'boottorrent start' (ip addr add ...)",
 		      "interface '%s' has no IPv4 address", env->dhcp.interface);
@@ -246,7 +246,7 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 		have_net = true;
 	}
 
-	if (env->dhcp.mode == DHCP_MODE_SERVER && !env->dhcp.has_range) {
+	if (env->dhcp.mode == ENV_DHCP_SERVER && !env->dhcp.has_range) {
 		snprintf(hint, sizeof(hint), "set %s to the addresses clients may get, e.g. %s",
 			 rkey,
 			 env->version == 0 ? "\"192.168.1.50,192.168.1.150,12h\""
@@ -254,7 +254,7 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 		cdiag(c, DIAG_ERROR, &env->dhcp.mode_pos, hint,
 		      "the DHCP server has no address range");
 	}
-	if (env->dhcp.mode == DHCP_MODE_SERVER && env->dhcp.has_range) {
+	if (env->dhcp.mode == ENV_DHCP_SERVER && env->dhcp.has_range) {
 		struct in_addr s = env->dhcp.range_start, e = env->dhcp.range_end;
 		if (ipv4_host(s) > ipv4_host(e)) {
 			snprintf(hint, sizeof(hint), "write the lower address first: %s-%s",
@@ -297,11 +297,11 @@ static void check_dhcp(struct cctx *c, const struct config_sys *sys)
 		}
 		if (!h->has_ip)
 			continue;
-		if (env->dhcp.mode != DHCP_MODE_SERVER)
+		if (env->dhcp.mode != ENV_DHCP_SERVER)
 			cdiag(c, DIAG_WARNING, &h->ip_pos,
 			      "set dhcp.mode: server, or remove the ip",
 			      "a fixed address needs dhcp.mode server; it is ignored in mode %s",
-			      dhcp_mode_name(env->dhcp.mode));
+			      env_dhcp_mode_name(env->dhcp.mode));
 		else if (have_net && !in_net(h->ip, net, mask))
 			cdiag(c, DIAG_ERROR, &h->ip_pos, "use an address in the clients' network",
 			      "host address %s is not inside the network %s/%u", ip_str(h->ip, a),
@@ -337,8 +337,8 @@ static void check_ports(struct cctx *c)
 		const char *what;
 		const struct config_pos *pos;
 	} uses[] = {
-		{env->dhcp.mode != DHCP_MODE_OFF, false, true, 67, "DHCP", NULL},
-		{env->dhcp.mode != DHCP_MODE_OFF, false, true, 4011, "proxyDHCP", NULL},
+		{env->dhcp.mode != ENV_DHCP_OFF, false, true, 67, "DHCP", NULL},
+		{env->dhcp.mode != ENV_DHCP_OFF, false, true, 4011, "proxyDHCP", NULL},
 		{env->tftp.enable, false, true, env->tftp.port, "tftp.port", &env->tftp.port_pos},
 		{env->http.enable, true, false, env->http.port, "http.port", &env->http.port_pos},
 		{env->tracker.enable, true, true, env->tracker.port,
@@ -610,13 +610,13 @@ void bt_env_summary(const struct bt_env *env, char *out, size_t outlen)
 			       env->n_oss == 0 ? " (add one under oss/)" : "");
 	if (off >= outlen)
 		return;
-	if (env->dhcp.mode == DHCP_MODE_OFF)
+	if (env->dhcp.mode == ENV_DHCP_OFF)
 		off += (size_t)snprintf(out + off, outlen - off, ", dhcp off");
 	else
 		off += (size_t)snprintf(out + off, outlen - off, ", dhcp %s on %s",
-					dhcp_mode_name(env->dhcp.mode),
+					env_dhcp_mode_name(env->dhcp.mode),
 					env->dhcp.interface ? env->dhcp.interface : "?");
-	if (off < outlen && env->dhcp.mode == DHCP_MODE_SERVER && env->dhcp.has_range)
+	if (off < outlen && env->dhcp.mode == ENV_DHCP_SERVER && env->dhcp.has_range)
 		off += (size_t)snprintf(out + off, outlen - off, " %s-%s",
 					ip_str(env->dhcp.range_start, a),
 					ip_str(env->dhcp.range_end, b));

@@ -485,7 +485,7 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 	if (dm)
 		env->dhcp.mode_pos = pos_of(c, ynode_map_key(root, "dnsmasq"));
 	if (get_bool(c, dm, "dnsmasq", "enable_dhcp", &b, &env->dhcp.mode_pos))
-		env->dhcp.mode = b ? DHCP_MODE_SERVER : DHCP_MODE_OFF;
+		env->dhcp.mode = b ? ENV_DHCP_SERVER : ENV_DHCP_OFF;
 	get_str(c, dm, "dnsmasq", "user", &env->server.user, &env->server.user_pos);
 	get_ifname(c, dm, "dnsmasq");
 	get_bool(c, dm, "dnsmasq", "bind_interfaces", &env->dhcp.bind_interface, NULL);
@@ -505,8 +505,8 @@ static void parse_v0(struct pctx *c, const struct ynode *root)
 			if (r.proxy) {
 				/* dnsmasq's proxy form names the network that
 				 * an existing server hands out addresses in. */
-				if (env->dhcp.mode == DHCP_MODE_SERVER)
-					env->dhcp.mode = DHCP_MODE_PROXY;
+				if (env->dhcp.mode == ENV_DHCP_SERVER)
+					env->dhcp.mode = ENV_DHCP_PROXY;
 			} else {
 				env->dhcp.has_range = true;
 				env->dhcp.range_start = r.start;
@@ -756,12 +756,12 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 		if (!m)
 			ok = false;
 		else if (strcmp(m, "server") == 0)
-			env->dhcp.mode = DHCP_MODE_SERVER;
+			env->dhcp.mode = ENV_DHCP_SERVER;
 		else if (strcmp(m, "proxy") == 0)
-			env->dhcp.mode = DHCP_MODE_PROXY;
+			env->dhcp.mode = ENV_DHCP_PROXY;
 		/* A plain "off" reads as a YAML 1.1 false; take both. */
 		else if (strcmp(m, "off") == 0 || strcmp(m, "false") == 0)
-			env->dhcp.mode = DHCP_MODE_OFF;
+			env->dhcp.mode = ENV_DHCP_OFF;
 		else {
 			const char *sugg = diag_suggest(m, modes);
 			char hint[96];
@@ -884,7 +884,7 @@ struct bt_env *bt_env_new(const char *dir)
 	env->version = -1;
 	env->boot.timeout = 30;
 	env->boot.seed_time = 30;
-	env->dhcp.mode = DHCP_MODE_SERVER;
+	env->dhcp.mode = ENV_DHCP_SERVER;
 	env->dhcp.bind_interface = true;
 	env->dhcp.lease_time = 12 * 3600;
 	env->tftp.enable = true;
@@ -1132,12 +1132,12 @@ out:
 	return dl->n_errors > c.errors_before ? CONFIG_E_INVALID : 0;
 }
 
-const char *dhcp_mode_name(enum dhcp_mode m)
+const char *env_dhcp_mode_name(enum env_dhcp_mode m)
 {
 	switch (m) {
-	case DHCP_MODE_SERVER: return "server";
-	case DHCP_MODE_PROXY: return "proxy";
-	case DHCP_MODE_OFF: return "off";
+	case ENV_DHCP_SERVER: return "server";
+	case ENV_DHCP_PROXY: return "proxy";
+	case ENV_DHCP_OFF: return "off";
 	}
 	return "?";
 }

@@ -47,10 +47,10 @@ struct config_pos {
 	unsigned line, col;
 };
 
-enum dhcp_mode {
-	DHCP_MODE_SERVER = 0, /* hand out addresses and boot information */
-	DHCP_MODE_PROXY,      /* PXE boot information only, beside another server */
-	DHCP_MODE_OFF,	      /* another server is set up to point at us */
+enum env_dhcp_mode {
+	ENV_DHCP_SERVER = 0, /* hand out addresses and boot information */
+	ENV_DHCP_PROXY,      /* PXE boot information only, beside another server */
+	ENV_DHCP_OFF,	      /* another server is set up to point at us */
 };
 
 enum os_method {
@@ -111,7 +111,7 @@ struct bt_env {
 	} server;
 
 	struct {
-		enum dhcp_mode mode;
+		enum env_dhcp_mode mode;
 		char *interface;
 		bool bind_interface;
 		bool has_range;
@@ -243,7 +243,7 @@ int bt_env_open(const char *dir, const struct config_sys *sys, struct diag_list 
 void bt_env_summary(const struct bt_env *env, char *out, size_t outlen);
 
 /* Names for messages and for other modules' logs. */
-const char *dhcp_mode_name(enum dhcp_mode m);
+const char *env_dhcp_mode_name(enum env_dhcp_mode m);
 const char *os_method_name(enum os_method m);
 
 /* Makes a new environment folder dir (which must not exist: -EEXIST) with

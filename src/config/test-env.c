@@ -169,7 +169,7 @@ static void test_original_sample(void **state)
 	assert_true(env->server.has_address);
 	assert_string_equal(inet_ntop(AF_INET, &env->server.address, a, sizeof(a)), "192.168.1.1");
 	assert_string_equal(env->server.user, "shreyansh");
-	assert_int_equal(env->dhcp.mode, DHCP_MODE_SERVER);
+	assert_int_equal(env->dhcp.mode, ENV_DHCP_SERVER);
 	assert_string_equal(env->dhcp.interface, "vboxnet0");
 	assert_false(env->dhcp.bind_interface);
 	assert_int_equal(env->dhcp.lease_time, 12 * 3600);
@@ -242,7 +242,7 @@ static void test_init_then_check(void **state)
 		dump(&dl);
 	assert_int_equal(dl.n, 0);
 	assert_int_equal(env->version, 1);
-	assert_int_equal(env->dhcp.mode, DHCP_MODE_PROXY);
+	assert_int_equal(env->dhcp.mode, ENV_DHCP_PROXY);
 	assert_string_equal(env->dhcp.interface, "eth1");
 	assert_int_equal(env->boot.timeout, 30);
 	assert_int_equal(env->n_oss, 0);
@@ -293,7 +293,7 @@ static void test_v0_mapping(void **state)
 	assert_int_equal(load_check(dir, &dl, &env), 0);
 	assert_int_equal(env->boot.timeout, -1);
 	assert_true(env->boot.menu_set);
-	assert_int_equal(env->dhcp.mode, DHCP_MODE_PROXY);
+	assert_int_equal(env->dhcp.mode, ENV_DHCP_PROXY);
 	assert_false(env->dhcp.has_range);
 	assert_false(env->tracker.enable);
 	assert_int_equal(env->tracker.port, 7000);
@@ -771,7 +771,7 @@ static void test_defaults(void **state)
 	assert_int_equal(env->boot.timeout, 30);
 	assert_int_equal(env->boot.seed_time, 30);
 	assert_null(env->boot.default_os);
-	assert_int_equal(env->dhcp.mode, DHCP_MODE_SERVER);
+	assert_int_equal(env->dhcp.mode, ENV_DHCP_SERVER);
 	assert_true(env->dhcp.bind_interface);
 	assert_int_equal(env->dhcp.lease_time, 12 * 3600);
 	assert_int_equal(env->tftp.port, 69);
