@@ -59,22 +59,6 @@ const char *server_data_dir(void)
 	return "/usr/lib/boottorrent";
 }
 
-int server_address(const struct bt_env *env, struct in_addr *out)
-{
-	struct config_iface ifc;
-
-	if (env->server.has_address) {
-		*out = env->server.address;
-		return 0;
-	}
-	if (env->dhcp.interface &&
-	    config_iface_lookup_system(NULL, env->dhcp.interface, &ifc) == 0 && ifc.n_addrs > 0) {
-		*out = ifc.addrs[0].addr;
-		return 0;
-	}
-	return -EADDRNOTAVAIL;
-}
-
 static char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static char *xasprintf(const char *fmt, ...)
 {
@@ -394,7 +378,8 @@ int server_out_build(const struct bt_env *env, const struct server_out_opts *o,
 	*out = (struct server_out){0};
 	out->dir = path_join(env->dir, "out");
 	out->boot = path_join(out->dir, "boot");
-	if (server_address(env, &out->address) < 0) {
+	struct in_addr mask;
+	if (bt_env_server_address(env, NULL, &out->address, &mask) < 0) {
 		snprintf(err, errlen,
 			 "cannot tell which address clients reach this server at: set "
 			 "server.address in %s, or give dhcp.interface an IPv4 address",

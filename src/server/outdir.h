@@ -64,10 +64,6 @@ int server_out_build(const struct bt_env *env, const struct server_out_opts *o,
 		     struct server_out *out, char *err, size_t errlen) WUR;
 void server_out_release(struct server_out *out);
 
-/* The address clients reach the server at: server.address, else the first
- * IPv4 address of dhcp.interface. Returns 0 or -EADDRNOTAVAIL. */
-int server_address(const struct bt_env *env, struct in_addr *out) WUR;
-
 /* The default data folder: the program's own folder when it holds ph1/ or
  * loaders/ (a build tree), else /usr/lib/boottorrent. Returns a static
  * string or the value of $BOOTTORRENT_DATA. */
