@@ -26,8 +26,8 @@ loaders:
 	@tools/fetch-loaders.sh $(BUILD)
 
 test:
-	@tools/deps.sh test
-	@tools/test.sh unit interop fuzz
+	@tools/deps.sh test e2e
+	@tools/test.sh unit interop e2e fuzz
 
 test-unit:
 	@tools/deps.sh build
