@@ -296,6 +296,116 @@ static void test_http_reply_build(void **state)
 	buf_release(&b);
 }
 
+static void test_http_reply_parse(void **state)
+{
+	static struct tracker_reply r;
+	static const char compact[] = "d8:completei1e10:incompletei2e8:intervali30e"
+				      "12:min intervali5e5:peers12:\x0a\x00\x00\x01\x1a\xe1"
+				      "\xc0\xa8\x01\xc8\x12\x34" "e";
+	static const char dicts[] =
+		"d8:intervali1800e5:peersld2:ip8:10.0.0.17:peer id20:" PEER_ID_TXT
+		"4:porti6881eed2:ip11:example.com4:porti1ee"
+		"d2:ip3:::14:porti1eed2:ip8:10.0.0.24:porti0eed2:ip8:10.0.0.34:porti7ee"
+		"e15:warning message3:a\nbe";
+	struct {
+		const char *in;
+		int code;
+	} bad[] = {
+		{"not bencode", TRACKER_E_MALFORMED},
+		{"", TRACKER_E_MALFORMED},
+		{"li1ee", TRACKER_E_MALFORMED},
+		{"d5:peers5:abcdee", TRACKER_E_MALFORMED},
+		{"d5:peersi3ee", TRACKER_E_MALFORMED},
+		{"d8:intervali30e5:peers0:", TRACKER_E_MALFORMED},
+		{"d8:intervali30e5:peers0:ee", TRACKER_E_MALFORMED},
+		/* Keys out of order: the decoder is strict. */
+		{"d8:intervali30e8:completei1ee", TRACKER_E_MALFORMED},
+		{"d14:failure reason7:go awaye", TRACKER_E_FAILURE},
+	};
+	struct buf b;
+
+	assert_int_equal(tracker_http_reply_parse((const uint8_t *)compact, sizeof(compact) - 1,
+						  &r), 0);
+	assert_int_equal(r.interval, 30);
+	assert_int_equal(r.min_interval, 5);
+	assert_int_equal(r.complete, 1);
+	assert_int_equal(r.incomplete, 2);
+	assert_int_equal(r.n_peers, 2);
+	assert_int_equal(r.peers[0].port, 6881);
+	assert_memory_equal(&r.peers[1].addr, "\xc0\xa8\x01\xc8", 4);
+
+	assert_int_equal(tracker_http_reply_parse((const uint8_t *)dicts, sizeof(dicts) - 1, &r),
+			 0);
+	assert_int_equal(r.interval, 1800);
+	assert_int_equal(r.complete, -1);
+	assert_int_equal(r.n_peers, 2);
+	assert_int_equal(r.n_peers_ignored, 3); /* host name, IPv6, port 0 */
+	assert_int_equal(r.peers[1].port, 7);
+	assert_string_equal(r.warning, "a?b");
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		int e = tracker_http_reply_parse((const uint8_t *)bad[i].in, strlen(bad[i].in), &r);
+		if (e != bad[i].code)
+			fail_msg("case %zu (%s): got %d want %d", i, bad[i].in, e, bad[i].code);
+	}
+	assert_string_equal(r.failure, "go away");
+
+	/* Thousands of peers: TRACKER_REPLY_PEERS_MAX taken, the rest ignored. */
+	buf_init(&b, TRACKER_HTTP_REPLY_MAX + 64);
+	assert_int_equal(buf_printf(&b, "d8:intervali60e5:peers%d:", 5000 * 6), 0);
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(buf_append(&b, "\x0a\x00\x00\x01\x00\x50", 6), 0);
+	assert_int_equal(buf_append_str(&b, "e"), 0);
+	assert_int_equal(tracker_http_reply_parse(b.data, b.len, &r), 0);
+	assert_int_equal(r.n_peers, TRACKER_REPLY_PEERS_MAX);
+	assert_int_equal(r.n_peers_ignored, 5000 - TRACKER_REPLY_PEERS_MAX);
+	buf_reset(&b);
+	assert_int_equal(buf_append_str(&b, "d8:intervali60e5:peersl"), 0);
+	for (int i = 0; i < 3000; i++)
+		assert_int_equal(buf_append_str(&b, "d2:ip8:10.0.0.14:porti80ee"), 0);
+	assert_int_equal(buf_append_str(&b, "ee"), 0);
+	assert_int_equal(tracker_http_reply_parse(b.data, b.len, &r), 0);
+	assert_int_equal(r.n_peers, TRACKER_REPLY_PEERS_MAX);
+	/* Larger than the reply cap. */
+	buf_reset(&b);
+	assert_int_equal(buf_printf(&b, "d5:peers%d:", TRACKER_HTTP_REPLY_MAX), 0);
+	assert_int_equal(buf_reserve(&b, TRACKER_HTTP_REPLY_MAX), 0);
+	memset(b.data + b.len, 0, TRACKER_HTTP_REPLY_MAX - b.len);
+	b.len = TRACKER_HTTP_REPLY_MAX;
+	assert_int_equal(tracker_http_reply_parse(b.data, b.len + 1, &r), TRACKER_E_TOO_LONG);
+	buf_release(&b);
+}
+
+static void test_http_reply_roundtrip(void **state)
+{
+	struct tracker_reply_peer peers[3] = {0};
+	struct tracker_http_reply hr = {.interval = 30, .min_interval = 5, .complete = 1,
+					.incomplete = 2, .peers = peers, .n_peers = 3};
+	static struct tracker_reply r;
+	struct buf b;
+
+	for (int i = 0; i < 3; i++) {
+		peers[i].a.addr.s_addr = htonl(0x0a000001u + (uint32_t)i);
+		peers[i].a.port = (uint16_t)(7000 + i);
+	}
+	buf_init(&b, 4096);
+	for (int compact = 0; compact < 2; compact++) {
+		hr.compact = compact;
+		buf_reset(&b);
+		assert_int_equal(tracker_http_reply_build(&b, &hr), 0);
+		assert_int_equal(tracker_http_reply_parse(b.data, b.len, &r), 0);
+		assert_int_equal(r.n_peers, 3);
+		assert_int_equal(r.peers[2].port, 7002);
+		assert_int_equal(ntohl(r.peers[2].addr.s_addr), 0x0a000003u);
+		assert_int_equal(r.incomplete, 2);
+	}
+	buf_reset(&b);
+	assert_int_equal(tracker_http_failure_build(&b, "unknown torrent"), 0);
+	assert_int_equal(tracker_http_reply_parse(b.data, b.len, &r), TRACKER_E_FAILURE);
+	assert_string_equal(r.failure, "unknown torrent");
+	buf_release(&b);
+}
+
 static void test_udp_connect(void **state)
 {
 	static const uint8_t want[16] = {0x00, 0x00, 0x04, 0x17, 0x27, 0x10, 0x19, 0x80,
@@ -514,6 +624,8 @@ int main(void)
 		cmocka_unit_test(test_query_edges),
 		cmocka_unit_test(test_scrape_query),
 		cmocka_unit_test(test_http_reply_build),
+		cmocka_unit_test(test_http_reply_parse),
+		cmocka_unit_test(test_http_reply_roundtrip),
 		cmocka_unit_test(test_udp_connect),
 		cmocka_unit_test(test_udp_announce),
 		cmocka_unit_test(test_udp_announce_reply_cap),
