@@ -457,7 +457,8 @@ static void conn_timer(evutil_socket_t fd, short what, void *arg)
 /* Drops whatever is in flight, without callbacks. */
 static void conn_cancel(struct tracker_conn *t)
 {
-	evtimer_del(t->timer);
+	if (t->timer)
+		evtimer_del(t->timer);
 	if (t->req) {
 		evhttp_cancel_request(t->req);
 		t->req = NULL;
