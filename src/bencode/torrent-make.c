@@ -20,7 +20,7 @@
 
 struct scan {
 	struct torrent_source *src;
-	char *root_real;	/* the folder's resolved path, to judge symlinks */
+	char *root_real; /* the folder's resolved path, to judge symlinks */
 	size_t cap;
 	char *err;
 	size_t errlen;
@@ -47,8 +47,8 @@ static int scan_add(struct scan *s, const char *rel, const char *abs, const stru
 		return scan_fail(s, TORRENT_E_SOURCE, "%s: more than %d files", src->root,
 				 METAINFO_MAX_FILES);
 	if ((uint64_t)st->st_size > METAINFO_MAX_TOTAL - src->total)
-		return scan_fail(s, TORRENT_E_SOURCE, "%s: more than %llu bytes in all",
-				 src->root, (unsigned long long)METAINFO_MAX_TOTAL);
+		return scan_fail(s, TORRENT_E_SOURCE, "%s: more than %llu bytes in all", src->root,
+				 (unsigned long long)METAINFO_MAX_TOTAL);
 	if (src->count == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		src->files = xrealloc(src->files, s->cap * sizeof(*src->files));
@@ -97,8 +97,7 @@ static int scan_symlink(struct scan *s, const char *rel, const char *abs)
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode))
-		r = scan_fail(s, TORRENT_E_SOURCE, "%s: symlink to a folder is not supported",
-			      abs);
+		r = scan_fail(s, TORRENT_E_SOURCE, "%s: symlink to a folder is not supported", abs);
 	else if (!S_ISREG(st.st_mode))
 		r = scan_fail(s, TORRENT_E_SOURCE, "%s: symlink to %s", abs, kind_of(st.st_mode));
 	else
@@ -310,7 +309,8 @@ int torrent_source_hash(const struct torrent_source *src, uint32_t piece_length,
 		if (r == 0 && got != f->length) {
 			r = TORRENT_E_CHANGED;
 			if (errlen)
-				snprintf(err, errlen, "%s: changed size while being hashed", f->abs);
+				snprintf(err, errlen, "%s: changed size while being hashed",
+					 f->abs);
 		}
 	}
 	free(chunk);
@@ -326,8 +326,7 @@ uint32_t torrent_piece_length_auto(uint64_t total)
 {
 	uint32_t pl = TORRENT_MIN_AUTO_PIECE;
 
-	while (pl < TORRENT_MAX_AUTO_PIECE &&
-	       (total + pl - 1) / pl > TORRENT_AUTO_TARGET_PIECES)
+	while (pl < TORRENT_MAX_AUTO_PIECE && (total + pl - 1) / pl > TORRENT_AUTO_TARGET_PIECES)
 		pl *= 2;
 	return pl;
 }
