@@ -253,6 +253,10 @@ static uint32_t peer_update(struct tracker_server *srv, struct torrent *t, uint3
 
 	if (a->event == TRACKER_EVENT_STOPPED) {
 		if (!is_new) {
+			/* A client that finishes and leaves at once (aria2c with
+			 * --seed-time=0) may never send "completed". */
+			if (t->peers[i].left != 0 && a->left == 0)
+				t->completed++;
 			t->peers[i].last_event = TRACKER_EVENT_STOPPED;
 			notify(srv, TRACKER_PEER_STOPPED, t, &t->peers[i], now_ms);
 			peer_remove(srv, t, i);
@@ -284,9 +288,9 @@ static uint32_t peer_update(struct tracker_server *srv, struct torrent *t, uint3
 		t->seeders--;
 	else if (p->left != 0 && a->left == 0)
 		t->seeders++;
-	/* A download counts once: "completed" from a peer we knew as a leecher
-	 * (or had not seen). */
-	if (a->event == TRACKER_EVENT_COMPLETED && (is_new || p->left != 0))
+	/* A download counts once: a peer we knew as a leecher that has nothing
+	 * left, or a "completed" from one we had not seen. */
+	if (is_new ? a->event == TRACKER_EVENT_COMPLETED : p->left != 0 && a->left == 0)
 		t->completed++;
 	memcpy(p->peer_id, a->peer_id, TRACKER_PEER_ID_LEN);
 	p->uploaded = a->uploaded;
