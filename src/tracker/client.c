@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -44,6 +45,7 @@ struct tracker_conn {
 	char *target; /* path and query, to which our parameters are added */
 	struct evhttp_connection *evcon;
 	struct evhttp_request *req;
+	struct in_addr local; /* our address as the tracker sees it, when known */
 	/* UDP */
 	int fd;
 	struct event *ev_read;
@@ -125,14 +127,22 @@ static void report(struct tracker_conn *t, int error, const struct tracker_reply
 		.leechers = -1,
 	};
 
+	struct tracker_peer_addr peers[TRACKER_REPLY_PEERS_MAX];
+
 	if (r) {
 		rep.message = r->failure[0] ? r->failure : r->warning;
 		if (!error) {
 			rep.seeders = r->complete;
 			rep.leechers = r->incomplete;
 			rep.interval = t->interval_s;
-			rep.peers = r->peers;
-			rep.n_peers = r->n_peers;
+			rep.peers = peers;
+			/* Some trackers (opentracker) list the client itself. */
+			for (size_t i = 0; i < r->n_peers; i++) {
+				if (r->peers[i].port == c->cfg.port &&
+				    r->peers[i].addr.s_addr == t->local.s_addr)
+					continue;
+				peers[rep.n_peers++] = r->peers[i];
+			}
 		}
 	}
 	if (c->cb.on_report)
@@ -211,6 +221,18 @@ static void conn_failure(struct tracker_conn *t, int error, const struct tracker
 
 /* ---- HTTP ---- */
 
+/* Notes the local address of a socket connected to the tracker: on our
+ * LANs (no NAT) it is the address the tracker records for us. */
+static void local_address(struct tracker_conn *t, evutil_socket_t fd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+	    sa.sin_family == AF_INET)
+		t->local = sa.sin_addr;
+}
+
 static void http_done(struct evhttp_request *req, void *arg)
 {
 	struct tracker_conn *t = arg;
@@ -229,6 +251,11 @@ static void http_done(struct evhttp_request *req, void *arg)
 	if (len > TRACKER_HTTP_REPLY_MAX) {
 		conn_failure(t, TRACKER_E_TOO_LONG, NULL);
 		return;
+	}
+	if (t->evcon) {
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(t->evcon);
+		if (bev)
+			local_address(t, bufferevent_getfd(bev));
 	}
 	e = tracker_http_reply_parse(evbuffer_pullup(body, -1), len, &r);
 	if (e == 0 && code != 200)
@@ -520,6 +547,7 @@ static int conn_setup_udp(struct tracker_conn *t, const struct evhttp_uri *uri)
 		return r;
 	}
 	freeaddrinfo(res);
+	local_address(t, t->fd);
 	t->ev_read = event_new(c->base, t->fd, EV_READ | EV_PERSIST, udp_readable, t);
 	if (!t->ev_read || event_add(t->ev_read, NULL) < 0)
 		return -ENOMEM;

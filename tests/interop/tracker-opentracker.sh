@@ -31,6 +31,10 @@ out2=$(run -p 2222 -i BBBBBBBBBBBBBBBBBBBB "$H" "$UDP")
 echo "$out2"
 out3=$(run -p 3333 -l 0 -i CCCCCCCCCCCCCCCCCCCC -e completed "$H" "$HTTP" "$UDP")
 echo "$out3"
+# opentracker lists a client in its own reply; our client leaves itself out.
+echo "$out1" | grep -q "127.0.0.1:1111" && lab_die "the HTTP client was handed itself"
+echo "$out2" | grep -q "127.0.0.1:2222" && lab_die "the UDP client was handed itself"
+echo "$out3" | grep -q "127.0.0.1:3333" && lab_die "the client was handed itself"
 echo "$out2" | grep -q "^report $UDP started ok .*peers=.*127.0.0.1:1111" ||
 	lab_die "the UDP client did not get the HTTP client's address"
 for url in "$HTTP" "$UDP"; do
