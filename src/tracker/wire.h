@@ -130,7 +130,8 @@ struct tracker_http_reply {
 	const char *warning; /* "warning message", or NULL */
 };
 
-/* Server: the bencoded announce reply. */
+/* Server: the bencoded announce reply (at most TRACKER_NUMWANT_MAX peers
+ * are written). */
 int tracker_http_reply_build(struct buf *out, const struct tracker_http_reply *r) WUR;
 /* Server: the bencoded reply d14:failure reason<len>:<reason>e. */
 int tracker_http_failure_build(struct buf *out, const char *reason) WUR;
