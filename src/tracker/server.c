@@ -28,6 +28,7 @@ struct peer {
 	uint32_t ip; /* network byte order */
 	uint16_t port;
 	uint8_t last_event;
+	uint8_t pinned; /* a peer of this process: never expires */
 	uint8_t peer_id[TRACKER_PEER_ID_LEN];
 	uint64_t uploaded, downloaded, left;
 	uint64_t first_ms, last_ms;
@@ -360,6 +361,23 @@ static size_t announce(struct tracker_server *srv, struct torrent *t, uint32_t i
 	return select_peers(srv, t, self, a->left == 0, numwant, out);
 }
 
+int tracker_server_announce_local(struct tracker_server *srv, const struct tracker_announce *a,
+				  struct in_addr addr)
+{
+	struct torrent *t = torrent_find(srv, a->info_hash);
+	uint32_t i;
+
+	if (!t)
+		return -ENOENT;
+	if (a->port == 0)
+		return -EINVAL;
+	i = peer_update(srv, t, addr.s_addr, a, now(srv));
+	if (i == NIL)
+		return a->event == TRACKER_EVENT_STOPPED ? 0 : -ENOSPC;
+	t->peers[i].pinned = 1;
+	return 0;
+}
+
 /* ---- HTTP ---- */
 
 int tracker_server_handle_announce(struct tracker_server *srv, const char *query, size_t len,
@@ -676,7 +694,7 @@ void tracker_server_expire(struct tracker_server *srv)
 		struct torrent *t = &srv->torrents[k];
 		/* Walk backwards: removal moves the last peer into the hole. */
 		for (uint32_t i = t->n; i-- > 0;) {
-			if (now_ms - MIN(t->peers[i].last_ms, now_ms) <= ttl)
+			if (t->peers[i].pinned || now_ms - MIN(t->peers[i].last_ms, now_ms) <= ttl)
 				continue;
 			notify(srv, TRACKER_PEER_EXPIRED, t, &t->peers[i], now_ms);
 			peer_remove(srv, t, i);

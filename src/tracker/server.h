@@ -94,6 +94,15 @@ int tracker_server_add_torrent(struct tracker_server *srv,
 int tracker_server_remove_torrent(struct tracker_server *srv,
 				  const uint8_t *info_hash) WUR;
 
+/* Records a peer of this process (the server's own seeder) at addr, as if
+ * it had announced from there, without a round trip through a socket (an
+ * announce to 127.0.0.1 would record 127.0.0.1, useless to other hosts).
+ * It never expires; call again to update its numbers, or with
+ * TRACKER_EVENT_STOPPED to remove it. 0, -ENOENT (unknown torrent),
+ * -EINVAL (port 0) or -ENOSPC (the peer table is full). */
+int tracker_server_announce_local(struct tracker_server *srv, const struct tracker_announce *a,
+				  struct in_addr addr) WUR;
+
 /* Registers /announce and /scrape on http. 0 or -EEXIST (a path taken). */
 int tracker_server_attach_http(struct tracker_server *srv, struct evhttp *http) WUR;
 /* Binds the UDP socket to address:port (IPv4 text; port 0 picks one) and

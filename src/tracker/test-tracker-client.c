@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -288,6 +289,28 @@ static void test_udp_retransmit(void **state)
 	assert_int_equal(l.seen, 4); /* 3 connects + 1 announce */
 	tracker_client_free(c);
 
+	/* "More peers now" waits for the min interval (1 s here), while the
+	 * regular interval would be 60 s. */
+	{
+		struct timespec t0, t1;
+		long ms;
+		c = make_client(f, url, 7007, 5);
+		tracker_client_announce_now(c, TRACKER_EVENT_STARTED);
+		run(f, 2, 3000);
+		assert_int_equal(f->ok, 2);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		tracker_client_announce_now(c, TRACKER_EVENT_NONE);
+		run(f, 3, 3000);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		assert_int_equal(f->ok, 3);
+		assert_int_equal(f->last_event, TRACKER_EVENT_NONE);
+		assert_true(ms >= 900 && ms < 2500);
+		tracker_client_free(c);
+		f->reports = 1;
+		f->ok = 1;
+	}
+
 	/* Everything lost: after udp_max_tries a timeout is reported. */
 	l.drop = 1000;
 	c = make_client(f, url, 7005, 5);
@@ -295,6 +318,13 @@ static void test_udp_retransmit(void **state)
 	run(f, 2, 3000);
 	assert_int_equal(f->errors, 1);
 	assert_int_equal(f->last_error, -ETIMEDOUT);
+	/* The tracker comes back: the retry (after retry_min_ms) still carries
+	 * "started", which was never acknowledged. */
+	l.drop = 0;
+	l.seen = 0;
+	run(f, 3, 3000);
+	assert_int_equal(f->ok, 2);
+	assert_int_equal(f->last_event, TRACKER_EVENT_STARTED);
 	tracker_client_free(c);
 	event_free(ev);
 	close(l.fd);
