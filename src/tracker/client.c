@@ -45,6 +45,7 @@ struct tracker_conn {
 	char *target; /* path and query, to which our parameters are added */
 	struct evhttp_connection *evcon;
 	struct evhttp_request *req;
+	int http_error; /* set by the error callback of the request in flight */
 	struct in_addr local; /* our address as the tracker sees it, when known */
 	/* UDP */
 	int fd;
@@ -72,6 +73,7 @@ struct tracker_client {
 	size_t n_conns;
 	uint64_t uploaded, downloaded, left;
 	uint32_t key;
+	struct tracker_reply reply; /* scratch for parsing replies (large) */
 	bool stopping;
 	struct event *stop_timer;
 	bool stop_reported;
@@ -236,14 +238,16 @@ static void local_address(struct tracker_conn *t, evutil_socket_t fd)
 static void http_done(struct evhttp_request *req, void *arg)
 {
 	struct tracker_conn *t = arg;
-	static struct tracker_reply r; /* large; one event loop thread */
+	struct tracker_reply *r = &t->c->reply;
 	struct evbuffer *body;
 	size_t len;
 	int code, e;
 
 	t->req = NULL;
 	if (!req || (code = evhttp_request_get_response_code(req)) == 0) {
-		conn_failure(t, -ECONNREFUSED, NULL);
+		/* Without a more precise error from libevent, the usual cause is
+		 * a tracker that is not (yet) listening. */
+		conn_failure(t, t->http_error ? t->http_error : -ECONNREFUSED, NULL);
 		return;
 	}
 	body = evhttp_request_get_input_buffer(req);
@@ -257,13 +261,26 @@ static void http_done(struct evhttp_request *req, void *arg)
 		if (bev)
 			local_address(t, bufferevent_getfd(bev));
 	}
-	e = tracker_http_reply_parse(evbuffer_pullup(body, -1), len, &r);
+	e = tracker_http_reply_parse(evbuffer_pullup(body, -1), len, r);
 	if (e == 0 && code != 200)
 		e = TRACKER_E_MALFORMED;
 	if (e)
-		conn_failure(t, e, &r);
+		conn_failure(t, e, r);
 	else
-		conn_success(t, &r);
+		conn_success(t, r);
+}
+
+static void http_error(enum evhttp_request_error err, void *arg)
+{
+	struct tracker_conn *t = arg;
+
+	switch (err) {
+	case EVREQ_HTTP_TIMEOUT: t->http_error = -ETIMEDOUT; break;
+	case EVREQ_HTTP_EOF: t->http_error = -ECONNRESET; break;
+	case EVREQ_HTTP_INVALID_HEADER: t->http_error = TRACKER_E_MALFORMED; break;
+	case EVREQ_HTTP_DATA_TOO_LONG: t->http_error = TRACKER_E_TOO_LONG; break;
+	default: t->http_error = -EIO; break;
+	}
 }
 
 static void http_announce(struct tracker_conn *t, const struct tracker_announce *a)
@@ -299,6 +316,8 @@ static void http_announce(struct tracker_conn *t, const struct tracker_announce 
 		evhttp_connection_set_max_headers_size(t->evcon, 16 * 1024);
 	}
 	t->req = evhttp_request_new(http_done, t);
+	t->http_error = 0;
+	evhttp_request_set_error_cb(t->req, http_error);
 	headers = evhttp_request_get_output_headers(t->req);
 	evhttp_add_header(headers, "Host", t->host);
 	evhttp_add_header(headers, "User-Agent", "BootTorrent/" BT_VERSION);
@@ -377,7 +396,7 @@ static void udp_timeout(struct tracker_conn *t)
 static void udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct tracker_conn *t = arg;
-	static struct tracker_reply r;
+	struct tracker_reply *r = &t->c->reply;
 	uint8_t pkt[TRACKER_UDP_PACKET_MAX + 1];
 
 	/* A bounded number of datagrams per wakeup keeps one noisy socket
@@ -399,13 +418,13 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 		if (t->state == CONN_UDP_CONNECT) {
 			uint64_t id;
 			e = tracker_udp_connect_reply_parse(pkt, (size_t)n, t->txid, &id,
-							    r.failure);
+							    r->failure);
 			if (e == TRACKER_E_TXID || e == TRACKER_E_MALFORMED ||
 			    e == TRACKER_E_ACTION)
 				continue; /* stray or stale: keep waiting */
 			evtimer_del(t->timer);
 			if (e) {
-				conn_failure(t, e, &r);
+				conn_failure(t, e, r);
 				return;
 			}
 			t->conn_id = id;
@@ -414,7 +433,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 			t->tries = 0;
 			udp_send(t);
 		} else if (t->state == CONN_UDP_ANNOUNCE) {
-			e = tracker_udp_announce_reply_parse(pkt, (size_t)n, t->txid, &r);
+			e = tracker_udp_announce_reply_parse(pkt, (size_t)n, t->txid, r);
 			if (e == TRACKER_E_TXID || e == TRACKER_E_MALFORMED ||
 			    e == TRACKER_E_ACTION)
 				continue;
@@ -423,9 +442,9 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 				/* The id may have expired on the tracker's side: get a
 				 * fresh one next time. */
 				t->conn_id_ms = 0;
-				conn_failure(t, e, &r);
+				conn_failure(t, e, r);
 			} else {
-				conn_success(t, &r);
+				conn_success(t, r);
 			}
 			return;
 		}
