@@ -64,34 +64,80 @@ static void make_announce(struct load *l, struct tracker_announce *a)
 	a->compact = true;
 }
 
-/* txid layout: bit 31 set for a connect; the low bits index the slot. */
+/* The generator batches its datagrams (sendmmsg/recvmmsg) so that it costs
+ * less than the server it measures. txid: bit 31 set for a connect. */
+#define BATCH 64
+struct ubatch {
+	uint8_t out[BATCH][128];
+	struct iovec out_iov[BATCH];
+	struct mmsghdr out_msg[BATCH];
+	unsigned n_out;
+	uint8_t in[BATCH][2048];
+	struct iovec in_iov[BATCH];
+	struct mmsghdr in_msg[BATCH];
+};
+
+static int queue_packet(struct ubatch *u, const struct buf *b)
+{
+	if (u->n_out == BATCH || b->len > sizeof(u->out[0]))
+		return -ENOSPC;
+	memcpy(u->out[u->n_out], b->data, b->len);
+	u->out_iov[u->n_out] = (struct iovec){u->out[u->n_out], b->len};
+	u->out_msg[u->n_out].msg_hdr =
+		(struct msghdr){.msg_iov = &u->out_iov[u->n_out], .msg_iovlen = 1};
+	u->n_out++;
+	return 0;
+}
+
+static int flush(int fd, struct ubatch *u)
+{
+	unsigned sent = 0;
+
+	while (sent < u->n_out) {
+		int r = sendmmsg(fd, u->out_msg + sent, u->n_out - sent, 0);
+		if (r < 0) {
+			if (errno == ECONNREFUSED || errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		sent += (unsigned)r;
+	}
+	u->n_out = 0;
+	return 0;
+}
+
 static int run_udp(struct load *l, bool connect_each)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	uint8_t pkt[2048];
+	static struct ubatch u;
 	uint64_t cid = 0, cid_us = 0, end, last_rx;
 	uint32_t seq = 1;
 	unsigned inflight = 0;
 	struct buf b;
 	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+	int rcvbuf = 4 << 20, r;
 
 	if (fd < 0 || connect(fd, (struct sockaddr *)&l->to, sizeof(l->to)) < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	for (int k = 0; k < BATCH; k++) {
+		u.in_iov[k] = (struct iovec){u.in[k], sizeof(u.in[k])};
+		u.in_msg[k].msg_hdr = (struct msghdr){.msg_iov = &u.in_iov[k], .msg_iovlen = 1};
+	}
 	buf_init(&b, 2048);
 	end = now_us() + l->seconds * 1000000;
 	last_rx = now_us();
 	while (now_us() < end) {
-		ssize_t n;
-		uint32_t action, txid;
+		int n;
 
-		/* Keep the window full. A connect goes first whenever the id is
-		 * missing or old, or always in connect-each mode. */
-		while (inflight < l->window) {
+		/* Keep the window full. Without a connection id (or in
+		 * connect-each mode) the window holds connects. */
+		while (inflight < l->window && u.n_out < BATCH) {
 			buf_reset(&b);
 			if (connect_each || !cid || now_us() - cid_us > 50000000) {
 				if (!connect_each && inflight > 0)
-					break; /* wait for the one connect in flight */
+					break; /* one connect at a time */
 				if (tracker_udp_connect_build(&b, 0x80000000u | seq++) < 0)
 					return -EIO;
 			} else {
@@ -100,15 +146,15 @@ static int run_udp(struct load *l, bool connect_each)
 				if (tracker_udp_announce_build(&b, cid, seq++ & 0x7fffffff, &a) < 0)
 					return -EIO;
 			}
-			if (send(fd, b.data, b.len, 0) < 0 && errno != ECONNREFUSED)
-				return -errno;
+			(void)queue_packet(&u, &b);
 			inflight++;
-			if (!connect_each && !cid)
-				break;
 		}
-		n = recv(fd, pkt, sizeof(pkt), 0);
+		if ((r = flush(fd, &u)) < 0)
+			return r;
+		n = recvmmsg(fd, u.in_msg, BATCH, MSG_WAITFORONE, NULL);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED ||
+			    errno == EINTR) {
 				/* Lost replies: start the window again. */
 				if (now_us() - last_rx > 100000) {
 					l->timeouts += inflight;
@@ -120,33 +166,40 @@ static int run_udp(struct load *l, bool connect_each)
 			return -errno;
 		}
 		last_rx = now_us();
-		if (n < 8) {
-			l->errors++;
-			continue;
-		}
-		action = get_u32be(pkt);
-		txid = get_u32be(pkt + 4);
-		inflight = inflight ? inflight - 1 : 0;
-		if (action == TRACKER_UDP_CONNECT && n == 16 && (txid & 0x80000000u)) {
-			uint64_t id = get_u64be(pkt + 8);
-			if (connect_each) {
-				struct tracker_announce a;
-				make_announce(l, &a);
-				buf_reset(&b);
-				if (tracker_udp_announce_build(&b, id, seq++ & 0x7fffffff, &a) < 0)
-					return -EIO;
-				if (send(fd, b.data, b.len, 0) >= 0)
-					inflight++;
-			} else {
-				cid = id;
-				cid_us = now_us();
+		for (int k = 0; k < n; k++) {
+			const uint8_t *pkt = u.in[k];
+			size_t len = u.in_msg[k].msg_len;
+			uint32_t action, txid;
+
+			inflight = inflight ? inflight - 1 : 0;
+			if (len < 8) {
+				l->errors++;
+				continue;
 			}
-		} else if (action == TRACKER_UDP_ANNOUNCE && n >= 20) {
-			l->done++;
-		} else {
-			l->errors++;
-			if (!connect_each)
-				cid = 0;
+			action = get_u32be(pkt);
+			txid = get_u32be(pkt + 4);
+			if (action == TRACKER_UDP_CONNECT && len == 16 && (txid & 0x80000000u)) {
+				uint64_t id = get_u64be(pkt + 8);
+				if (connect_each) {
+					struct tracker_announce a;
+					make_announce(l, &a);
+					buf_reset(&b);
+					if (tracker_udp_announce_build(&b, id, seq++ & 0x7fffffff,
+								       &a) < 0)
+						return -EIO;
+					if (queue_packet(&u, &b) == 0)
+						inflight++;
+				} else {
+					cid = id;
+					cid_us = now_us();
+				}
+			} else if (action == TRACKER_UDP_ANNOUNCE && len >= 20) {
+				l->done++;
+			} else {
+				l->errors++;
+				if (!connect_each)
+					cid = 0;
+			}
 		}
 	}
 	buf_release(&b);

@@ -22,7 +22,7 @@
 
 #define COMPONENT "TRACKER"
 #define NIL UINT32_MAX
-#define UDP_BATCH 64 /* datagrams read per wakeup */
+#define UDP_BATCH 32 /* datagrams read per wakeup */
 
 struct peer {
 	uint32_t ip; /* network byte order */
@@ -61,6 +61,7 @@ struct tracker_server {
 	int udp_fd;
 	uint16_t udp_port;
 	struct event *udp_ev;
+	struct udp_batch *batch;
 	struct event *expire_ev;
 	uint64_t dropped_full; /* announces not recorded for lack of room */
 };
@@ -585,30 +586,60 @@ int tracker_server_handle_udp(struct tracker_server *srv, const uint8_t *pkt, si
 	return e < 0 ? e : 1;
 }
 
+/* Buffers for one batch of datagrams: recvmmsg() and sendmmsg() move up to
+ * UDP_BATCH packets per system call, which is most of the cost of a UDP
+ * announce. */
+#define UDP_REPLY_MAX (20 + 6 * TRACKER_NUMWANT_MAX)
+struct udp_batch {
+	uint8_t in[UDP_BATCH][TRACKER_UDP_PACKET_MAX + 1];
+	uint8_t out[UDP_BATCH][UDP_REPLY_MAX];
+	struct sockaddr_in from[UDP_BATCH];
+	struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
+	struct mmsghdr in_msg[UDP_BATCH], out_msg[UDP_BATCH];
+};
+
 static void udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct tracker_server *srv = arg;
-	uint8_t pkt[TRACKER_UDP_PACKET_MAX + 1];
-	uint8_t reply_mem[20 + 6 * TRACKER_NUMWANT_MAX + 64];
+	struct udp_batch *b = srv->batch;
 	struct buf reply;
+	int n, m = 0;
 
-	buf_init(&reply, sizeof(reply_mem));
-	/* A bounded batch per wakeup, so the HTTP side is served too. */
 	for (int k = 0; k < UDP_BATCH; k++) {
-		struct sockaddr_in from;
-		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&from, &fromlen);
-
-		if (n < 0)
-			break;
-		if (fromlen != sizeof(from) || from.sin_family != AF_INET || from.sin_port == 0)
+		b->in_iov[k] = (struct iovec){b->in[k], sizeof(b->in[k])};
+		b->in_msg[k].msg_hdr = (struct msghdr){.msg_name = &b->from[k],
+						       .msg_namelen = sizeof(b->from[k]),
+						       .msg_iov = &b->in_iov[k],
+						       .msg_iovlen = 1};
+	}
+	/* One batch per wakeup, so the HTTP side is served too. */
+	n = recvmmsg(fd, b->in_msg, UDP_BATCH, MSG_DONTWAIT, NULL);
+	buf_init(&reply, UDP_REPLY_MAX);
+	for (int k = 0; k < n; k++) {
+		const struct sockaddr_in *from = &b->from[k];
+		if (b->in_msg[k].msg_hdr.msg_namelen != sizeof(*from) ||
+		    from->sin_family != AF_INET || from->sin_port == 0 ||
+		    (b->in_msg[k].msg_hdr.msg_flags & MSG_TRUNC))
 			continue;
 		buf_reset(&reply);
-		if (tracker_server_handle_udp(srv, pkt, (size_t)n, &from, &reply) == 1)
-			(void)!sendto(fd, reply.data, reply.len, MSG_DONTWAIT,
-				      (struct sockaddr *)&from, sizeof(from));
+		if (tracker_server_handle_udp(srv, b->in[k], b->in_msg[k].msg_len, from, &reply) != 1)
+			continue;
+		memcpy(b->out[m], reply.data, reply.len);
+		b->out_iov[m] = (struct iovec){b->out[m], reply.len};
+		b->out_msg[m].msg_hdr = (struct msghdr){.msg_name = (void *)from,
+							.msg_namelen = sizeof(*from),
+							.msg_iov = &b->out_iov[m],
+							.msg_iovlen = 1};
+		m++;
 	}
 	buf_release(&reply);
+	/* A full send queue drops the rest: UDP clients retransmit. */
+	for (int sent = 0; sent < m;) {
+		int r = sendmmsg(fd, b->out_msg + sent, (unsigned)(m - sent), MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		sent += r;
+	}
 }
 
 int tracker_server_listen_udp(struct tracker_server *srv, const char *address, uint16_t port)
@@ -643,6 +674,7 @@ int tracker_server_listen_udp(struct tracker_server *srv, const char *address, u
 	}
 	srv->udp_fd = fd;
 	srv->udp_port = ntohs(sa.sin_port);
+	srv->batch = xmalloc(sizeof(*srv->batch));
 	return 0;
 }
 
@@ -772,6 +804,7 @@ void tracker_server_free(struct tracker_server *srv)
 		event_free(srv->udp_ev);
 	if (srv->udp_fd >= 0)
 		close(srv->udp_fd);
+	free(srv->batch);
 	if (srv->expire_ev)
 		event_free(srv->expire_ev);
 	for (size_t k = 0; k < srv->n_torrents; k++) {
