@@ -115,6 +115,25 @@ static void conn_announce(struct tracker_conn *t);
 static void client_check_stopped(struct tracker_client *c);
 static void stop_deadline(evutil_socket_t fd, short what, void *arg);
 
+/* The announce the next request carries: the latest stats, the event in
+ * flight, and no peers wanted with "stopped". */
+static void fill_announce(const struct tracker_conn *t, struct tracker_announce *a)
+{
+	const struct tracker_client *c = t->c;
+
+	memset(a, 0, sizeof(*a));
+	memcpy(a->info_hash, c->cfg.info_hash, TRACKER_HASH_LEN);
+	memcpy(a->peer_id, c->cfg.peer_id, TRACKER_PEER_ID_LEN);
+	a->port = c->cfg.port;
+	a->uploaded = c->uploaded;
+	a->downloaded = c->downloaded;
+	a->left = c->left;
+	a->event = t->inflight;
+	a->numwant = t->inflight == TRACKER_EVENT_STOPPED ? 0 : c->cfg.numwant;
+	a->key = c->key;
+	a->has_key = true;
+}
+
 /* ---- Results ---- */
 
 static void report(struct tracker_conn *t, int error, const struct tracker_reply *r)
@@ -337,28 +356,16 @@ static void http_announce(struct tracker_conn *t, const struct tracker_announce 
 static void udp_send(struct tracker_conn *t)
 {
 	struct tracker_client *c = t->c;
-	struct tracker_announce a = {0};
-	uint8_t storage[TRACKER_UDP_ANNOUNCE_LEN + 16];
+	struct tracker_announce a;
 	struct buf pkt;
 	int r;
 
-	/* A fixed small packet: built on the stack-sized buffer's worth of a
-	 * struct buf, so a build error cannot happen in practice. */
-	buf_init(&pkt, sizeof(storage));
+	buf_init(&pkt, TRACKER_UDP_ANNOUNCE_LEN);
 	t->txid = random_u32();
 	if (t->state == CONN_UDP_CONNECT) {
 		r = tracker_udp_connect_build(&pkt, t->txid);
 	} else {
-		memcpy(a.info_hash, c->cfg.info_hash, TRACKER_HASH_LEN);
-		memcpy(a.peer_id, c->cfg.peer_id, TRACKER_PEER_ID_LEN);
-		a.port = c->cfg.port;
-		a.uploaded = c->uploaded;
-		a.downloaded = c->downloaded;
-		a.left = c->left;
-		a.event = t->inflight;
-		a.numwant = t->inflight == TRACKER_EVENT_STOPPED ? 0 : c->cfg.numwant;
-		a.key = c->key;
-		a.has_key = true;
+		fill_announce(t, &a);
 		r = tracker_udp_announce_build(&pkt, t->conn_id, t->txid, &a);
 	}
 	if (r == 0 && send(t->fd, pkt.data, pkt.len, 0) < 0)
@@ -453,33 +460,20 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 
 /* ---- Scheduling ---- */
 
-static enum tracker_event next_event(const struct tracker_conn *t)
-{
-	return t->pending;
-}
 
 static void conn_announce(struct tracker_conn *t)
 {
 	struct tracker_client *c = t->c;
-	struct tracker_announce a = {0};
+	struct tracker_announce a;
 
 	if (t->state == CONN_DONE)
 		return;
-	t->inflight = c->stopping ? TRACKER_EVENT_STOPPED : next_event(t);
+	t->inflight = c->stopping ? TRACKER_EVENT_STOPPED : t->pending;
 	if (t->udp) {
 		udp_start(t);
 		return;
 	}
-	memcpy(a.info_hash, c->cfg.info_hash, TRACKER_HASH_LEN);
-	memcpy(a.peer_id, c->cfg.peer_id, TRACKER_PEER_ID_LEN);
-	a.port = c->cfg.port;
-	a.uploaded = c->uploaded;
-	a.downloaded = c->downloaded;
-	a.left = c->left;
-	a.event = t->inflight;
-	a.numwant = t->inflight == TRACKER_EVENT_STOPPED ? 0 : c->cfg.numwant;
-	a.key = c->key;
-	a.has_key = true;
+	fill_announce(t, &a);
 	http_announce(t, &a);
 }
 
