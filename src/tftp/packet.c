@@ -188,8 +188,10 @@ void tftp_options_negotiate(const struct tftp_request *req, const struct tftp_li
 			break;
 		case OPT_TSIZE:
 			/* In a read request the client sends 0 and we answer
-			 * with the size; without a known size we stay silent. */
-			if (neg->has_tsize || !lim->tsize_known)
+			 * with the size; without a known size we stay silent.
+			 * So do we for an empty file: curl 7.88 takes "tsize
+			 * 0" in an OACK for an error and aborts. */
+			if (neg->has_tsize || !lim->tsize_known || lim->tsize == 0)
 				break;
 			neg->tsize = lim->tsize;
 			neg->has_tsize = accepted = true;

@@ -142,7 +142,8 @@ struct tftp_negotiated {
  * ignored; the first of duplicate options wins). blksize below 8 or not a
  * number is ignored, above the limit is lowered to it; timeout outside
  * 1..255 is ignored; windowsize 0 is ignored and larger values are lowered
- * to the limit; tsize is answered with the file size when it is known.
+ * to the limit; tsize is answered with the file size when it is known and
+ * not 0 (curl refuses an OACK with tsize 0).
  * Pure; always succeeds. */
 void tftp_options_negotiate(const struct tftp_request *req, const struct tftp_limits *lim,
 			    struct tftp_negotiated *neg);

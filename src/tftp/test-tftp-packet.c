@@ -249,6 +249,10 @@ static void test_negotiate_tsize_oack(void **state)
 	assert_memory_equal(oack, want, n);
 	assert_int_equal(tftp_oack_build(oack, 10, &neg), 0);
 
+	/* An empty file: no tsize in the OACK (curl rejects "0"). */
+	lim.tsize = 0;
+	tftp_options_negotiate(&req, &lim, &neg);
+	assert_false(neg.has_tsize);
 	/* Unknown size (netascii too large): tsize is not acknowledged. */
 	lim.tsize_known = false;
 	tftp_options_negotiate(&req, &lim, &neg);
