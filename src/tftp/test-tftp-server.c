@@ -301,7 +301,7 @@ static uint8_t *fetch(struct env *e, const char *file, const char *mode, unsigne
 {
 	uint8_t *out = NULL, *buf = xmalloc(4 + 65536);
 	struct sockaddr_in xfer, from;
-	size_t total = 0;
+	size_t total = 0, cap = 0;
 	uint64_t expect = 1;
 	ssize_t n;
 
@@ -327,7 +327,10 @@ have:
 		assert_int_equal(tftp_packet_opcode(buf, (size_t)n), TFTP_DATA);
 		if (get_u16be(buf + 2) != (uint16_t)expect)
 			continue; /* a retransmission of an older window */
-		out = xrealloc(out, total + (size_t)n);
+		if (total + (size_t)n > cap) {
+			cap = (total + (size_t)n) * 2;
+			out = xrealloc(out, cap);
+		}
 		memcpy(out + total, buf + 4, (size_t)n - 4);
 		total += (size_t)n - 4;
 		if ((size_t)n - 4 < blk || expect % win == 0)
