@@ -44,7 +44,9 @@ hpa_bin() {
 
 lab_init bench
 lab_switch
-lab_host srv
+# An address besides loopback: tftpd-hpa resolves its bind address with
+# AI_ADDRCONFIG, which ignores loopback-only hosts.
+lab_host srv 10.77.0.1/24
 ROOT=$LAB_TMP/root
 OUT=$LAB_TMP/out
 mkdir -p "$ROOT" "$OUT"
@@ -53,8 +55,28 @@ head -c $((SIZE_MB * 1048576)) /dev/urandom > "$ROOT/file"
 chmod 644 "$ROOT/file"
 SIZE=$((SIZE_MB * 1048576))
 
-cpu_ticks() { # pid: user + system, with reaped children (tftpd-hpa forks)
-	awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"
+# Server CPU time in ns. A cpuacct cgroup counts a server with all its
+# children (tftpd-hpa forks one per transfer and does not wait for them);
+# without one, /proc/PID/stat of the server alone.
+CG=""
+if [ -d /sys/fs/cgroup/cpuacct ] && mkdir "/sys/fs/cgroup/cpuacct/$LAB_P" 2>/dev/null; then
+	CG=/sys/fs/cgroup/cpuacct/$LAB_P
+fi
+bench_cleanup() {
+	local rc=$? p
+	for p in $LAB_PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	sleep 0.3
+	[ -z "$CG" ] || rmdir "$CG" 2>/dev/null || true
+	(exit $rc)
+	lab_cleanup
+}
+trap bench_cleanup EXIT
+cpu_ns() { # pid
+	if [ -n "$CG" ]; then
+		cat "$CG/cpuacct.usage"
+	else
+		awk -v hz="$HZ" '{printf "%d\n", ($14 + $15 + $16 + $17) * 1e9 / hz}' "/proc/$1/stat"
+	fi
 }
 
 SRV_PID=""
@@ -77,6 +99,7 @@ start_server() { # name
 			--max-connections 1000 --log-level error ;;
 	esac
 	SRV_PID=$LAB_LAST_PID
+	[ -z "$CG" ] || echo "$SRV_PID" > "$CG/cgroup.procs"
 	if [ "$1" = http ]; then
 		lab_wait 5 sh -c "ip netns exec $(lab_ns srv) ss -tln | grep -q '127.0.0.1:80 '"
 	else
@@ -124,13 +147,13 @@ row() { # server proto-label clients ...args for run_clients after n
 	local name=$1 label=$2 n=$3
 	shift 3
 	local c0 c1 res wall ok
-	c0=$(cpu_ticks "$SRV_PID")
+	c0=$(cpu_ns "$SRV_PID")
 	res=$(run_clients "$n" "$@")
-	c1=$(cpu_ticks "$SRV_PID")
+	c1=$(cpu_ns "$SRV_PID")
 	wall=${res% *}
 	ok=${res#* }
 	printf '%-9s %-22s %7s %9.2f %10.2f %6s\n' "$name" "$label" "$n" \
-		"$(echo "$wall / 1000" | bc -l)" "$(echo "($c1 - $c0) / $HZ" | bc -l)" "$ok/$n"
+		"$(echo "$wall / 1000" | bc -l)" "$(echo "($c1 - $c0) / 1000000000" | bc -l)" "$ok/$n"
 }
 
 command -v bc >/dev/null || { echo "bench: bc missing" >&2; exit 1; }
