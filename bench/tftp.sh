@@ -11,9 +11,10 @@
 #
 # Usage: bench/tftp.sh [BUILDDIR]           (default: build)
 #   CLIENTS="1 20 100" BLKSIZES="1468 512" SIZE_MB=16 SERVERS="ours dnsmasq hpa atftpd"
-# Packages: tools/deps.sh bench (dnsmasq-base, atftpd). tftpd-hpa conflicts
-# with atftpd in Debian (both ship in.tftpd), so its binary is taken from
-# its .deb with `apt-get download` into bench/.cache and run from there.
+# Packages: tools/deps.sh bench (dnsmasq-base, the libraries tftpd-hpa and
+# atftpd need). The two servers themselves are unpacked from their .debs
+# (apt-get download) into bench/.cache and run from there: installed, they
+# would start daemons on the host, and they conflict (both ship in.tftpd).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-$top/build}
@@ -32,14 +33,17 @@ for c in curl atftp; do
 	command -v "$c" >/dev/null || { echo "bench: $c missing (tools/deps.sh bench)" >&2; exit 1; }
 done
 
-hpa_bin() {
-	local cache=$top/bench/.cache
-	if [ ! -x "$cache/x/usr/sbin/in.tftpd" ]; then
+# unpacked PACKAGE BINARY: the path of BINARY from PACKAGE's .deb, unpacked
+# into bench/.cache (fetched with apt-get download, never installed: an
+# installed atftpd or tftpd-hpa would start a TFTP daemon on the host).
+unpacked() {
+	local cache=$top/bench/.cache/$1
+	if [ ! -x "$cache/x$2" ]; then
 		mkdir -p "$cache"
-		(cd "$cache" && apt-get download tftpd-hpa >/dev/null 2>&1 &&
-			dpkg-deb -x tftpd-hpa_*.deb x) || return 1
+		(cd "$cache" && rm -f ./*.deb && apt-get download "$1" >/dev/null 2>&1 &&
+			dpkg-deb -x ./*.deb x) || return 1
 	fi
-	echo "$cache/x/usr/sbin/in.tftpd"
+	echo "$cache/x$2"
 }
 
 lab_init bench
@@ -92,7 +96,7 @@ start_server() { # name
 	hpa)
 		lab_bg srv "$HPA" -L -u root -a 127.0.0.1:69 -s "$ROOT" ;;
 	atftpd)
-		lab_bg srv atftpd --daemon --no-fork --port 69 --bind-address 127.0.0.1 \
+		lab_bg srv "$ATFTPD" --daemon --no-fork --port 69 --bind-address 127.0.0.1 \
 			--user root --group root --maxthread 300 --logfile /dev/null "$ROOT" ;;
 	http)
 		lab_bg srv "$B/src/http/http-serve" --root "$ROOT" --address 127.0.0.1 --port 80 \
@@ -157,8 +161,13 @@ row() { # server proto-label clients ...args for run_clients after n
 }
 
 command -v bc >/dev/null || { echo "bench: bc missing" >&2; exit 1; }
-HPA=""
-case " $SERVERS " in *" hpa "*) HPA=$(hpa_bin) || { echo "bench: no tftpd-hpa" >&2; exit 1; } ;; esac
+HPA="" ATFTPD=""
+case " $SERVERS " in *" hpa "*)
+	HPA=$(unpacked tftpd-hpa /usr/sbin/in.tftpd) || { echo "bench: no tftpd-hpa" >&2; exit 1; } ;;
+esac
+case " $SERVERS " in *" atftpd "*)
+	ATFTPD=$(unpacked atftpd /usr/sbin/atftpd) || { echo "bench: no atftpd" >&2; exit 1; } ;;
+esac
 
 echo "file: $SIZE_MB MiB on loopback in a namespace; $(nproc) CPUs; times in seconds"
 printf '%-9s %-22s %7s %9s %10s %6s\n' server transfer clients wall server-cpu ok

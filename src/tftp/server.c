@@ -498,6 +498,12 @@ static void on_xfer_timeout(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	srv->stats.retransmits++;
+	{
+		char who[32];
+		lg_(srv, LOG_DEBUG, "%s: %s: timeout %u, resending from block %llu",
+		    addr_str(&x->peer, who, sizeof(who)), x->path, x->tries,
+		    (unsigned long long)(x->oack_pending ? 0 : x->base));
+	}
 	if (x->oack_pending) {
 		(void)!sendto(x->fd, x->oack, x->oack_len, MSG_DONTWAIT,
 			      (struct sockaddr *)&x->peer, sizeof(x->peer));
@@ -558,8 +564,14 @@ static void refuse(struct tftp_server *srv, const struct sockaddr_in *peer,
 
 	send_error_listen(srv, peer, local, code, msg);
 	srv->stats.refused++;
-	logger_log(srv->lg, lvl, COMP, "%s: %s: %s", addr_str(peer, who, sizeof(who)),
-		   path ? path : "(request)", msg);
+	/* Warnings come from requests a client should not send; they go
+	 * through the rate limit so a flood cannot fill the log. */
+	if (lvl == LOG_WARN)
+		log_bad(srv, "%s: %s: %s", addr_str(peer, who, sizeof(who)),
+			path ? path : "(request)", msg);
+	else
+		logger_log(srv->lg, lvl, COMP, "%s: %s: %s", addr_str(peer, who, sizeof(who)),
+			   path ? path : "(request)", msg);
 	report(srv, TFTP_EV_REFUSED, NULL, peer, path, code, msg);
 }
 
