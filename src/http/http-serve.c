@@ -88,7 +88,9 @@ int main(int argc, char **argv)
 		case 'a': cfg.address = optarg; break;
 		case 'p': bad = num("--port", optarg, 65535, &port); break;
 		case 'f': port_file = optarg; break;
-		case 'm': bad = num("--max-connections", optarg, 100000, &cfg.max_connections); break;
+		case 'm':
+			bad = num("--max-connections", optarg, 100000, &cfg.max_connections);
+			break;
 		case 't': bad = num("--idle-timeout", optarg, 3600, &cfg.idle_timeout_s); break;
 		case 'l':
 			if (log_level_parse(optarg, &lvl) < 0) {

@@ -14,8 +14,8 @@
 #include "util/util.h"
 
 enum http_range_result {
-	HTTP_RANGE_NONE = 0,          /* no usable Range: send the whole file (200) */
-	HTTP_RANGE_OK = 1,            /* send [start, start + len) (206) */
+	HTTP_RANGE_NONE = 0,	      /* no usable Range: send the whole file (200) */
+	HTTP_RANGE_OK = 1,	      /* send [start, start + len) (206) */
 	HTTP_RANGE_UNSATISFIABLE = 2, /* 416 with "Content-Range: bytes * /size" */
 };
 
@@ -33,7 +33,7 @@ enum http_range_result http_range_parse(const char *value, uint64_t size, uint64
 
 /* Positive results of http_path_decode. */
 enum {
-	HTTP_PATH_BAD = 1,       /* bad percent-encoding, NUL, backslash, too long */
+	HTTP_PATH_BAD = 1,	 /* bad percent-encoding, NUL, backslash, too long */
 	HTTP_PATH_TRAVERSAL = 2, /* a ".." component, before or after decoding */
 };
 

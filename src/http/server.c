@@ -234,8 +234,9 @@ static void on_file(struct evhttp_request *req, const char *rest, void *arg)
 	r = http_path_decode(rest, rel, sizeof(rel));
 	if (r != 0) {
 		char who[32];
-		lg_(srv, LOG_WARN, "%s: refused path '%.200s' (%s)", peer_str(req, who, sizeof(who)),
-		    rest, r == HTTP_PATH_TRAVERSAL ? "traversal" : "malformed");
+		lg_(srv, LOG_WARN, "%s: refused path '%.200s' (%s)",
+		    peer_str(req, who, sizeof(who)), rest,
+		    r == HTTP_PATH_TRAVERSAL ? "traversal" : "malformed");
 		file_error(srv, req, rest, r == HTTP_PATH_TRAVERSAL ? 403 : HTTP_BADREQUEST, head);
 		return;
 	}
@@ -314,9 +315,8 @@ static void on_file(struct evhttp_request *req, const char *rest, void *arg)
 		 * connection's buffer, which is one. The segment owns fd from
 		 * here on. */
 		evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
-		struct evbuffer_file_segment *seg =
-			evbuffer_file_segment_new(fd, (ev_off_t)start, (ev_off_t)len,
-						  EVBUF_FS_CLOSE_ON_FREE);
+		struct evbuffer_file_segment *seg = evbuffer_file_segment_new(
+			fd, (ev_off_t)start, (ev_off_t)len, EVBUF_FS_CLOSE_ON_FREE);
 		if (!seg) {
 			close(fd);
 		} else {
@@ -389,9 +389,8 @@ fail:
 	return e;
 }
 
-int http_server_new(struct event_base *base, const struct http_config *cfg,
-		    const struct logger *lg, const struct http_callbacks *cbs,
-		    struct http_server **out)
+int http_server_new(struct event_base *base, const struct http_config *cfg, const struct logger *lg,
+		    const struct http_callbacks *cbs, struct http_server **out)
 {
 	struct http_server *srv;
 	int r;
@@ -422,8 +421,7 @@ int http_server_new(struct event_base *base, const struct http_config *cfg,
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)srv->cfg.max_headers_size);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->cfg.max_body_size);
 	evhttp_set_timeout(srv->http, (int)srv->cfg.idle_timeout_s);
-	evhttp_set_allowed_methods(srv->http,
-				   EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
 	evhttp_set_gencb(srv->http, on_request, srv);
 
 	if (cfg->root) {
@@ -434,8 +432,7 @@ int http_server_new(struct event_base *base, const struct http_config *cfg,
 			    strerror(-r));
 			goto fail;
 		}
-		r = http_server_route(srv, cfg->file_prefix ? cfg->file_prefix : "/", on_file,
-				      srv);
+		r = http_server_route(srv, cfg->file_prefix ? cfg->file_prefix : "/", on_file, srv);
 		if (r < 0)
 			goto fail;
 	}

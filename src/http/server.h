@@ -41,25 +41,25 @@ struct http_server;
 #define HTTP_MAX_ROUTES 32
 
 struct http_config {
-	const char *root;           /* folder served; NULL serves no files */
-	const char *file_prefix;    /* URL prefix of the files; NULL = "/" */
-	const char *address;        /* IPv4 address to listen on; NULL = 0.0.0.0 */
-	uint16_t port;              /* 0 picks an ephemeral port (tests); use 80 */
-	unsigned max_connections;   /* 0 = HTTP_DEFAULT_MAX_CONNECTIONS */
-	unsigned idle_timeout_s;    /* 0 = HTTP_DEFAULT_IDLE_TIMEOUT_S */
-	size_t max_headers_size;    /* 0 = HTTP_DEFAULT_MAX_HEADERS */
-	size_t max_body_size;       /* 0 = HTTP_DEFAULT_MAX_BODY */
+	const char *root;	  /* folder served; NULL serves no files */
+	const char *file_prefix;  /* URL prefix of the files; NULL = "/" */
+	const char *address;	  /* IPv4 address to listen on; NULL = 0.0.0.0 */
+	uint16_t port;		  /* 0 picks an ephemeral port (tests); use 80 */
+	unsigned max_connections; /* 0 = HTTP_DEFAULT_MAX_CONNECTIONS */
+	unsigned idle_timeout_s;  /* 0 = HTTP_DEFAULT_IDLE_TIMEOUT_S */
+	size_t max_headers_size;  /* 0 = HTTP_DEFAULT_MAX_HEADERS */
+	size_t max_body_size;	  /* 0 = HTTP_DEFAULT_MAX_BODY */
 };
 
 /* A file request, as the fleet view wants it. Pointers are valid during
  * the call only. */
 struct http_file_info {
 	struct sockaddr_in client;
-	const char *path;  /* relative to the root, decoded */
-	int status;        /* 200, 206, 404, ... */
-	uint64_t size;     /* file size, or UINT64_MAX when not opened */
-	uint64_t bytes;    /* body bytes queued for sending */
-	int head;          /* 1 for HEAD */
+	const char *path; /* relative to the root, decoded */
+	int status;	  /* 200, 206, 404, ... */
+	uint64_t size;	  /* file size, or UINT64_MAX when not opened */
+	uint64_t bytes;	  /* body bytes queued for sending */
+	int head;	  /* 1 for HEAD */
 };
 
 struct http_callbacks {
@@ -77,9 +77,8 @@ typedef void (*http_handler_fn)(struct evhttp_request *req, const char *rest, vo
 /* Binds and starts serving on base. cfg is copied; lg and cbs (may be NULL)
  * must outlive the server. Returns 0 and *out, or a negative errno (the
  * reason, with advice for EACCES and EADDRINUSE, is logged). */
-int http_server_new(struct event_base *base, const struct http_config *cfg,
-		    const struct logger *lg, const struct http_callbacks *cbs,
-		    struct http_server **out) WUR;
+int http_server_new(struct event_base *base, const struct http_config *cfg, const struct logger *lg,
+		    const struct http_callbacks *cbs, struct http_server **out) WUR;
 
 /* Closes the listener and every connection. NULL is a no-op. */
 void http_server_free(struct http_server *srv);

@@ -52,8 +52,8 @@ static void test_range_table(void **state)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint64_t start = 0, len = 0;
-		enum http_range_result r = http_range_parse(cases[i].value, cases[i].size, &start,
-							    &len);
+		enum http_range_result r =
+			http_range_parse(cases[i].value, cases[i].size, &start, &len);
 
 		printf("case %zu: '%s'\n", i, cases[i].value ? cases[i].value : "(null)");
 		assert_int_equal(r, cases[i].want);

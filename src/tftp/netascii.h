@@ -17,7 +17,7 @@
 
 struct netascii_state {
 	uint64_t offset; /* input bytes consumed so far */
-	int pending;     /* the second byte of a pair still to emit, or -1 */
+	int pending;	 /* the second byte of a pair still to emit, or -1 */
 };
 
 #define NETASCII_STATE_INIT ((struct netascii_state){.offset = 0, .pending = -1})

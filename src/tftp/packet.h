@@ -79,7 +79,7 @@ struct tftp_option {
 
 struct tftp_request {
 	enum tftp_opcode opcode; /* TFTP_RRQ or TFTP_WRQ */
-	const char *filename;    /* NUL-terminated inside the packet */
+	const char *filename;	 /* NUL-terminated inside the packet */
 	size_t filename_len;
 	const char *mode_str; /* as sent, NUL-terminated */
 	enum tftp_mode mode;  /* valid when parse returned 0 */
@@ -120,10 +120,10 @@ size_t tftp_error_build(uint8_t *out, size_t cap, uint16_t code, const char *msg
 
 /* What the server allows, and what it knows about the file. */
 struct tftp_limits {
-	unsigned max_blksize;    /* already clamped to the path MTU; 8..65464 */
+	unsigned max_blksize;	 /* already clamped to the path MTU; 8..65464 */
 	unsigned max_windowsize; /* 1..65535 */
-	bool tsize_known;        /* false: a tsize option is not acknowledged */
-	uint64_t tsize;          /* the transfer size in the request's mode */
+	bool tsize_known;	 /* false: a tsize option is not acknowledged */
+	uint64_t tsize;		 /* the transfer size in the request's mode */
 };
 
 /* The outcome of option negotiation. */

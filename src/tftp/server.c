@@ -366,8 +366,9 @@ static void xfer_fail(struct tftp_xfer *x, int code, const char *reason, bool se
 
 	if (send)
 		send_error_to(x->fd, &x->peer, (uint16_t)code, reason);
-	lg_(srv, LOG_INFO, "%s: %s failed after %llu bytes: %s", addr_str(&x->peer, who, sizeof(who)),
-	    x->path, (unsigned long long)x->bytes_acked, reason);
+	lg_(srv, LOG_INFO, "%s: %s failed after %llu bytes: %s",
+	    addr_str(&x->peer, who, sizeof(who)), x->path, (unsigned long long)x->bytes_acked,
+	    reason);
 	srv->stats.failed++;
 	report(srv, TFTP_EV_FAILED, x, NULL, NULL, code, reason);
 	xfer_free(x);
@@ -667,13 +668,13 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 	}
 	for (it = srv->xfers; it; it = it->next)
 		per_client += it->peer.sin_addr.s_addr == peer->sin_addr.s_addr;
-	if (srv->stats.active >= srv->cfg.max_transfers ||
-	    per_client >= srv->cfg.max_per_client) {
+	if (srv->stats.active >= srv->cfg.max_transfers || per_client >= srv->cfg.max_per_client) {
 		/* Dropped, not refused: the client will ask again, and an
 		 * ERROR would make a PXE ROM give up booting. */
 		srv->stats.dropped++;
-		log_bad(srv, "%s: too many transfers (%u running, %u from this client), request "
-			     "dropped",
+		log_bad(srv,
+			"%s: too many transfers (%u running, %u from this client), request "
+			"dropped",
 			addr_str(peer, who, sizeof(who)), srv->stats.active, per_client);
 		return;
 	}
@@ -829,15 +830,14 @@ static void on_listen_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		switch (tftp_packet_opcode(pkt, (size_t)n)) {
 		case TFTP_RRQ:
-		case TFTP_WRQ:
-			handle_rrq(srv, pkt, (size_t)n, &peer, &local, ifindex);
-			break;
+		case TFTP_WRQ: handle_rrq(srv, pkt, (size_t)n, &peer, &local, ifindex); break;
 		default:
 			/* DATA, ACK, ERROR, OACK or garbage on the request
 			 * port: no transfer to talk about. Dropped. */
 			srv->stats.dropped++;
-			log_bad(srv, "%s: %zd-byte packet with opcode %u on the request port, "
-				     "dropped",
+			log_bad(srv,
+				"%s: %zd-byte packet with opcode %u on the request port, "
+				"dropped",
 				addr_str(&peer, who, sizeof(who)), n,
 				tftp_packet_opcode(pkt, (size_t)n));
 			break;
@@ -898,9 +898,8 @@ fail:
 	return one;
 }
 
-int tftp_server_new(struct event_base *base, const struct tftp_config *cfg,
-		    const struct logger *lg, const struct tftp_callbacks *cbs,
-		    struct tftp_server **out)
+int tftp_server_new(struct event_base *base, const struct tftp_config *cfg, const struct logger *lg,
+		    const struct tftp_callbacks *cbs, struct tftp_server **out)
 {
 	struct tftp_server *srv;
 	int r;
@@ -944,14 +943,14 @@ int tftp_server_new(struct event_base *base, const struct tftp_config *cfg,
 		goto fail;
 	srv->pkt = xmalloc(4 + TFTP_BLKSIZE_MAX);
 	srv->in = xmalloc(TFTP_BLKSIZE_MAX);
-	srv->ev_listen = event_new(base, srv->listen_fd, EV_READ | EV_PERSIST, on_listen_readable,
-				   srv);
+	srv->ev_listen =
+		event_new(base, srv->listen_fd, EV_READ | EV_PERSIST, on_listen_readable, srv);
 	if (!srv->ev_listen || event_add(srv->ev_listen, NULL) < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	lg_(srv, LOG_INFO, "serving %s on %s:%u", cfg->root, cfg->address ? cfg->address : "0.0.0.0",
-	    srv->port);
+	lg_(srv, LOG_INFO, "serving %s on %s:%u", cfg->root,
+	    cfg->address ? cfg->address : "0.0.0.0", srv->port);
 	*out = srv;
 	return 0;
 fail:

@@ -35,21 +35,21 @@ struct tftp_server;
 #define TFTP_DEFAULT_RETRIES 6
 
 struct tftp_config {
-	const char *root;        /* the folder served (required) */
-	const char *address;     /* IPv4 address to listen on; NULL = 0.0.0.0 */
-	uint16_t port;           /* 0 picks an ephemeral port (tests); use 69 */
-	unsigned max_transfers;  /* concurrent transfers in all */
+	const char *root;	 /* the folder served (required) */
+	const char *address;	 /* IPv4 address to listen on; NULL = 0.0.0.0 */
+	uint16_t port;		 /* 0 picks an ephemeral port (tests); use 69 */
+	unsigned max_transfers;	 /* concurrent transfers in all */
 	unsigned max_per_client; /* concurrent transfers per client address */
-	unsigned max_blksize;    /* 0 = 65464; also lowered to MTU - 32 */
+	unsigned max_blksize;	 /* 0 = 65464; also lowered to MTU - 32 */
 	unsigned max_windowsize; /* 0 = 64 */
-	unsigned timeout_ms;     /* retransmission timeout unless negotiated */
-	unsigned retries;        /* retransmissions of one packet before giving up */
+	unsigned timeout_ms;	 /* retransmission timeout unless negotiated */
+	unsigned retries;	 /* retransmissions of one packet before giving up */
 };
 
 enum tftp_event {
-	TFTP_EV_START,   /* a transfer began (after the file opened) */
-	TFTP_EV_DONE,    /* the last block was acknowledged */
-	TFTP_EV_FAILED,  /* timed out, cancelled by the client, read error */
+	TFTP_EV_START,	 /* a transfer began (after the file opened) */
+	TFTP_EV_DONE,	 /* the last block was acknowledged */
+	TFTP_EV_FAILED,	 /* timed out, cancelled by the client, read error */
 	TFTP_EV_REFUSED, /* a request answered with an ERROR (not found, ...) */
 };
 
@@ -57,10 +57,10 @@ enum tftp_event {
 struct tftp_xfer_info {
 	struct sockaddr_in client;
 	const char *path; /* as requested (after stripping leading '/') */
-	uint64_t size;    /* file size in bytes, or UINT64_MAX if unknown */
-	uint64_t bytes;   /* payload bytes acknowledged so far */
+	uint64_t size;	  /* file size in bytes, or UINT64_MAX if unknown */
+	uint64_t bytes;	  /* payload bytes acknowledged so far */
 	unsigned blksize, windowsize;
-	int error;          /* TFTP error code sent or received, else -1 */
+	int error;	    /* TFTP error code sent or received, else -1 */
 	const char *reason; /* a short text for FAILED and REFUSED, else NULL */
 };
 
@@ -71,10 +71,10 @@ struct tftp_callbacks {
 
 /* Counters for status pages and tests. */
 struct tftp_stats {
-	unsigned active;        /* transfers in progress */
-	unsigned open_files;    /* distinct files open */
+	unsigned active;     /* transfers in progress */
+	unsigned open_files; /* distinct files open */
 	uint64_t started, done, failed, refused;
-	uint64_t dropped;       /* datagrams ignored (malformed, over caps) */
+	uint64_t dropped; /* datagrams ignored (malformed, over caps) */
 	uint64_t retransmits;
 };
 
@@ -82,9 +82,8 @@ struct tftp_stats {
  * cfg is copied; lg and cbs (which may be NULL) must outlive the server.
  * Returns 0 and *out, or a negative errno (the reason, with advice for
  * EACCES and EADDRINUSE, is logged). */
-int tftp_server_new(struct event_base *base, const struct tftp_config *cfg,
-		    const struct logger *lg, const struct tftp_callbacks *cbs,
-		    struct tftp_server **out) WUR;
+int tftp_server_new(struct event_base *base, const struct tftp_config *cfg, const struct logger *lg,
+		    const struct tftp_callbacks *cbs, struct tftp_server **out) WUR;
 
 /* Stops serving: aborts every transfer (no callbacks), closes all sockets
  * and files. NULL is a no-op. */

@@ -15,9 +15,9 @@
 
 /* An RRQ for "pxelinux.0" in octet mode with blksize 1468 and tsize 0. */
 static const uint8_t rrq[] = {
-	0x00, 0x01, 'p', 'x', 'e', 'l', 'i', 'n', 'u', 'x', '.', '0', 0x00, 'o', 'c', 't',
-	'e',  't',  0x00, 'b', 'l', 'k', 's', 'i', 'z', 'e', 0x00, '1', '4', '6', '8', 0x00,
-	't',  's',  'i', 'z', 'e', 0x00, '0', 0x00,
+	0x00, 0x01, 'p', 'x',  'e',  'l', 'i', 'n', 'u', 'x',  '.', '0',  0x00, 'o',
+	'c',  't',  'e', 't',  0x00, 'b', 'l', 'k', 's', 'i',  'z', 'e',  0x00, '1',
+	'4',  '6',  '8', 0x00, 't',  's', 'i', 'z', 'e', 0x00, '0', 0x00,
 };
 
 static void test_request_valid(void **state)
@@ -103,10 +103,10 @@ static void test_request_mutations(void **state)
 
 static void test_request_netascii_padding(void **state)
 {
-	static const uint8_t pad[] = {0, 1, 'a', 0, 'n', 'e', 't', 'a', 's', 'c',
-				      'i', 'i', 0, 0, 0, 0, 0};
-	static const uint8_t odd[] = {0, 1, 'a', 0, 'o', 'c', 't', 'e', 't', 0,
-				      'b', 'l', 'k', 's', 'i', 'z', 'e', 0};
+	static const uint8_t pad[] = {0,   1,	'a', 0, 'n', 'e', 't', 'a', 's',
+				      'c', 'i', 'i', 0, 0,   0,	  0,   0};
+	static const uint8_t odd[] = {0, 1,   'a', 0,	'o', 'c', 't', 'e', 't',
+				      0, 'b', 'l', 'k', 's', 'i', 'z', 'e', 0};
 	struct tftp_request req;
 
 	/* NUL padding after the mode (some PXE ROMs) is not an error. */
@@ -136,8 +136,7 @@ static void test_ack_error_parse(void **state)
 	assert_int_equal(tftp_error_parse(err, sizeof(err), &code, &msg, &msg_len), 0);
 	assert_int_equal(code, 8);
 	assert_int_equal(msg_len, 2);
-	assert_int_equal(tftp_error_parse(err_nonul, sizeof(err_nonul), &code, &msg, &msg_len),
-			 0);
+	assert_int_equal(tftp_error_parse(err_nonul, sizeof(err_nonul), &code, &msg, &msg_len), 0);
 	assert_int_equal(msg_len, 2);
 	assert_int_equal(tftp_error_parse(err, 3, &code, &msg, &msg_len), TFTP_E_MALFORMED);
 	assert_int_equal(tftp_packet_opcode(err, 1), 0);
@@ -152,11 +151,17 @@ static void test_build(void **state)
 	assert_memory_equal(out, "\x00\x03\x12\x34", 4);
 	n = tftp_error_build(out, sizeof(out), 1, "file not found");
 	assert_int_equal(n, 4 + 14 + 1);
-	assert_memory_equal(out, "\x00\x05\x00\x01" "file not found\0", n);
+	assert_memory_equal(out,
+			    "\x00\x05\x00\x01"
+			    "file not found\0",
+			    n);
 	/* A message too long for the buffer is cut and still terminated. */
 	n = tftp_error_build(out, 8, 2, "access violation");
 	assert_int_equal(n, 8);
-	assert_memory_equal(out, "\x00\x05\x00\x02" "acc\0", 8);
+	assert_memory_equal(out,
+			    "\x00\x05\x00\x02"
+			    "acc\0",
+			    8);
 	assert_int_equal(tftp_error_build(out, 4, 2, "x"), 0);
 }
 
@@ -166,7 +171,10 @@ static void make_req(struct tftp_request *req, uint8_t *buf, size_t cap, const c
 {
 	size_t n = 0;
 
-	memcpy(buf, "\x00\x01" "f\0octet\0", 10);
+	memcpy(buf,
+	       "\x00\x01"
+	       "f\0octet\0",
+	       10);
 	n = 10;
 	for (size_t i = 0; i < nkv; i++) {
 		size_t l = strlen(kv[i]) + 1;
@@ -228,15 +236,21 @@ static void test_negotiate(void **state)
 
 static void test_negotiate_tsize_oack(void **state)
 {
-	static const char *const kv[] = {"tsize", "0", "blksize", "1468", "blksize", "9000",
-					 "windowsize", "4", "timeout", "3"};
-	struct tftp_limits lim = {.max_blksize = 65464, .max_windowsize = 64,
-				  .tsize_known = true, .tsize = 123456789};
+	static const char *const kv[] = {"tsize", "0",		"blksize", "1468",    "blksize",
+					 "9000",  "windowsize", "4",	   "timeout", "3"};
+	struct tftp_limits lim = {.max_blksize = 65464,
+				  .max_windowsize = 64,
+				  .tsize_known = true,
+				  .tsize = 123456789};
 	struct tftp_negotiated neg;
 	struct tftp_request req;
 	uint8_t buf[128], oack[TFTP_OACK_MAX];
-	static const char want[] = "\x00\x06tsize\0" "123456789\0blksize\0" "1468\0"
-				   "windowsize\0" "4\0timeout\0" "3";
+	static const char want[] = "\x00\x06tsize\0"
+				   "123456789\0blksize\0"
+				   "1468\0"
+				   "windowsize\0"
+				   "4\0timeout\0"
+				   "3";
 	size_t n;
 
 	make_req(&req, buf, sizeof(buf), kv, ARRAY_SIZE(kv));
@@ -302,7 +316,9 @@ static void test_netascii(void **state)
 	netascii_check("a\rb", 8, "a\r\0b");
 	/* Pairs split exactly at block boundaries. */
 	netascii_check("1234567\n89", 8, "1234567\r\n89");
-	netascii_check("1234567\r89", 8, "1234567\r\0" "89");
+	netascii_check("1234567\r89", 8,
+		       "1234567\r\0"
+		       "89");
 	netascii_check("\n\n\n\n\n", 2, "\r\n\r\n\r\n\r\n\r\n");
 	netascii_check("\r\n", 1, "\r\0\r\n");
 	netascii_check("12345678", 8, "12345678"); /* exact multiple: empty last block */

@@ -159,8 +159,7 @@ static ssize_t recv_pkt(struct env *e, int fd, uint8_t *buf, size_t cap, struct 
 
 static void send_to(int fd, const struct sockaddr_in *to, const void *p, size_t n)
 {
-	assert_int_equal(sendto(fd, p, n, 0, (const struct sockaddr *)to, sizeof(*to)),
-			 (ssize_t)n);
+	assert_int_equal(sendto(fd, p, n, 0, (const struct sockaddr *)to, sizeof(*to)), (ssize_t)n);
 }
 
 static void send_ack(int fd, const struct sockaddr_in *to, uint16_t block)
@@ -225,7 +224,10 @@ static void test_refusals(void **state)
 	send_req(e, TFTP_RRQ, ".", "octet", NULL); /* a folder */
 	expect_error(e, TFTP_ERR_NOT_FOUND);
 	/* No NUL after the filename. */
-	send_to(e->cli, &e->srv_addr, "\x00\x01" "abc", 5);
+	send_to(e->cli, &e->srv_addr,
+		"\x00\x01"
+		"abc",
+		5);
 	expect_error(e, TFTP_ERR_ILLEGAL_OP);
 	/* An ACK on the request port is dropped without an answer. */
 	send_ack(e->cli, &e->srv_addr, 1);
@@ -296,8 +298,8 @@ static void test_ack_rules(void **state)
 }
 
 /* Fetches a file with the given options; returns its bytes (malloc'd). */
-static uint8_t *fetch(struct env *e, const char *file, const char *mode, unsigned blk,
-		      unsigned win, size_t *len, const char *blk_opt, const char *win_opt)
+static uint8_t *fetch(struct env *e, const char *file, const char *mode, unsigned blk, unsigned win,
+		      size_t *len, const char *blk_opt, const char *win_opt)
 {
 	uint8_t *out = NULL, *buf = xmalloc(4 + 65536);
 	struct sockaddr_in xfer, from;
@@ -319,7 +321,7 @@ static uint8_t *fetch(struct env *e, const char *file, const char *mode, unsigne
 	}
 	for (;;) {
 		n = recv_pkt(e, e->cli, buf, 4 + 65536, &from, 2000);
-have:
+	have:
 		assert_true(n >= 4);
 		if (tftp_packet_opcode(buf, (size_t)n) == TFTP_ERROR)
 			fail_msg("%s: error %u %.*s", file, get_u16be(buf + 2), (int)n - 4,

@@ -38,10 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case HTTP_RANGE_NONE:
-	case HTTP_RANGE_UNSATISFIABLE:
-		break;
-	default:
-		abort();
+	case HTTP_RANGE_UNSATISFIABLE: break;
+	default: abort();
 	}
 	if (http_path_decode(path, out, sizeof(out)) == 0) {
 		/* The result must be a safe relative path, or empty. */

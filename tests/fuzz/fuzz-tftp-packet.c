@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lim.tsize = (uint64_t)size * 1000003;
 		tftp_options_negotiate(&req, &lim, &neg);
 		if (neg.blksize < TFTP_BLKSIZE_MIN || neg.blksize > TFTP_BLKSIZE_MAX ||
-		    (neg.has_blksize && neg.blksize > lim.max_blksize) ||
-		    neg.windowsize < 1 || neg.windowsize > lim.max_windowsize)
+		    (neg.has_blksize && neg.blksize > lim.max_blksize) || neg.windowsize < 1 ||
+		    neg.windowsize > lim.max_windowsize)
 			abort();
 		n = tftp_oack_build(oack, sizeof(oack), &neg);
 		if (tftp_negotiated_any(&neg) && n == 0)
@@ -68,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		size_t blk = 8 + (sel & 0x3f), total = 0;
 		for (int guard = 0; guard < 10000; guard++) {
-			size_t got = netascii_convert(&st, copy + st.offset, size - (size_t)st.offset,
-						      out, blk);
+			size_t got = netascii_convert(&st, copy + st.offset,
+						      size - (size_t)st.offset, out, blk);
 			total += got;
 			if (got < blk)
 				break;
