@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The DHCP server on a libevent loop: sockets, IP_PKTINFO, the lease file's
+ * journal, and sending replies. Every decision is dhcp_policy_handle()'s.
+ *
+ * Each time a socket is readable we read a batch of requests, decide them
+ * all, write the lease changes of the whole batch with one fsync, and only
+ * then send the replies: a client never holds an ACK for a lease that a
+ * crash could forget, and a burst costs one fsync, not one per client.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "dhcp/dhcp.h"
+#include "dhcp/policy.h"
+#include "util/util.h"
+
+#define COMPONENT "DHCP"
+/* Requests decided per wake-up before their leases are synced and the
+ * replies sent. */
+#define BATCH 64
+
+struct sock {
+	struct dhcp_server *srv;
+	int fd;
+	bool pxe_port;
+	struct event *ev;
+};
+
+struct pending {
+	struct dhcp_tx tx;
+	int ifindex;
+	uint32_t local_ip;
+	int fd;
+};
+
+struct dhcp_server {
+	struct event_base *base;
+	struct dhcp_config cfg;
+	struct dhcp_host *hosts;
+	const struct logger *log;
+	struct dhcp_callbacks cb;
+	unsigned ifindex[DHCP_MAX_IFACES];
+	size_t n_ifindex;
+	struct sock main, pxe;
+	struct dhcp_leases *leases;
+	struct dhcp_ratelimit *rl;
+	struct dhcp_server_stats stats;
+	struct pending out[BATCH];
+	struct dhcp_event evs[BATCH];
+	uint8_t rxbuf[DHCP_PACKET_MAX + 1];
+};
+
+#define LOG(s, lvl, ...) logger_log((s)->log, lvl, COMPONENT, __VA_ARGS__)
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void dhcp_server_get_stats(const struct dhcp_server *s, struct dhcp_server_stats *st)
+{
+	*st = s->stats;
+}
+
+static bool iface_ok(const struct dhcp_server *s, int ifindex)
+{
+	if (s->n_ifindex == 0)
+		return true;
+	for (size_t i = 0; i < s->n_ifindex; i++)
+		if (s->ifindex[i] == (unsigned)ifindex)
+			return true;
+	return false;
+}
+
+/* Makes yiaddr reachable at the client's MAC before the client has
+ * answered any ARP (RFC 2131 4.1), the way dnsmasq does: a permanent-less
+ * ARP entry on the receiving interface. */
+static bool arp_set(struct dhcp_server *s, int fd, int ifindex, uint32_t ip, const uint8_t mac[6])
+{
+	struct arpreq req;
+	struct sockaddr_in *pa = (struct sockaddr_in *)&req.arp_pa;
+
+	memset(&req, 0, sizeof(req));
+	pa->sin_family = AF_INET;
+	pa->sin_addr.s_addr = htonl(ip);
+	req.arp_ha.sa_family = ARPHRD_ETHER;
+	memcpy(req.arp_ha.sa_data, mac, 6);
+	req.arp_flags = ATF_COM;
+	if (!if_indextoname((unsigned)ifindex, req.arp_dev))
+		return false;
+	if (ioctl(fd, SIOCSARP, &req) < 0) {
+		LOG(s, LOG_DEBUG, "cannot add an ARP entry for the reply: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void send_one(struct dhcp_server *s, struct pending *p)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = p->tx.buf, .iov_len = p->tx.len};
+	struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
+			     .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	struct in_pktinfo *pi;
+	uint32_t dst = p->tx.dst_ip;
+
+	if (p->tx.link_unicast && !arp_set(s, p->fd, p->ifindex, dst, p->tx.mac))
+		dst = 0xffffffffu; /* Broadcast reaches it too, less politely. */
+	to.sin_addr.s_addr = htonl(dst);
+	to.sin_port = htons(p->tx.dst_port);
+	/* Out of the interface the request came in on, from our address there. */
+	if (p->ifindex > 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+		pi = (struct in_pktinfo *)CMSG_DATA(cm);
+		pi->ipi_ifindex = p->ifindex;
+		pi->ipi_spec_dst.s_addr = htonl(p->local_ip);
+	}
+	if (sendmsg(p->fd, &msg, 0) < 0) {
+		char ip[16];
+		LOG(s, LOG_WARN, "cannot send a reply to %s:%u: %s", dhcp_ip_str(ip, dst),
+		    p->tx.dst_port, strerror(errno));
+		return;
+	}
+	s->stats.replied++;
+}
+
+static void log_event(struct dhcp_server *s, const struct dhcp_event *ev)
+{
+	char mac[18], ip[16];
+	enum log_level lvl = ev->type == DHCP_EV_OFFER ? LOG_DEBUG : LOG_INFO;
+
+	LOG(s, lvl, "%s %s %s arch %d%s%s%s%s", dhcp_event_name(ev->type),
+	    dhcp_mac_str(mac, ev->mac), dhcp_ip_str(ip, ev->ip), ev->arch, ev->ipxe ? " ipxe" : "",
+	    ev->boot_file[0] ? " boot " : "", ev->boot_file,
+	    ev->hostname[0] ? " (host name given)" : "");
+}
+
+/* Reads one datagram with its receiving interface; 1 when one was read,
+ * 0 when the socket is empty. */
+static int recv_one(struct dhcp_server *s, struct sock *k, size_t *len, struct sockaddr_in *from,
+		    int *ifindex, uint32_t *local_ip)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = s->rxbuf, .iov_len = sizeof(s->rxbuf)};
+	struct msghdr msg = {.msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov,
+			     .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf)};
+	ssize_t n;
+
+	n = recvmsg(k->fd, &msg, MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			LOG(s, LOG_WARN, "receive failed: %s", strerror(errno));
+		return 0;
+	}
+	*len = (size_t)n;
+	*ifindex = 0;
+	*local_ip = 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			*ifindex = pi.ipi_ifindex;
+			*local_ip = ntohl(pi.ipi_spec_dst.s_addr);
+		}
+	}
+	if (msg.msg_flags & MSG_TRUNC)
+		*len = sizeof(s->rxbuf); /* Larger than any DHCP message we take. */
+	return 1;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct sock *k = arg;
+	struct dhcp_server *s = k->srv;
+	size_t nout = 0, nev = 0;
+	int64_t now = (int64_t)time(NULL);
+	uint64_t now_ms = mono_ms();
+	int r;
+
+	(void)fd;
+	(void)what;
+	for (int i = 0; i < BATCH; i++) {
+		struct sockaddr_in from;
+		struct dhcp_rx rx = {.now = now, .pxe_port = k->pxe_port};
+		struct pending *p = &s->out[nout];
+		struct dhcp_event *ev = &s->evs[nev];
+		size_t len;
+		int ifindex;
+		uint32_t local_ip;
+		bool first_drop;
+		char mac[18];
+
+		if (!recv_one(s, k, &len, &from, &ifindex, &local_ip))
+			break;
+		s->stats.received++;
+		if (!iface_ok(s, ifindex)) {
+			s->stats.dropped++;
+			continue;
+		}
+		/* The MAC sits at a fixed place; the policy checks hlen. */
+		if (len >= 34 && !dhcp_ratelimit_allow(s->rl, s->rxbuf + 28, now_ms, &first_drop)) {
+			s->stats.rate_limited++;
+			s->stats.dropped++;
+			if (first_drop)
+				LOG(s, LOG_INFO, "%s sends too fast: dropping its requests for a while",
+				    dhcp_mac_str(mac, s->rxbuf + 28));
+			continue;
+		}
+		rx.local_ip = local_ip;
+		rx.src_ip = ntohl(from.sin_addr.s_addr);
+		rx.src_port = ntohs(from.sin_port);
+		r = dhcp_policy_handle(&s->cfg, s->leases, &rx, s->rxbuf, len, &p->tx, ev);
+		if (r) {
+			s->stats.dropped++;
+			LOG(s, LOG_DEBUG, "dropped a request from %s: %s",
+			    inet_ntoa(from.sin_addr), dhcp_strerror(r));
+			continue;
+		}
+		if (ev->type != DHCP_EV_NONE)
+			nev++;
+		if (p->tx.len) {
+			p->fd = k->fd;
+			p->ifindex = ifindex;
+			p->local_ip = s->cfg.server_ip ? s->cfg.server_ip : local_ip;
+			nout++;
+		}
+	}
+	if (s->leases && dhcp_leases_pending(s->leases)) {
+		r = dhcp_leases_flush(s->leases, now);
+		if (r < 0) {
+			/* Without a durable lease we must not promise one. */
+			LOG(s, LOG_ERROR, "cannot write the lease file %s: %s; not replying",
+			    s->cfg.lease_file, strerror(-r));
+			return;
+		}
+		s->stats.leases_written++;
+	}
+	for (size_t i = 0; i < nout; i++)
+		send_one(s, &s->out[i]);
+	for (size_t i = 0; i < nev; i++) {
+		log_event(s, &s->evs[i]);
+		if (s->cb.on_event)
+			s->cb.on_event(s->cb.ctx, &s->evs[i]);
+	}
+}
+
+/* Says who holds a UDP port, when ss(8) can tell. */
+static void log_port_holder(struct dhcp_server *s, uint16_t port)
+{
+	char cmd[96], line[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ss -ulpnH 'sport = :%u' 2>/dev/null", port);
+	f = popen(cmd, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *users = strstr(line, "users:");
+		line[strcspn(line, "\n")] = '\0';
+		LOG(s, LOG_ERROR, "port %u is held by: %s", port, users ? users : line);
+	}
+	pclose(f);
+}
+
+static int open_sock(struct dhcp_server *s, struct sock *k, uint16_t port, bool pxe_port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int one = 1, fd, r;
+
+	k->srv = s;
+	k->pxe_port = pxe_port;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	/* With one interface the kernel can filter for us; with several we
+	 * filter on IP_PKTINFO's ifindex. */
+	if (s->cfg.n_ifnames == 1 &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->cfg.ifnames[0],
+		       (socklen_t)strlen(s->cfg.ifnames[0])) < 0)
+		LOG(s, LOG_WARN, "cannot bind to device %s (%s): filtering by interface index",
+		    s->cfg.ifnames[0], strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		if (r == -EACCES)
+			LOG(s, LOG_ERROR,
+			    "cannot bind UDP port %u: permission denied; run as root or give the "
+			    "program the capabilities: setcap cap_net_bind_service,cap_net_raw+ep "
+			    "PROGRAM",
+			    port);
+		else if (r == -EADDRINUSE) {
+			LOG(s, LOG_ERROR,
+			    "cannot bind UDP port %u: another DHCP server already holds it "
+			    "(stop it, or use proxy mode or mode off beside it)",
+			    port);
+			log_port_holder(s, port);
+		} else
+			LOG(s, LOG_ERROR, "cannot bind UDP port %u: %s", port, strerror(-r));
+		return r;
+	}
+	k->fd = fd;
+	k->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, k);
+	if (!k->ev || event_add(k->ev, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void close_sock(struct sock *k)
+{
+	if (k->ev)
+		event_free(k->ev);
+	if (k->fd >= 0)
+		close(k->fd);
+	k->ev = NULL;
+	k->fd = -1;
+}
+
+int dhcp_server_new(struct event_base *base, const struct dhcp_config *cfg,
+		    const struct logger *log, const struct dhcp_callbacks *cb,
+		    struct dhcp_server **out)
+{
+	struct dhcp_server *s;
+	char err[256];
+	int r;
+
+	*out = NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->base = base;
+	s->cfg = *cfg;
+	s->log = log;
+	if (cb)
+		s->cb = *cb;
+	s->main.fd = s->pxe.fd = -1;
+	if (dhcp_config_check(cfg, err, sizeof(err)) < 0) {
+		LOG(s, LOG_ERROR, "bad configuration: %s", err);
+		r = -EINVAL;
+		goto fail;
+	}
+	if (cfg->n_hosts) {
+		s->hosts = xcalloc(cfg->n_hosts, sizeof(*s->hosts));
+		memcpy(s->hosts, cfg->hosts, cfg->n_hosts * sizeof(*s->hosts));
+	}
+	s->cfg.hosts = s->hosts;
+	for (size_t i = 0; i < cfg->n_ifnames; i++) {
+		unsigned idx = if_nametoindex(cfg->ifnames[i]);
+		if (idx == 0) {
+			r = -errno;
+			LOG(s, LOG_ERROR, "no interface named %s: %s", cfg->ifnames[i],
+			    strerror(errno));
+			goto fail;
+		}
+		s->ifindex[s->n_ifindex++] = idx;
+	}
+	s->rl = dhcp_ratelimit_new(cfg->rate_burst, cfg->rate_per_sec);
+	if (cfg->mode == DHCP_MODE_SERVER) {
+		s->leases = dhcp_policy_leases_new(&s->cfg);
+		if (!s->leases) {
+			r = -EINVAL;
+			goto fail;
+		}
+		if (cfg->lease_file[0]) {
+			size_t bad = 0;
+			r = dhcp_leases_open(s->leases, cfg->lease_file, (int64_t)time(NULL), &bad);
+			if (r < 0) {
+				LOG(s, LOG_ERROR, "cannot use the lease file %s: %s",
+				    cfg->lease_file, strerror(-r));
+				goto fail;
+			}
+			if (bad)
+				LOG(s, LOG_WARN, "lease file %s: skipped %zu damaged lines",
+				    cfg->lease_file, bad);
+		}
+	}
+	r = open_sock(s, &s->main, cfg->port ? cfg->port : DHCP_PORT_SERVER, false);
+	if (r < 0)
+		goto fail;
+	if (cfg->mode == DHCP_MODE_PROXY) {
+		r = open_sock(s, &s->pxe, cfg->pxe_port ? cfg->pxe_port : DHCP_PORT_PXE, true);
+		if (r < 0)
+			goto fail;
+	}
+	LOG(s, LOG_INFO, "serving %s on port %u%s",
+	    cfg->mode == DHCP_MODE_PROXY ? "proxyDHCP" : "DHCP",
+	    cfg->port ? cfg->port : DHCP_PORT_SERVER,
+	    cfg->mode == DHCP_MODE_PROXY ? " and the PXE port" : "");
+	*out = s;
+	return 0;
+fail:
+	dhcp_server_free(s);
+	return r;
+}
+
+void dhcp_server_free(struct dhcp_server *s)
+{
+	if (!s)
+		return;
+	close_sock(&s->main);
+	close_sock(&s->pxe);
+	if (s->leases && s->cfg.lease_file[0]) {
+		int r = dhcp_leases_save(s->leases, (int64_t)time(NULL));
+		if (r < 0)
+			LOG(s, LOG_ERROR, "cannot save the lease file %s: %s", s->cfg.lease_file,
+			    strerror(-r));
+	}
+	dhcp_leases_free(s->leases);
+	dhcp_ratelimit_free(s->rl);
+	free(s->hosts);
+	free(s);
+}
