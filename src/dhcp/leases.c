@@ -256,10 +256,14 @@ struct dhcp_lease *dhcp_leases_pick(struct dhcp_leases *l, const uint8_t mac[6],
 			return e;
 		}
 	}
-	/* Then the address that has been unused for longest. */
+	/* Then an address no client remembers (a decline that has passed),
+	 * else the one another client left unused for longest. */
 	for (size_t i = 0; i < l->n; i++) {
 		e = &l->slot[i];
-		if (dhcp_lease_usable(e, mac, now) && (!best || e->expires < best->expires))
+		if (!dhcp_lease_usable(e, mac, now))
+			continue;
+		if (!best || (best->has_mac && !e->has_mac) ||
+		    (best->has_mac == e->has_mac && e->expires < best->expires))
 			best = e;
 	}
 	return best;
