@@ -4,6 +4,8 @@
 # Usage: run-fuzz.sh HARNESS CORPUS_DIR [SECONDS]
 set -eu
 harness=$1 corpus=$2 seconds=${3:-${FUZZ_SECONDS:-15}}
+# meson passes the harness relative to the build folder; we cd away below.
+case $harness in /*) ;; *) harness=$PWD/$harness ;; esac
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cd "$scratch"
