@@ -39,6 +39,7 @@ static void usage(FILE *f)
 	      "  --pxelinux-config FILE --pxelinux-prefix PATH --next-server IP\n"
 	      "  --port N --pxe-port N --client-port N\n"
 	      "  --rate BURST/PER_SEC        per-MAC limit (0/0 = none)\n"
+	      "  --proxy-delay MS            hold proxy offers (default 300)\n"
 	      "  --events PATH               append one line per client event\n"
 	      "  --log-level error|warn|info|debug\n",
 	      f);
@@ -133,7 +134,7 @@ int main(int argc, char **argv)
 		O_MODE = 256, O_IFACE, O_SERVER, O_MASK, O_ROUTER, O_DNS, O_DOMAIN, O_RANGE,
 		O_LEASE, O_OFFER, O_DECLINE, O_FILE, O_HOST, O_BIOS, O_UEFI, O_HTTP, O_IPXE,
 		O_PXCFG, O_PXPFX, O_NEXT, O_PORT, O_PXEPORT, O_CPORT, O_RATE, O_EVENTS, O_LOG,
-		O_HELP
+		O_DELAY, O_HELP
 	};
 	static const struct option opts[] = {
 		{"mode", 1, 0, O_MODE},		  {"interface", 1, 0, O_IFACE},
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
 		{"port", 1, 0, O_PORT},		  {"pxe-port", 1, 0, O_PXEPORT},
 		{"client-port", 1, 0, O_CPORT},	  {"rate", 1, 0, O_RATE},
 		{"events", 1, 0, O_EVENTS},	  {"log-level", 1, 0, O_LOG},
-		{"help", 0, 0, O_HELP},		  {0, 0, 0, 0},
+		{"proxy-delay", 1, 0, O_DELAY},	  {"help", 0, 0, O_HELP},		  {0, 0, 0, 0},
 	};
 	static struct dhcp_host hosts[DHCP_MAX_HOSTS];
 	struct dhcp_config cfg;
@@ -256,6 +257,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case O_LOG: bad |= log_level_parse(a, &lvl) < 0; break;
+		case O_DELAY: bad |= parse_u32(a, 10000, &cfg.proxy_delay_ms) < 0; break;
 		case O_HELP: usage(stdout); return 0;
 		default: bad = 1;
 		}

@@ -88,13 +88,19 @@ struct dhcp_config {
 	uint16_t port, pxe_port;
 	/* The client port replies go to; 0 = 68. */
 	uint16_t client_port;
+	/* proxyDHCP: how long to hold a proxy OFFER (milliseconds), so that
+	 * clients which take the first offer they see (busybox udhcpc, some
+	 * firmware) take the site server's offer, which carries an address.
+	 * PXE ROMs collect offers for seconds, so this costs them nothing. */
+	uint32_t proxy_delay_ms;
 	/* Per-MAC rate limit: a burst of rate_burst packets, refilled at
 	 * rate_per_sec. 0 = no limit. */
 	uint32_t rate_burst, rate_per_sec;
 };
 
 /* Fills in defaults: server mode, 1 h leases, 30 s offers, 10 min decline,
- * a burst of 20 packets and 5 per second per MAC, netmask 255.255.255.0. */
+ * a burst of 20 packets and 5 per second per MAC, netmask 255.255.255.0,
+ * proxy offers held 300 ms. */
 void dhcp_config_init(struct dhcp_config *cfg);
 /* Checks a config for contradictions; on failure returns -EINVAL and writes
  * a sentence saying why into err. */

@@ -37,6 +37,7 @@ void dhcp_config_init(struct dhcp_config *cfg)
 	cfg->decline_time = 600;
 	cfg->rate_burst = 20;
 	cfg->rate_per_sec = 5;
+	cfg->proxy_delay_ms = 300;
 }
 
 #define CHECK(cond, ...)                                                                           \

@@ -45,6 +45,17 @@ struct pending {
 	int fd;
 };
 
+/* A proxy OFFER waiting for its moment (see proxy_delay_ms). */
+struct delayed {
+	struct dhcp_server *srv;
+	struct event *timer;
+	struct pending p;
+	struct delayed *next, *prev;
+};
+
+/* Proxy offers held at once; more are sent at once rather than queued. */
+#define MAX_DELAYED 256
+
 struct dhcp_server {
 	struct event_base *base;
 	struct dhcp_config cfg;
@@ -57,6 +68,8 @@ struct dhcp_server {
 	struct dhcp_leases *leases;
 	struct dhcp_ratelimit *rl;
 	struct dhcp_server_stats stats;
+	struct delayed *delayed;
+	size_t n_delayed;
 	struct pending out[BATCH];
 	struct dhcp_event evs[BATCH];
 	uint8_t rxbuf[DHCP_PACKET_MAX + 1];
@@ -110,14 +123,14 @@ static bool arp_set(struct dhcp_server *s, int fd, int ifindex, uint32_t ip, con
 	return true;
 }
 
-static void send_one(struct dhcp_server *s, struct pending *p)
+static void send_one(struct dhcp_server *s, const struct pending *p)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET};
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = {.iov_base = p->tx.buf, .iov_len = p->tx.len};
+	struct iovec iov = {.iov_base = (void *)p->tx.buf, .iov_len = p->tx.len};
 	struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
 			     .msg_iovlen = 1};
 	struct cmsghdr *cm;
@@ -148,6 +161,59 @@ static void send_one(struct dhcp_server *s, struct pending *p)
 		return;
 	}
 	s->stats.replied++;
+}
+
+static void delayed_unlink(struct dhcp_server *s, struct delayed *d)
+{
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		s->delayed = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	s->n_delayed--;
+	event_free(d->timer);
+	free(d);
+}
+
+static void on_delayed(evutil_socket_t fd, short what, void *arg)
+{
+	struct delayed *d = arg;
+	struct dhcp_server *s = d->srv;
+
+	(void)fd;
+	(void)what;
+	send_one(s, &d->p);
+	delayed_unlink(s, d);
+}
+
+/* Sends p after the configured delay, or now when too many are waiting. */
+static void send_later(struct dhcp_server *s, const struct pending *p)
+{
+	struct timeval tv = {.tv_sec = s->cfg.proxy_delay_ms / 1000,
+			     .tv_usec = (s->cfg.proxy_delay_ms % 1000) * 1000};
+	struct delayed *d;
+
+	if (s->n_delayed >= MAX_DELAYED) {
+		send_one(s, p);
+		return;
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->srv = s;
+	d->p = *p;
+	d->timer = evtimer_new(s->base, on_delayed, d);
+	if (!d->timer || evtimer_add(d->timer, &tv) < 0) {
+		if (d->timer)
+			event_free(d->timer);
+		free(d);
+		send_one(s, p);
+		return;
+	}
+	d->next = s->delayed;
+	if (d->next)
+		d->next->prev = d;
+	s->delayed = d;
+	s->n_delayed++;
 }
 
 static void log_event(struct dhcp_server *s, const struct dhcp_event *ev)
@@ -265,8 +331,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		s->stats.leases_written++;
 	}
-	for (size_t i = 0; i < nout; i++)
-		send_one(s, &s->out[i]);
+	for (size_t i = 0; i < nout; i++) {
+		if (s->cfg.mode == DHCP_MODE_PROXY && !k->pxe_port && s->cfg.proxy_delay_ms)
+			send_later(s, &s->out[i]);
+		else
+			send_one(s, &s->out[i]);
+	}
 	for (size_t i = 0; i < nev; i++) {
 		log_event(s, &s->evs[i]);
 		if (s->cb.on_event)
@@ -433,6 +503,8 @@ void dhcp_server_free(struct dhcp_server *s)
 		return;
 	close_sock(&s->main);
 	close_sock(&s->pxe);
+	while (s->delayed)
+		delayed_unlink(s, s->delayed);
 	if (s->leases && s->cfg.lease_file[0]) {
 		int r = dhcp_leases_save(s->leases, (int64_t)time(NULL));
 		if (r < 0)
