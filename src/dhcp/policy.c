@@ -577,6 +577,10 @@ int dhcp_policy_handle(const struct dhcp_config *cfg, struct dhcp_leases *leases
 		return DHCP_E_NOT_FOR_US;
 	if (rx->pxe_port)
 		return DHCP_E_NOT_FOR_US;
+	/* One subnet only: a relay on another subnet needs a server that
+	 * knows that subnet's range. */
+	if (pkt.giaddr && !in_subnet(cfg, pkt.giaddr))
+		return DHCP_E_NOT_FOR_US;
 	switch (pkt.msg_type) {
 	case DHCP_DISCOVER: return on_discover(cfg, leases, rx, &c, tx, ev);
 	case DHCP_REQUEST: return on_request(cfg, leases, rx, &c, tx, ev);

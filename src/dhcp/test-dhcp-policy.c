@@ -388,12 +388,16 @@ static void test_inform_fixed_relay(void **state)
 
 	/* Through a relay: unicast to giaddr, server port. */
 	pxe_discover(f, mac2, 0);
-	req_giaddr(&f->r, IP4(10, 77, 5, 1));
+	req_giaddr(&f->r, IP4(10, 77, 0, 254));
 	assert_int_equal(run(f), 0);
-	assert_int_equal(f->tx.dst_ip, IP4(10, 77, 5, 1));
+	assert_int_equal(f->tx.dst_ip, IP4(10, 77, 0, 254));
 	assert_int_equal(f->tx.dst_port, 67);
 	assert_false(f->tx.link_unicast);
-	assert_int_equal(f->reply.giaddr, IP4(10, 77, 5, 1));
+	assert_int_equal(f->reply.giaddr, IP4(10, 77, 0, 254));
+	/* A relay on a subnet we have no range for. */
+	pxe_discover(f, mac2, 0);
+	req_giaddr(&f->r, IP4(10, 77, 5, 1));
+	assert_int_equal(run(f), DHCP_E_NOT_FOR_US);
 }
 
 static void test_bad_input(void **state)
