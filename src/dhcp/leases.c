@@ -209,7 +209,10 @@ void dhcp_leases_set(struct dhcp_leases *l, struct dhcp_lease *e, const uint8_t 
 		     enum dhcp_lease_state state, int64_t expires, const char *hostname)
 {
 	set_slot(l, e, mac, state, expires, hostname);
-	mark_dirty(l, e);
+	/* An offer is not a promise that survives a restart (the loader
+	 * reads it as free), so it costs no journal line. */
+	if (state != DHCP_LEASE_OFFERED)
+		mark_dirty(l, e);
 }
 
 void dhcp_leases_reserve(struct dhcp_leases *l, uint32_t ip)
@@ -521,36 +524,54 @@ out:
 	return r;
 }
 
+size_t dhcp_leases_journal_take(struct dhcp_leases *l, struct buf *out)
+{
+	size_t n = l->ndirty;
+
+	if (!l->path || l->fd < 0)
+		n = 0;
+	for (size_t i = 0; i < l->ndirty; i++) {
+		struct dhcp_lease *e = &l->slot[l->dirtyq[i]];
+		if (n)
+			write_line(out, e);
+		e->dirty = false;
+	}
+	l->ndirty = 0;
+	l->journal_lines += n;
+	return n;
+}
+
+int dhcp_leases_journal_fd(const struct dhcp_leases *l)
+{
+	return l->fd;
+}
+
+bool dhcp_leases_want_compact(const struct dhcp_leases *l)
+{
+	/* When the journal could be mostly superseded lines: the range size
+	 * bounds the live leases, so this needs no count. */
+	return l->path && l->journal_lines > 4 * l->n + 4096;
+}
+
+int dhcp_leases_write_journal(int fd, const void *data, size_t len)
+{
+	int r = write_all(fd, data, len);
+
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	return r;
+}
+
 int dhcp_leases_flush(struct dhcp_leases *l, int64_t now)
 {
 	struct buf b;
-	int r;
+	int r = 0;
 
-	if (l->ndirty == 0)
-		return 0;
-	if (!l->path || l->fd < 0) {
-		for (size_t i = 0; i < l->ndirty; i++)
-			l->slot[l->dirtyq[i]].dirty = false;
-		l->ndirty = 0;
-		return 0;
-	}
-	buf_init(&b, (l->ndirty + 1) * (LINE_MAX_LEN + 1));
-	for (size_t i = 0; i < l->ndirty; i++) {
-		struct dhcp_lease *e = &l->slot[l->dirtyq[i]];
-		write_line(&b, e);
-		e->dirty = false;
-	}
-	l->journal_lines += l->ndirty;
-	l->ndirty = 0;
-	r = write_all(l->fd, b.data, b.len);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	if (dhcp_leases_journal_take(l, &b))
+		r = dhcp_leases_write_journal(l->fd, b.data, b.len);
 	buf_release(&b);
-	if (r == 0 && fdatasync(l->fd) < 0)
-		r = -errno;
-	if (r < 0)
-		return r;
-	/* Compact when the journal could be mostly superseded lines: the
-	 * range size bounds the live leases, so this needs no count. */
-	if (l->journal_lines > 4 * l->n + 4096)
-		return dhcp_leases_save(l, now);
-	return 0;
+	if (r == 0 && dhcp_leases_want_compact(l))
+		r = dhcp_leases_save(l, now);
+	return r;
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "dhcp/dhcp.h"
+#include "util/buf.h"
 #include "util/util.h"
 
 enum dhcp_lease_state {
@@ -78,6 +79,17 @@ int dhcp_leases_open(struct dhcp_leases *l, const char *path, int64_t now,
 /* Appends every changed slot to the journal and fsyncs once; compacts
  * when the journal is long. 0 or a negative errno. No-op without a file. */
 int dhcp_leases_flush(struct dhcp_leases *l, int64_t now) WUR;
+/* The journal in two steps, so the fsync can run off the event loop:
+ * take appends a line per changed slot to out (nothing without a file)
+ * and returns how many; write_journal writes them to fd (the value of
+ * journal_fd when they were taken) and fdatasyncs. 0 or a negative errno.
+ * Offers are never journaled. */
+size_t dhcp_leases_journal_take(struct dhcp_leases *l, struct buf *out);
+int dhcp_leases_journal_fd(const struct dhcp_leases *l);
+int dhcp_leases_write_journal(int fd, const void *data, size_t len) WUR;
+/* True when the journal is long enough that dhcp_leases_save() should
+ * rewrite the file (never while a journal write is in flight). */
+bool dhcp_leases_want_compact(const struct dhcp_leases *l);
 /* Rewrites the whole file atomically (temp file, fsync, rename, fsync of
  * the folder). 0 or a negative errno. */
 int dhcp_leases_save(struct dhcp_leases *l, int64_t now) WUR;

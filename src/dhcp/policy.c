@@ -346,6 +346,7 @@ static int reply(const struct dhcp_config *cfg, const struct dhcp_rx *rx, const 
 		add_net(&b, cfg, c, with_lease);
 	add_boot(&b, cfg, rx, c, &bt);
 	tx->len = dhcp_builder_finish(&b);
+	tx->needs_sync = type == DHCP_ACK && with_lease;
 	if (rx->pxe_port) {
 		/* Port 4011 requests come from a configured client: answer it
 		 * where it asked from. */
@@ -559,6 +560,7 @@ int dhcp_policy_handle(const struct dhcp_config *cfg, struct dhcp_leases *leases
 	int r;
 
 	tx->len = 0;
+	tx->needs_sync = false;
 	ev->type = DHCP_EV_NONE;
 	r = dhcp_packet_parse(&pkt, data, len);
 	if (r)

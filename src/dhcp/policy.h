@@ -35,6 +35,9 @@ struct dhcp_tx {
 	 * broadcast: the sender must reach it at mac (an ARP entry, a packet
 	 * socket, or a broadcast as the last resort). */
 	bool link_unicast;
+	/* The reply promises a lease: send it only once the lease file
+	 * holds that lease (see dhcp_leases_journal_take). */
+	bool needs_sync;
 	uint8_t mac[6];
 	uint8_t buf[DHCP_PACKET_MAX];
 };

@@ -3,13 +3,19 @@
  * The DHCP server on a libevent loop: sockets, IP_PKTINFO, the lease file's
  * journal, and sending replies. Every decision is dhcp_policy_handle()'s.
  *
- * Each time a socket is readable we read a batch of requests, decide them
- * all, write the lease changes of the whole batch with one fsync, and only
- * then send the replies: a client never holds an ACK for a lease that a
- * crash could forget, and a burst costs one fsync, not one per client.
+ * Durable leases without stalling the loop (group commit): replies whose
+ * decision changed a lease wait until the lease file's journal lines for
+ * them are written and fdatasync'd by a worker thread. While one sync runs,
+ * the loop keeps deciding requests and collects the next group of lines and
+ * replies, which goes out in one write and one sync as soon as the first is
+ * done. So a client never holds an ACK that a crash could forget, and a
+ * burst of requests costs a few syncs, not one per client. Replies that
+ * promise nothing (offers, NAKs, proxyDHCP) go out at once.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
@@ -24,12 +30,18 @@
 
 #include "dhcp/dhcp.h"
 #include "dhcp/policy.h"
+#include "util/buf.h"
 #include "util/util.h"
 
 #define COMPONENT "DHCP"
-/* Requests decided per wake-up before their leases are synced and the
- * replies sent. */
-#define BATCH 64
+/* Requests read per wake-up. */
+#define BATCH 128
+/* Replies held for one group commit; past this we stop reading until the
+ * sync in flight is done. */
+#define MAX_HELD 2048
+/* The socket receive buffer: room for the requests that arrive during one
+ * sync (several milliseconds on a disk) at tens of thousands per second. */
+#define RCVBUF (8 << 20)
 
 struct sock {
 	struct dhcp_server *srv;
@@ -70,6 +82,25 @@ struct dhcp_server {
 	struct dhcp_server_stats stats;
 	struct delayed *delayed;
 	size_t n_delayed;
+	/* Group commit: replies waiting for the sync in flight (inflight) and
+	 * for the next one (next), with the next sync's journal lines. */
+	struct pending *inflight, *next;
+	size_t n_inflight, n_next;
+	struct buf next_lines;
+	bool paused;
+	struct {
+		pthread_t thread;
+		bool started;
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		int efd;
+		struct event *ev;
+		bool busy; /* a job is with the worker (main thread's view) */
+		bool job, quit;
+		int fd;
+		struct buf lines;
+		int result;
+	} w;
 	struct pending out[BATCH];
 	struct dhcp_event evs[BATCH];
 	uint8_t rxbuf[DHCP_PACKET_MAX + 1];
@@ -221,6 +252,11 @@ static void log_event(struct dhcp_server *s, const struct dhcp_event *ev)
 	char mac[18], ip[16];
 	enum log_level lvl = ev->type == DHCP_EV_OFFER ? LOG_DEBUG : LOG_INFO;
 
+	/* Formatting the addresses costs more than deciding: skip it when the
+	 * line would not be printed. */
+	if (!s->log || lvl > s->log->level)
+		return;
+
 	LOG(s, lvl, "%s %s %s arch %d%s%s%s%s", dhcp_event_name(ev->type),
 	    dhcp_mac_str(mac, ev->mac), dhcp_ip_str(ip, ev->ip), ev->arch, ev->ipxe ? " ipxe" : "",
 	    ev->boot_file[0] ? " boot " : "", ev->boot_file,
@@ -264,11 +300,166 @@ static int recv_one(struct dhcp_server *s, struct sock *k, size_t *len, struct s
 	return 1;
 }
 
+static void *worker_main(void *arg)
+{
+	struct dhcp_server *s = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&s->w.mu);
+	for (;;) {
+		while (!s->w.job && !s->w.quit)
+			pthread_cond_wait(&s->w.cv, &s->w.mu);
+		if (s->w.quit)
+			break;
+		pthread_mutex_unlock(&s->w.mu);
+		int r = dhcp_leases_write_journal(s->w.fd, s->w.lines.data, s->w.lines.len);
+		pthread_mutex_lock(&s->w.mu);
+		s->w.result = r;
+		s->w.job = false;
+		if (write(s->w.efd, &one, sizeof(one)) < 0) {
+			/* The counter cannot overflow with one job at a time. */
+		}
+	}
+	pthread_mutex_unlock(&s->w.mu);
+	return NULL;
+}
+
+static void pause_reading(struct dhcp_server *s, bool pause)
+{
+	struct sock *socks[] = {&s->main, &s->pxe};
+
+	if (s->paused == pause)
+		return;
+	s->paused = pause;
+	for (size_t i = 0; i < ARRAY_SIZE(socks); i++) {
+		if (!socks[i]->ev)
+			continue;
+		if (pause)
+			event_del(socks[i]->ev);
+		else if (event_add(socks[i]->ev, NULL) < 0)
+			LOG(s, LOG_ERROR, "cannot resume reading requests");
+	}
+}
+
+/* Hands the next group to the worker, if there is one and it is idle. */
+static void commit_start(struct dhcp_server *s)
+{
+	struct pending *t;
+
+	/* A group may hold lines without replies (releases, declines). */
+	if (s->w.busy || (s->n_next == 0 && s->next_lines.len == 0))
+		return;
+	t = s->inflight;
+	s->inflight = s->next;
+	s->next = t;
+	s->n_inflight = s->n_next;
+	s->n_next = 0;
+	pthread_mutex_lock(&s->w.mu);
+	{
+		/* The worker's buffer was written out: it becomes the next one. */
+		struct buf tmp = s->w.lines;
+		s->w.lines = s->next_lines;
+		s->next_lines = tmp;
+		buf_reset(&s->next_lines);
+	}
+	s->w.fd = dhcp_leases_journal_fd(s->leases);
+	s->w.job = true;
+	s->w.busy = true;
+	pthread_cond_signal(&s->w.cv);
+	pthread_mutex_unlock(&s->w.mu);
+}
+
+static void on_commit_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct dhcp_server *s = arg;
+	uint64_t v;
+	int r;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;
+	pthread_mutex_lock(&s->w.mu);
+	r = s->w.result;
+	s->w.busy = false;
+	pthread_mutex_unlock(&s->w.mu);
+	if (r < 0) {
+		/* Without a durable lease we must not promise one. */
+		LOG(s, LOG_ERROR, "cannot write the lease file %s: %s; %zu replies withheld",
+		    s->cfg.lease_file, strerror(-r), s->n_inflight);
+	} else {
+		s->stats.leases_written++;
+		for (size_t i = 0; i < s->n_inflight; i++)
+			send_one(s, &s->inflight[i]);
+	}
+	s->n_inflight = 0;
+	if (dhcp_leases_want_compact(s->leases)) {
+		/* Idle worker: rewrite the file, which holds the next group's
+		 * changes too, so those replies can go now. */
+		r = dhcp_leases_save(s->leases, (int64_t)time(NULL));
+		if (r < 0)
+			LOG(s, LOG_ERROR, "cannot rewrite the lease file %s: %s", s->cfg.lease_file,
+			    strerror(-r));
+		else
+			for (size_t i = 0; i < s->n_next; i++)
+				send_one(s, &s->next[i]);
+		s->n_next = 0;
+		buf_reset(&s->next_lines);
+	}
+	commit_start(s);
+	pause_reading(s, s->n_next + BATCH > MAX_HELD);
+}
+
+static int commit_init(struct dhcp_server *s)
+{
+	int r;
+
+	s->inflight = xcalloc(MAX_HELD, sizeof(*s->inflight));
+	s->next = xcalloc(MAX_HELD, sizeof(*s->next));
+	buf_init(&s->next_lines, BUF_MAX_DEFAULT);
+	buf_init(&s->w.lines, BUF_MAX_DEFAULT);
+	pthread_mutex_init(&s->w.mu, NULL);
+	pthread_cond_init(&s->w.cv, NULL);
+	s->w.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->w.efd < 0)
+		return -errno;
+	s->w.ev = event_new(s->base, s->w.efd, EV_READ | EV_PERSIST, on_commit_done, s);
+	if (!s->w.ev || event_add(s->w.ev, NULL) < 0)
+		return -ENOMEM;
+	r = pthread_create(&s->w.thread, NULL, worker_main, s);
+	if (r)
+		return -r;
+	s->w.started = true;
+	return 0;
+}
+
+/* Waits for the sync in flight, so the file is consistent before a save. */
+static void commit_release(struct dhcp_server *s)
+{
+	if (s->w.started) {
+		pthread_mutex_lock(&s->w.mu);
+		s->w.quit = true;
+		pthread_cond_signal(&s->w.cv);
+		pthread_mutex_unlock(&s->w.mu);
+		/* The worker finishes the job it holds before it sees quit. */
+		pthread_join(s->w.thread, NULL);
+		pthread_mutex_destroy(&s->w.mu);
+		pthread_cond_destroy(&s->w.cv);
+	}
+	if (s->w.ev)
+		event_free(s->w.ev);
+	if (s->w.efd >= 0)
+		close(s->w.efd);
+	free(s->inflight);
+	free(s->next);
+	buf_release(&s->next_lines);
+	buf_release(&s->w.lines);
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct sock *k = arg;
 	struct dhcp_server *s = k->srv;
-	size_t nout = 0, nev = 0;
+	size_t nout = 0, nev = 0, lines;
 	int64_t now = (int64_t)time(NULL);
 	uint64_t now_ms = mono_ms();
 	int r;
@@ -321,22 +512,21 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			nout++;
 		}
 	}
-	if (s->leases && dhcp_leases_pending(s->leases)) {
-		r = dhcp_leases_flush(s->leases, now);
-		if (r < 0) {
-			/* Without a durable lease we must not promise one. */
-			LOG(s, LOG_ERROR, "cannot write the lease file %s: %s; not replying",
-			    s->cfg.lease_file, strerror(-r));
-			return;
-		}
-		s->stats.leases_written++;
-	}
+	/* Lines for the leases this batch changed go to the next group
+	 * commit, and with them every reply of the batch that promises a
+	 * lease; the rest need not wait. */
+	lines = s->leases ? dhcp_leases_journal_take(s->leases, &s->next_lines) : 0;
 	for (size_t i = 0; i < nout; i++) {
-		if (s->cfg.mode == DHCP_MODE_PROXY && !k->pxe_port && s->cfg.proxy_delay_ms)
+		if (lines && s->out[i].tx.needs_sync)
+			s->next[s->n_next++] = s->out[i];
+		else if (s->cfg.mode == DHCP_MODE_PROXY && !k->pxe_port && s->cfg.proxy_delay_ms)
 			send_later(s, &s->out[i]);
 		else
 			send_one(s, &s->out[i]);
 	}
+	if (lines)
+		commit_start(s);
+	pause_reading(s, s->n_next + BATCH > MAX_HELD);
 	for (size_t i = 0; i < nev; i++) {
 		log_event(s, &s->evs[i]);
 		if (s->cb.on_event)
@@ -380,6 +570,11 @@ static int open_sock(struct dhcp_server *s, struct sock *k, uint16_t port, bool 
 		close(fd);
 		return r;
 	}
+	/* Room for the requests that arrive while a sync runs; the forced
+	 * size needs CAP_NET_ADMIN, the plain one is capped by rmem_max. */
+	int rcv = RCVBUF;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	/* With one interface the kernel can filter for us; with several we
 	 * filter on IP_PKTINFO's ifindex. */
 	if (s->cfg.n_ifnames == 1 &&
@@ -439,6 +634,7 @@ int dhcp_server_new(struct event_base *base, const struct dhcp_config *cfg,
 	if (cb)
 		s->cb = *cb;
 	s->main.fd = s->pxe.fd = -1;
+	s->w.efd = -1;
 	if (dhcp_config_check(cfg, err, sizeof(err)) < 0) {
 		LOG(s, LOG_ERROR, "bad configuration: %s", err);
 		r = -EINVAL;
@@ -460,6 +656,11 @@ int dhcp_server_new(struct event_base *base, const struct dhcp_config *cfg,
 		s->ifindex[s->n_ifindex++] = idx;
 	}
 	s->rl = dhcp_ratelimit_new(cfg->rate_burst, cfg->rate_per_sec);
+	r = commit_init(s);
+	if (r < 0) {
+		LOG(s, LOG_ERROR, "cannot start the lease writer: %s", strerror(-r));
+		goto fail;
+	}
 	if (cfg->mode == DHCP_MODE_SERVER) {
 		s->leases = dhcp_policy_leases_new(&s->cfg);
 		if (!s->leases) {
@@ -506,6 +707,9 @@ void dhcp_server_free(struct dhcp_server *s)
 	close_sock(&s->pxe);
 	while (s->delayed)
 		delayed_unlink(s, s->delayed);
+	/* Replies still held are dropped (their clients will retry); the
+	 * save below makes their leases durable all the same. */
+	commit_release(s);
 	if (s->leases && s->cfg.lease_file[0]) {
 		int r = dhcp_leases_save(s->leases, (int64_t)time(NULL));
 		if (r < 0)
