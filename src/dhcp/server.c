@@ -57,6 +57,27 @@ struct pending {
 	int fd;
 };
 
+union ctlbuf {
+	char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct cmsghdr align;
+};
+
+struct rxslot {
+	uint8_t buf[DHCP_PACKET_MAX + 1];
+	struct sockaddr_in from;
+	union ctlbuf ctl;
+	struct iovec iov;
+};
+
+struct txslot {
+	struct sockaddr_in to;
+	union ctlbuf ctl;
+	struct iovec iov;
+};
+
+/* Replies per sendmmsg call. */
+#define SEND_CHUNK 64
+
 /* A proxy OFFER waiting for its moment (see proxy_delay_ms). */
 struct delayed {
 	struct dhcp_server *srv;
@@ -103,7 +124,10 @@ struct dhcp_server {
 	} w;
 	struct pending out[BATCH];
 	struct dhcp_event evs[BATCH];
-	uint8_t rxbuf[DHCP_PACKET_MAX + 1];
+	struct rxslot rxs[BATCH];
+	struct mmsghdr rmsg[BATCH];
+	struct txslot txs[SEND_CHUNK];
+	struct mmsghdr smsg[SEND_CHUNK];
 };
 
 #define LOG(s, lvl, ...) logger_log((s)->log, lvl, COMPONENT, __VA_ARGS__)
@@ -154,44 +178,75 @@ static bool arp_set(struct dhcp_server *s, int fd, int ifindex, uint32_t ip, con
 	return true;
 }
 
-static void send_one(struct dhcp_server *s, const struct pending *p)
+/* Fills one outgoing message for p: to its destination, out of the
+ * interface the request came in on, from our address there. */
+static void send_prepare(struct dhcp_server *s, const struct pending *p, struct txslot *t,
+			 struct msghdr *msg)
 {
-	struct sockaddr_in to = {.sin_family = AF_INET};
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = (void *)p->tx.buf, .iov_len = p->tx.len};
-	struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
-			     .msg_iovlen = 1};
 	struct cmsghdr *cm;
-	struct in_pktinfo *pi;
+	struct in_pktinfo pi = {.ipi_ifindex = p->ifindex};
 	uint32_t dst = p->tx.dst_ip;
 
 	if (p->tx.link_unicast && !arp_set(s, p->fd, p->ifindex, dst, p->tx.mac))
 		dst = 0xffffffffu; /* Broadcast reaches it too, less politely. */
-	to.sin_addr.s_addr = htonl(dst);
-	to.sin_port = htons(p->tx.dst_port);
-	/* Out of the interface the request came in on, from our address there. */
+	memset(&t->to, 0, sizeof(t->to));
+	t->to.sin_family = AF_INET;
+	t->to.sin_addr.s_addr = htonl(dst);
+	t->to.sin_port = htons(p->tx.dst_port);
+	t->iov.iov_base = (void *)p->tx.buf;
+	t->iov.iov_len = p->tx.len;
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_name = &t->to;
+	msg->msg_namelen = sizeof(t->to);
+	msg->msg_iov = &t->iov;
+	msg->msg_iovlen = 1;
 	if (p->ifindex > 0) {
-		memset(&ctl, 0, sizeof(ctl));
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		cm = CMSG_FIRSTHDR(&msg);
+		memset(&t->ctl, 0, sizeof(t->ctl));
+		msg->msg_control = t->ctl.buf;
+		msg->msg_controllen = sizeof(t->ctl.buf);
+		cm = CMSG_FIRSTHDR(msg);
 		cm->cmsg_level = IPPROTO_IP;
 		cm->cmsg_type = IP_PKTINFO;
 		cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-		pi = (struct in_pktinfo *)CMSG_DATA(cm);
-		pi->ipi_ifindex = p->ifindex;
-		pi->ipi_spec_dst.s_addr = htonl(p->local_ip);
+		pi.ipi_spec_dst.s_addr = htonl(p->local_ip);
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 	}
-	if (sendmsg(p->fd, &msg, 0) < 0) {
-		char ip[16];
-		LOG(s, LOG_WARN, "cannot send a reply to %s:%u: %s", dhcp_ip_str(ip, dst),
-		    p->tx.dst_port, strerror(errno));
-		return;
+}
+
+/* Sends n replies, as few system calls as possible (sendmmsg per run of
+ * replies on the same socket). */
+static void send_many(struct dhcp_server *s, const struct pending *ps, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		int fd = ps[i].fd, r;
+		size_t cnt = 0;
+
+		while (i + cnt < n && cnt < SEND_CHUNK && ps[i + cnt].fd == fd) {
+			send_prepare(s, &ps[i + cnt], &s->txs[cnt], &s->smsg[cnt].msg_hdr);
+			cnt++;
+		}
+		r = sendmmsg(fd, s->smsg, (unsigned)cnt, 0);
+		if (r < 0 || (size_t)r < cnt) {
+			/* The first one not sent failed: report it, skip it. */
+			size_t bad = r < 0 ? 0 : (size_t)r;
+			char ip[16];
+			LOG(s, LOG_WARN, "cannot send a reply to %s:%u: %s",
+			    dhcp_ip_str(ip, ntohl(s->txs[bad].to.sin_addr.s_addr)),
+			    ntohs(s->txs[bad].to.sin_port), strerror(errno));
+			s->stats.replied += bad;
+			i += bad + 1;
+			continue;
+		}
+		s->stats.replied += cnt;
+		i += cnt;
 	}
-	s->stats.replied++;
+}
+
+static void send_one(struct dhcp_server *s, const struct pending *p)
+{
+	send_many(s, p, 1);
 }
 
 static void delayed_unlink(struct dhcp_server *s, struct delayed *d)
@@ -263,31 +318,39 @@ static void log_event(struct dhcp_server *s, const struct dhcp_event *ev)
 	    ev->hostname[0] ? " (host name given)" : "");
 }
 
-/* Reads one datagram with its receiving interface; 1 when one was read,
- * 0 when the socket is empty. */
-static int recv_one(struct dhcp_server *s, struct sock *k, size_t *len, struct sockaddr_in *from,
-		    int *ifindex, uint32_t *local_ip)
+/* Reads up to BATCH datagrams into s->rxs; returns how many. */
+static size_t recv_many(struct dhcp_server *s, struct sock *k)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = s->rxbuf, .iov_len = sizeof(s->rxbuf)};
-	struct msghdr msg = {.msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov,
-			     .msg_iovlen = 1, .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf)};
-	ssize_t n;
+	int n;
 
-	n = recvmsg(k->fd, &msg, MSG_DONTWAIT);
+	for (size_t i = 0; i < BATCH; i++) {
+		struct rxslot *r = &s->rxs[i];
+		struct msghdr *m = &s->rmsg[i].msg_hdr;
+		r->iov.iov_base = r->buf;
+		r->iov.iov_len = sizeof(r->buf);
+		memset(m, 0, sizeof(*m));
+		m->msg_name = &r->from;
+		m->msg_namelen = sizeof(r->from);
+		m->msg_iov = &r->iov;
+		m->msg_iovlen = 1;
+		m->msg_control = r->ctl.buf;
+		m->msg_controllen = sizeof(r->ctl.buf);
+	}
+	n = recvmmsg(k->fd, s->rmsg, BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			LOG(s, LOG_WARN, "receive failed: %s", strerror(errno));
 		return 0;
 	}
-	*len = (size_t)n;
+	return (size_t)n;
+}
+
+/* The receiving interface and our address on it, from IP_PKTINFO. */
+static void rx_pktinfo(struct msghdr *m, int *ifindex, uint32_t *local_ip)
+{
 	*ifindex = 0;
 	*local_ip = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
 		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
@@ -295,9 +358,6 @@ static int recv_one(struct dhcp_server *s, struct sock *k, size_t *len, struct s
 			*local_ip = ntohl(pi.ipi_spec_dst.s_addr);
 		}
 	}
-	if (msg.msg_flags & MSG_TRUNC)
-		*len = sizeof(s->rxbuf); /* Larger than any DHCP message we take. */
-	return 1;
 }
 
 static void *worker_main(void *arg)
@@ -388,8 +448,7 @@ static void on_commit_done(evutil_socket_t fd, short what, void *arg)
 		    s->cfg.lease_file, strerror(-r), s->n_inflight);
 	} else {
 		s->stats.leases_written++;
-		for (size_t i = 0; i < s->n_inflight; i++)
-			send_one(s, &s->inflight[i]);
+		send_many(s, s->inflight, s->n_inflight);
 	}
 	s->n_inflight = 0;
 	if (dhcp_leases_want_compact(s->leases)) {
@@ -400,8 +459,7 @@ static void on_commit_done(evutil_socket_t fd, short what, void *arg)
 			LOG(s, LOG_ERROR, "cannot rewrite the lease file %s: %s", s->cfg.lease_file,
 			    strerror(-r));
 		else
-			for (size_t i = 0; i < s->n_next; i++)
-				send_one(s, &s->next[i]);
+			send_many(s, s->next, s->n_next);
 		s->n_next = 0;
 		buf_reset(&s->next_lines);
 	}
@@ -459,48 +517,52 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct sock *k = arg;
 	struct dhcp_server *s = k->srv;
-	size_t nout = 0, nev = 0, lines;
+	size_t nout = 0, nev = 0, nrx, nnow = 0, lines;
 	int64_t now = (int64_t)time(NULL);
 	uint64_t now_ms = mono_ms();
 	int r;
 
 	(void)fd;
 	(void)what;
-	for (int i = 0; i < BATCH; i++) {
-		struct sockaddr_in from;
+	nrx = recv_many(s, k);
+	for (size_t i = 0; i < nrx; i++) {
+		struct rxslot *slot = &s->rxs[i];
+		struct msghdr *m = &s->rmsg[i].msg_hdr;
 		struct dhcp_rx rx = {.now = now, .pxe_port = k->pxe_port};
 		struct pending *p = &s->out[nout];
 		struct dhcp_event *ev = &s->evs[nev];
-		size_t len;
+		size_t len = s->rmsg[i].msg_len;
 		int ifindex;
 		uint32_t local_ip;
 		bool first_drop;
 		char mac[18];
 
-		if (!recv_one(s, k, &len, &from, &ifindex, &local_ip))
-			break;
 		s->stats.received++;
+		if (m->msg_flags & MSG_TRUNC)
+			len = sizeof(slot->buf); /* Larger than any DHCP message we take. */
+		rx_pktinfo(m, &ifindex, &local_ip);
 		if (!iface_ok(s, ifindex)) {
 			s->stats.dropped++;
 			continue;
 		}
 		/* The MAC sits at a fixed place; the policy checks hlen. */
-		if (len >= 34 && !dhcp_ratelimit_allow(s->rl, s->rxbuf + 28, now_ms, &first_drop)) {
+		if (len >= 34 && !dhcp_ratelimit_allow(s->rl, slot->buf + 28, now_ms, &first_drop)) {
 			s->stats.rate_limited++;
 			s->stats.dropped++;
 			if (first_drop)
 				LOG(s, LOG_INFO, "%s sends too fast: dropping its requests for a while",
-				    dhcp_mac_str(mac, s->rxbuf + 28));
+				    dhcp_mac_str(mac, slot->buf + 28));
 			continue;
 		}
 		rx.local_ip = local_ip;
-		rx.src_ip = ntohl(from.sin_addr.s_addr);
-		rx.src_port = ntohs(from.sin_port);
-		r = dhcp_policy_handle(&s->cfg, s->leases, &rx, s->rxbuf, len, &p->tx, ev);
+		rx.src_ip = ntohl(slot->from.sin_addr.s_addr);
+		rx.src_port = ntohs(slot->from.sin_port);
+		r = dhcp_policy_handle(&s->cfg, s->leases, &rx, slot->buf, len, &p->tx, ev);
 		if (r) {
 			s->stats.dropped++;
-			LOG(s, LOG_DEBUG, "dropped a request from %s: %s",
-			    inet_ntoa(from.sin_addr), dhcp_strerror(r));
+			if (s->log && s->log->level >= LOG_DEBUG)
+				LOG(s, LOG_DEBUG, "dropped a request from %s: %s",
+				    inet_ntoa(slot->from.sin_addr), dhcp_strerror(r));
 			continue;
 		}
 		if (ev->type != DHCP_EV_NONE)
@@ -521,9 +583,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			s->next[s->n_next++] = s->out[i];
 		else if (s->cfg.mode == DHCP_MODE_PROXY && !k->pxe_port && s->cfg.proxy_delay_ms)
 			send_later(s, &s->out[i]);
-		else
-			send_one(s, &s->out[i]);
+		else if (nnow++ != i)
+			s->out[nnow - 1] = s->out[i]; /* Compact the ones to send now. */
 	}
+	send_many(s, s->out, nnow);
 	if (lines)
 		commit_start(s);
 	pause_reading(s, s->n_next + BATCH > MAX_HELD);
