@@ -74,6 +74,12 @@ int dhcp_config_check(const struct dhcp_config *cfg, char *err, size_t errlen)
 		CHECK(cfg->server_ip < cfg->range_start || cfg->server_ip > cfg->range_end,
 		      "the range contains the server's own address");
 	}
+	for (size_t i = 0; i < cfg->n_hosts; i++) {
+		CHECK((cfg->hosts[i].ip & cfg->netmask) == (cfg->server_ip & cfg->netmask) &&
+			      cfg->hosts[i].ip != cfg->server_ip,
+		      "fixed host %zu's address is not a client address in the server's subnet",
+		      i + 1);
+	}
 	for (size_t i = 0; i < cfg->n_hosts; i++)
 		for (size_t j = 0; j < i; j++)
 			CHECK(memcmp(cfg->hosts[i].mac, cfg->hosts[j].mac, 6) != 0 &&

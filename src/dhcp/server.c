@@ -718,6 +718,8 @@ int dhcp_server_new(struct event_base *base, const struct dhcp_config *cfg,
 		}
 		s->ifindex[s->n_ifindex++] = idx;
 	}
+	if (cfg->n_ifnames == 0)
+		LOG(s, LOG_WARN, "no interface configured: answering on every interface");
 	s->rl = dhcp_ratelimit_new(cfg->rate_burst, cfg->rate_per_sec);
 	r = commit_init(s);
 	if (r < 0) {

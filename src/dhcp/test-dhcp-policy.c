@@ -521,6 +521,10 @@ static void test_config_check(void **state)
 	f->cfg.netmask = 0xff00ff00u;
 	assert_int_equal(dhcp_config_check(&f->cfg, err, sizeof(err)), -EINVAL);
 	f->cfg.netmask = 0xffffff00u;
+	f->hosts[0].ip = IP4(10, 78, 0, 5);
+	assert_int_equal(dhcp_config_check(&f->cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "fixed host 1"));
+	f->hosts[0].ip = IP4(10, 77, 0, 50);
 	f->cfg.mode = DHCP_MODE_OFF;
 	assert_int_equal(dhcp_config_check(&f->cfg, err, sizeof(err)), -EINVAL);
 }
