@@ -95,8 +95,8 @@ static int parse_host(const char *s, struct dhcp_host *h)
 	ip[n] = '\0';
 	if (parse_ip(ip, &h->ip) < 0)
 		return -1;
-	if (c2 && snprintf(h->hostname, sizeof(h->hostname), "%s", c2 + 1) >=
-			  (int)sizeof(h->hostname))
+	if (c2 &&
+	    snprintf(h->hostname, sizeof(h->hostname), "%s", c2 + 1) >= (int)sizeof(h->hostname))
 		return -1;
 	return 0;
 }
@@ -116,8 +116,7 @@ static void on_event(void *ctx, const struct dhcp_event *ev)
 	fprintf(f, "%s %s %s arch=%d pxe=%d ipxe=%d boot=%s vendor=%s host=%s\n",
 		dhcp_event_name(ev->type), dhcp_mac_str(mac, ev->mac), dhcp_ip_str(ip, ev->ip),
 		ev->arch, ev->pxe, ev->ipxe, ev->boot_file[0] ? ev->boot_file : "-",
-		ev->vendor_class[0] ? ev->vendor_class : "-",
-		ev->hostname[0] ? ev->hostname : "-");
+		ev->vendor_class[0] ? ev->vendor_class : "-", ev->hostname[0] ? ev->hostname : "-");
 	fflush(f);
 }
 
@@ -131,26 +130,65 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int main(int argc, char **argv)
 {
 	enum {
-		O_MODE = 256, O_IFACE, O_SERVER, O_MASK, O_ROUTER, O_DNS, O_DOMAIN, O_RANGE,
-		O_LEASE, O_OFFER, O_DECLINE, O_FILE, O_HOST, O_BIOS, O_UEFI, O_HTTP, O_IPXE,
-		O_PXCFG, O_PXPFX, O_NEXT, O_PORT, O_PXEPORT, O_CPORT, O_RATE, O_EVENTS, O_LOG,
-		O_DELAY, O_HELP
+		O_MODE = 256,
+		O_IFACE,
+		O_SERVER,
+		O_MASK,
+		O_ROUTER,
+		O_DNS,
+		O_DOMAIN,
+		O_RANGE,
+		O_LEASE,
+		O_OFFER,
+		O_DECLINE,
+		O_FILE,
+		O_HOST,
+		O_BIOS,
+		O_UEFI,
+		O_HTTP,
+		O_IPXE,
+		O_PXCFG,
+		O_PXPFX,
+		O_NEXT,
+		O_PORT,
+		O_PXEPORT,
+		O_CPORT,
+		O_RATE,
+		O_EVENTS,
+		O_LOG,
+		O_DELAY,
+		O_HELP
 	};
 	static const struct option opts[] = {
-		{"mode", 1, 0, O_MODE},		  {"interface", 1, 0, O_IFACE},
-		{"server-ip", 1, 0, O_SERVER},	  {"netmask", 1, 0, O_MASK},
-		{"router", 1, 0, O_ROUTER},	  {"dns", 1, 0, O_DNS},
-		{"domain", 1, 0, O_DOMAIN},	  {"range", 1, 0, O_RANGE},
-		{"lease-time", 1, 0, O_LEASE},	  {"offer-time", 1, 0, O_OFFER},
-		{"decline-time", 1, 0, O_DECLINE}, {"lease-file", 1, 0, O_FILE},
-		{"host", 1, 0, O_HOST},		  {"bios", 1, 0, O_BIOS},
-		{"uefi", 1, 0, O_UEFI},		  {"uefi-http", 1, 0, O_HTTP},
-		{"ipxe", 1, 0, O_IPXE},		  {"pxelinux-config", 1, 0, O_PXCFG},
-		{"pxelinux-prefix", 1, 0, O_PXPFX}, {"next-server", 1, 0, O_NEXT},
-		{"port", 1, 0, O_PORT},		  {"pxe-port", 1, 0, O_PXEPORT},
-		{"client-port", 1, 0, O_CPORT},	  {"rate", 1, 0, O_RATE},
-		{"events", 1, 0, O_EVENTS},	  {"log-level", 1, 0, O_LOG},
-		{"proxy-delay", 1, 0, O_DELAY},	  {"help", 0, 0, O_HELP},		  {0, 0, 0, 0},
+		{"mode", 1, 0, O_MODE},
+		{"interface", 1, 0, O_IFACE},
+		{"server-ip", 1, 0, O_SERVER},
+		{"netmask", 1, 0, O_MASK},
+		{"router", 1, 0, O_ROUTER},
+		{"dns", 1, 0, O_DNS},
+		{"domain", 1, 0, O_DOMAIN},
+		{"range", 1, 0, O_RANGE},
+		{"lease-time", 1, 0, O_LEASE},
+		{"offer-time", 1, 0, O_OFFER},
+		{"decline-time", 1, 0, O_DECLINE},
+		{"lease-file", 1, 0, O_FILE},
+		{"host", 1, 0, O_HOST},
+		{"bios", 1, 0, O_BIOS},
+		{"uefi", 1, 0, O_UEFI},
+		{"uefi-http", 1, 0, O_HTTP},
+		{"ipxe", 1, 0, O_IPXE},
+		{"pxelinux-config", 1, 0, O_PXCFG},
+		{"pxelinux-prefix", 1, 0, O_PXPFX},
+		{"next-server", 1, 0, O_NEXT},
+		{"port", 1, 0, O_PORT},
+		{"pxe-port", 1, 0, O_PXEPORT},
+		{"client-port", 1, 0, O_CPORT},
+		{"rate", 1, 0, O_RATE},
+		{"events", 1, 0, O_EVENTS},
+		{"log-level", 1, 0, O_LOG},
+		{"proxy-delay", 1, 0, O_DELAY},
+		{"help", 0, 0, O_HELP},
+		{0, 0, 0, 0},
 	};
 	static struct dhcp_host hosts[DHCP_MAX_HOSTS];
 	struct dhcp_config cfg;
@@ -208,7 +246,8 @@ int main(int argc, char **argv)
 		case O_DECLINE: bad |= parse_u32(a, 1u << 30, &cfg.decline_time) < 0; break;
 		case O_FILE: bad |= copy_str(cfg.lease_file, sizeof(cfg.lease_file), a) < 0; break;
 		case O_HOST:
-			if (cfg.n_hosts == DHCP_MAX_HOSTS || parse_host(a, &hosts[cfg.n_hosts++]) < 0)
+			if (cfg.n_hosts == DHCP_MAX_HOSTS ||
+			    parse_host(a, &hosts[cfg.n_hosts++]) < 0)
 				bad = 1;
 			break;
 		case O_BIOS: bad |= copy_str(cfg.boot.bios, DHCP_FILE_MAX, a) < 0; break;

@@ -51,13 +51,13 @@ struct dhcp_host {
 /* Boot information, chosen by the client's architecture (option 93) and
  * whether it is iPXE. An empty string means "do not offer one". */
 struct dhcp_boot {
-	char bios[DHCP_FILE_MAX];    /* arch 0, BIOS PXE: e.g. "pxelinux.0" */
-	char uefi[DHCP_FILE_MAX];    /* arch 7 and 9, x86-64 UEFI PXE: e.g. "shimx64.efi" */
-	char uefi_http[DHCP_URL_MAX]; /* arch 16, UEFI HTTP boot: an http:// URL */
-	char ipxe[DHCP_URL_MAX];     /* iPXE (option 77 "iPXE" or option 175): a URL */
+	char bios[DHCP_FILE_MAX];	     /* arch 0, BIOS PXE: e.g. "pxelinux.0" */
+	char uefi[DHCP_FILE_MAX];	     /* arch 7 and 9, x86-64 UEFI PXE: e.g. "shimx64.efi" */
+	char uefi_http[DHCP_URL_MAX];	     /* arch 16, UEFI HTTP boot: an http:// URL */
+	char ipxe[DHCP_URL_MAX];	     /* iPXE (option 77 "iPXE" or option 175): a URL */
 	char pxelinux_config[DHCP_FILE_MAX]; /* option 209 (RFC 5071), for BIOS clients */
 	char pxelinux_prefix[DHCP_FILE_MAX]; /* option 210 (RFC 5071), for BIOS clients */
-	uint32_t next_server;        /* siaddr (the TFTP server); 0 = our own address */
+	uint32_t next_server;		     /* siaddr (the TFTP server); 0 = our own address */
 };
 
 struct dhcp_config {
@@ -108,12 +108,12 @@ int dhcp_config_check(const struct dhcp_config *cfg, char *err, size_t errlen) W
 
 enum dhcp_event_type {
 	DHCP_EV_NONE = 0,
-	DHCP_EV_OFFER,       /* we offered ip */
-	DHCP_EV_ACK,         /* the client has ip (new lease or renewal) */
-	DHCP_EV_NAK,         /* we refused the client's request */
+	DHCP_EV_OFFER,	     /* we offered ip */
+	DHCP_EV_ACK,	     /* the client has ip (new lease or renewal) */
+	DHCP_EV_NAK,	     /* we refused the client's request */
 	DHCP_EV_RELEASE,     /* the client gave ip back */
 	DHCP_EV_DECLINE,     /* the client found ip in use */
-	DHCP_EV_INFORM,      /* a client with an address asked for options */
+	DHCP_EV_INFORM,	     /* a client with an address asked for options */
 	DHCP_EV_PROXY_OFFER, /* proxyDHCP: boot information offered */
 	DHCP_EV_PROXY_ACK,   /* proxyDHCP: boot information acknowledged on 4011 */
 };
@@ -124,14 +124,14 @@ const char *dhcp_event_name(enum dhcp_event_type t);
 struct dhcp_event {
 	enum dhcp_event_type type;
 	uint8_t mac[6];
-	uint32_t ip;  /* the address concerned (0 in proxy mode) */
-	int arch;     /* option 93, or -1 when absent */
-	bool ipxe;    /* the client is iPXE */
-	bool pxe;     /* option 60 starts with "PXEClient" */
+	uint32_t ip; /* the address concerned (0 in proxy mode) */
+	int arch;    /* option 93, or -1 when absent */
+	bool ipxe;   /* the client is iPXE */
+	bool pxe;    /* option 60 starts with "PXEClient" */
 	uint32_t lease_time;
 	char vendor_class[DHCP_NAME_MAX]; /* option 60, printable, truncated */
-	char hostname[DHCP_NAME_MAX];     /* option 12, printable, truncated */
-	char boot_file[DHCP_URL_MAX];     /* what we told it to load */
+	char hostname[DHCP_NAME_MAX];	  /* option 12, printable, truncated */
+	char boot_file[DHCP_URL_MAX];	  /* what we told it to load */
 };
 
 struct dhcp_callbacks {

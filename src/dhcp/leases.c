@@ -237,8 +237,8 @@ bool dhcp_lease_usable(const struct dhcp_lease *e, const uint8_t mac[6], int64_t
 	}
 }
 
-struct dhcp_lease *dhcp_leases_pick(struct dhcp_leases *l, const uint8_t mac[6],
-				    uint32_t requested, int64_t now)
+struct dhcp_lease *dhcp_leases_pick(struct dhcp_leases *l, const uint8_t mac[6], uint32_t requested,
+				    int64_t now)
 {
 	struct dhcp_lease *e = dhcp_leases_by_mac(l, mac), *best = NULL;
 
@@ -292,8 +292,7 @@ static void write_line(struct buf *b, const struct dhcp_lease *e)
 	/* buf_printf only fails past the buffer's maximum, which callers
 	 * size for every slot. */
 	if (buf_printf(b, "lease %s %s %lld %s %s\n", mac, dhcp_ip_str(ip, e->ip),
-		       (long long)e->expires, dhcp_lease_state_name(e->state),
-		       k ? host : "-") < 0)
+		       (long long)e->expires, dhcp_lease_state_name(e->state), k ? host : "-") < 0)
 		abort();
 }
 

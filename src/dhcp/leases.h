@@ -60,8 +60,8 @@ bool dhcp_lease_usable(const struct dhcp_lease *e, const uint8_t mac[6], int64_t
 /* Picks an address for mac: its own slot if usable, else the requested
  * address if usable (0 = none), else a never-used or released address,
  * else the longest-expired one. NULL when the range is exhausted. */
-struct dhcp_lease *dhcp_leases_pick(struct dhcp_leases *l, const uint8_t mac[6],
-				    uint32_t requested, int64_t now);
+struct dhcp_lease *dhcp_leases_pick(struct dhcp_leases *l, const uint8_t mac[6], uint32_t requested,
+				    int64_t now);
 /* Updates a slot: owner (mac NULL = none), state, expiry and host name
  * (NULL = keep), moving the MAC index and queueing the slot for the
  * journal. A MAC holds at most one slot: its previous one is freed. */
@@ -74,8 +74,7 @@ void dhcp_leases_reserve(struct dhcp_leases *l, uint32_t ip);
  * are dropped) and keeps it open for the journal. Returns 0, or a negative
  * errno when the file cannot be created or read. *bad gets the number of
  * lines skipped. */
-int dhcp_leases_open(struct dhcp_leases *l, const char *path, int64_t now,
-		     size_t *bad) WUR;
+int dhcp_leases_open(struct dhcp_leases *l, const char *path, int64_t now, size_t *bad) WUR;
 /* Appends every changed slot to the journal and fsyncs once; compacts
  * when the journal is long. 0 or a negative errno. No-op without a file. */
 int dhcp_leases_flush(struct dhcp_leases *l, int64_t now) WUR;

@@ -26,8 +26,8 @@ enum {
 	DHCP_E_UNSUPPORTED,   /* not a request, not Ethernet, not a message we handle */
 	DHCP_E_NOT_FOR_US,    /* another server was selected, wrong interface, not PXE */
 	DHCP_E_EXHAUSTED,     /* no free address in the range */
-	DHCP_E_RATE,          /* this MAC sends too fast */
-	DHCP_E_NOSPACE,       /* the reply does not fit in the client's maximum size */
+	DHCP_E_RATE,	      /* this MAC sends too fast */
+	DHCP_E_NOSPACE,	      /* the reply does not fit in the client's maximum size */
 };
 
 /* A short text for a DHCP_E_* code (or "ok" for 0). */
@@ -156,8 +156,7 @@ bool dhcp_builder_set_sname(struct dhcp_builder *b, const char *s);
 bool dhcp_builder_set_file(struct dhcp_builder *b, const char *s);
 /* Appends an option; data longer than 255 bytes is split into several
  * options of the same code (RFC 3396). 0 or DHCP_E_NOSPACE. */
-int dhcp_builder_option(struct dhcp_builder *b, uint8_t code, const void *data,
-			size_t len) WUR;
+int dhcp_builder_option(struct dhcp_builder *b, uint8_t code, const void *data, size_t len) WUR;
 int dhcp_builder_option_u32(struct dhcp_builder *b, uint8_t code, uint32_t v) WUR;
 int dhcp_builder_option_str(struct dhcp_builder *b, uint8_t code, const char *s) WUR;
 /* Writes the END option, pads to DHCP_MIN_REPLY_LEN and returns the length. */

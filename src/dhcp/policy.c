@@ -22,7 +22,7 @@ struct client {
 
 /* The boot information chosen for a client. */
 struct boot_choice {
-	const char *file; /* NULL = none */
+	const char *file;	  /* NULL = none */
 	const char *vendor_class; /* option 60 in the reply, or NULL */
 	bool bios;
 };
@@ -57,8 +57,7 @@ int dhcp_config_check(const struct dhcp_config *cfg, char *err, size_t errlen)
 	CHECK(cfg->n_ifnames <= DHCP_MAX_IFACES, "too many interfaces (at most %d)",
 	      DHCP_MAX_IFACES);
 	CHECK(cfg->n_dns <= DHCP_MAX_DNS, "too many DNS servers (at most %d)", DHCP_MAX_DNS);
-	CHECK(cfg->n_hosts <= DHCP_MAX_HOSTS, "too many fixed hosts (at most %d)",
-	      DHCP_MAX_HOSTS);
+	CHECK(cfg->n_hosts <= DHCP_MAX_HOSTS, "too many fixed hosts (at most %d)", DHCP_MAX_HOSTS);
 	CHECK((inv & (inv + 1)) == 0, "the netmask is not a run of leading ones");
 	if (cfg->mode == DHCP_MODE_PROXY)
 		return 0;
@@ -90,9 +89,9 @@ int dhcp_config_check(const struct dhcp_config *cfg, char *err, size_t errlen)
 
 const char *dhcp_event_name(enum dhcp_event_type t)
 {
-	static const char *const names[] = {"none",    "offer",  "ack",         "nak",
-					    "release", "decline", "inform",     "proxy-offer",
-					    "proxy-ack"};
+	static const char *const names[] = {"none",   "offer",	     "ack",
+					    "nak",    "release",     "decline",
+					    "inform", "proxy-offer", "proxy-ack"};
 	return (size_t)t < ARRAY_SIZE(names) ? names[t] : "?";
 }
 
@@ -384,8 +383,8 @@ static int nak(const struct dhcp_config *cfg, const struct dhcp_rx *rx, const st
 	return 0;
 }
 
-static void bind_lease(const struct dhcp_config *cfg, struct dhcp_leases *l,
-		       struct dhcp_lease *e, const struct client *c, int64_t now)
+static void bind_lease(const struct dhcp_config *cfg, struct dhcp_leases *l, struct dhcp_lease *e,
+		       const struct client *c, int64_t now)
 {
 	char host[DHCP_NAME_MAX];
 	size_t len;
@@ -418,8 +417,7 @@ static int on_discover(const struct dhcp_config *cfg, struct dhcp_leases *l,
 	 * offer. */
 	if (!(e->state == DHCP_LEASE_BOUND && e->has_mac && memcmp(e->mac, c->mac, 6) == 0 &&
 	      e->expires > rx->now))
-		dhcp_leases_set(l, e, c->mac, DHCP_LEASE_OFFERED, rx->now + cfg->offer_time,
-				NULL);
+		dhcp_leases_set(l, e, c->mac, DHCP_LEASE_OFFERED, rx->now + cfg->offer_time, NULL);
 	return reply(cfg, rx, c, DHCP_OFFER, e->ip, true, tx, ev, DHCP_EV_OFFER);
 }
 
@@ -538,8 +536,8 @@ static int on_inform(const struct dhcp_config *cfg, const struct dhcp_rx *rx,
 	return r;
 }
 
-static int on_proxy(const struct dhcp_config *cfg, const struct dhcp_rx *rx,
-		    const struct client *c, struct dhcp_tx *tx, struct dhcp_event *ev)
+static int on_proxy(const struct dhcp_config *cfg, const struct dhcp_rx *rx, const struct client *c,
+		    struct dhcp_tx *tx, struct dhcp_event *ev)
 {
 	uint8_t t = c->pkt->msg_type;
 

@@ -19,7 +19,7 @@
 
 /* Where and when a request arrived. */
 struct dhcp_rx {
-	int64_t now;       /* Unix time */
+	int64_t now;	   /* Unix time */
 	uint32_t local_ip; /* our address on the receiving interface (IP_PKTINFO); 0 = unknown */
 	uint32_t src_ip;
 	uint16_t src_port;

@@ -546,11 +546,13 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		/* The MAC sits at a fixed place; the policy checks hlen. */
-		if (len >= 34 && !dhcp_ratelimit_allow(s->rl, slot->buf + 28, now_ms, &first_drop)) {
+		if (len >= 34 &&
+		    !dhcp_ratelimit_allow(s->rl, slot->buf + 28, now_ms, &first_drop)) {
 			s->stats.rate_limited++;
 			s->stats.dropped++;
 			if (first_drop)
-				LOG(s, LOG_INFO, "%s sends too fast: dropping its requests for a while",
+				LOG(s, LOG_INFO,
+				    "%s sends too fast: dropping its requests for a while",
 				    dhcp_mac_str(mac, slot->buf + 28));
 			continue;
 		}
@@ -640,9 +642,8 @@ static int open_sock(struct dhcp_server *s, struct sock *k, uint16_t port, bool 
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	/* With one interface the kernel can filter for us; with several we
 	 * filter on IP_PKTINFO's ifindex. */
-	if (s->cfg.n_ifnames == 1 &&
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->cfg.ifnames[0],
-		       (socklen_t)strlen(s->cfg.ifnames[0])) < 0)
+	if (s->cfg.n_ifnames == 1 && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->cfg.ifnames[0],
+						(socklen_t)strlen(s->cfg.ifnames[0])) < 0)
 		LOG(s, LOG_WARN, "cannot bind to device %s (%s): filtering by interface index",
 		    s->cfg.ifnames[0], strerror(errno));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {

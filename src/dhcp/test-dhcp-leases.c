@@ -81,7 +81,8 @@ static void test_roundtrip(void **state)
 		mac_n(mac, i);
 		e = dhcp_leases_pick(l, mac, 0, NOW);
 		assert_non_null(e);
-		dhcp_leases_set(l, e, mac, DHCP_LEASE_BOUND, NOW + 100 + i, i == 3 ? "node 3!" : "");
+		dhcp_leases_set(l, e, mac, DHCP_LEASE_BOUND, NOW + 100 + i,
+				i == 3 ? "node 3!" : "");
 	}
 	assert_int_equal(dhcp_leases_pending(l), 10);
 	/* Through the journal (appended), not a full save. */
@@ -126,16 +127,17 @@ static void test_damaged_file(void **state)
 	size_t bad;
 	struct dhcp_lease *e;
 
-	write_file(f->path, "# a comment\n"
-			    "lease 52:54:00:00:00:01 10.77.1.7 1764150100 bound pc1\n"
-			    "garbage\n"
-			    "lease 52:54:00:00:00:02 10.77.9.9 1764150100 bound -\n" /* out of range */
-			    "lease 52:54:00:00:00:03 10.77.1.8 -5 bound -\n"
-			    "lease 52:54:00:zz:00:04 10.77.1.9 1764150100 bound -\n"
-			    "lease 52:54:00:00:00:05 10.77.1.10 1764150100 reserved -\n"
-			    "lease 52:54:00:00:00:06 10.77.1.11 1764150100 bound - extra\n"
-			    "\x01\x02\x03\xff\n"
-			    "lease 52:54:00:00:00:07 10.77.1.12 1764150100 bou"); /* torn */
+	write_file(f->path,
+		   "# a comment\n"
+		   "lease 52:54:00:00:00:01 10.77.1.7 1764150100 bound pc1\n"
+		   "garbage\n"
+		   "lease 52:54:00:00:00:02 10.77.9.9 1764150100 bound -\n" /* out of range */
+		   "lease 52:54:00:00:00:03 10.77.1.8 -5 bound -\n"
+		   "lease 52:54:00:zz:00:04 10.77.1.9 1764150100 bound -\n"
+		   "lease 52:54:00:00:00:05 10.77.1.10 1764150100 reserved -\n"
+		   "lease 52:54:00:00:00:06 10.77.1.11 1764150100 bound - extra\n"
+		   "\x01\x02\x03\xff\n"
+		   "lease 52:54:00:00:00:07 10.77.1.12 1764150100 bou"); /* torn */
 	assert_int_equal(dhcp_leases_open(l, f->path, NOW, &bad), 0);
 	assert_int_equal(bad, 8);
 	mac_n(mac, 1);

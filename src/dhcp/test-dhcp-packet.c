@@ -119,8 +119,17 @@ static void test_parse_overload(void **state)
 	req_opt(&r, DHCP_OPT_OVERLOAD, &ov, 1);
 	req_opt_str(&r, DHCP_OPT_HOSTNAME, "ab");
 	req_end(&r);
-	memcpy(r.buf + 108, "\x0c\x02" "cd" "\x32\x04\x0a\x4d\x00\x64" "\xff", 11);
-	memcpy(r.buf + 44, "\x0c\x01" "e" "\xff", 4);
+	memcpy(r.buf + 108,
+	       "\x0c\x02"
+	       "cd"
+	       "\x32\x04\x0a\x4d\x00\x64"
+	       "\xff",
+	       11);
+	memcpy(r.buf + 44,
+	       "\x0c\x01"
+	       "e"
+	       "\xff",
+	       4);
 	assert_int_equal(dhcp_packet_parse(&pkt, r.buf, r.len), 0);
 	/* RFC 3396: the pieces of option 12 concatenated in order. */
 	p = dhcp_packet_option(&pkt, DHCP_OPT_HOSTNAME, &olen);
@@ -133,7 +142,11 @@ static void test_parse_overload(void **state)
 	/* The same file bytes without option 52 are not options. */
 	req_init(&r, DHCP_REQUEST, mac1);
 	req_end(&r);
-	memcpy(r.buf + 108, "\x0c\x02" "cd" "\xff", 5);
+	memcpy(r.buf + 108,
+	       "\x0c\x02"
+	       "cd"
+	       "\xff",
+	       5);
 	assert_int_equal(dhcp_packet_parse(&pkt, r.buf, r.len), 0);
 	assert_false(dhcp_packet_has(&pkt, DHCP_OPT_HOSTNAME));
 
@@ -214,7 +227,7 @@ static void test_build(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_valid),     cmocka_unit_test(test_parse_truncated),
+		cmocka_unit_test(test_parse_valid),	cmocka_unit_test(test_parse_truncated),
 		cmocka_unit_test(test_parse_mutations), cmocka_unit_test(test_parse_overload),
 		cmocka_unit_test(test_max_size),	cmocka_unit_test(test_build),
 	};

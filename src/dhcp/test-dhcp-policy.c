@@ -440,9 +440,8 @@ static void test_proxy(void **state)
 	f->cfg.server_ip = 0; /* the address of the receiving interface */
 	/* A PXE DISCOVER on 67: a proxy offer, boot information only. */
 	pxe_discover(f, mac1, 0);
-	assert_int_equal(dhcp_policy_handle(&f->cfg, NULL, &f->rx, f->r.buf, f->r.len, &f->tx,
-					    &f->ev),
-			 0);
+	assert_int_equal(
+		dhcp_policy_handle(&f->cfg, NULL, &f->rx, f->r.buf, f->r.len, &f->tx, &f->ev), 0);
 	assert_int_equal(dhcp_packet_parse(&f->reply, f->tx.buf, f->tx.len), 0);
 	assert_int_equal(f->reply.msg_type, DHCP_OFFER);
 	assert_int_equal(f->reply.yiaddr, 0);
@@ -533,11 +532,16 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_discover_bios), T(test_discover_arch),
-		T(test_param_list),    T(test_request),
-		T(test_release_decline_exhaust), T(test_inform_fixed_relay),
-		T(test_bad_input),     T(test_proxy),
-		T(test_ratelimit),     T(test_config_check),
+		T(test_discover_bios),
+		T(test_discover_arch),
+		T(test_param_list),
+		T(test_request),
+		T(test_release_decline_exhaust),
+		T(test_inform_fixed_relay),
+		T(test_bad_input),
+		T(test_proxy),
+		T(test_ratelimit),
+		T(test_config_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,12 +25,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct dhcp_tx tx;
 	static struct dhcp_packet reply;
 	struct dhcp_config cfg;
-	struct dhcp_host host = {.mac = {0x52, 0x54, 0, 0, 0, 0x99}, .ip = IP(10, 77, 0, 50),
-				 .hostname = "fixed"};
+	struct dhcp_host host = {
+		.mac = {0x52, 0x54, 0, 0, 0, 0x99}, .ip = IP(10, 77, 0, 50), .hostname = "fixed"};
 	struct dhcp_leases *leases;
 	struct dhcp_event ev;
-	struct dhcp_rx rx = {.now = 1764150000, .local_ip = IP(10, 77, 0, 1),
-			     .src_ip = IP(10, 77, 0, 105), .src_port = 68};
+	struct dhcp_rx rx = {.now = 1764150000,
+			     .local_ip = IP(10, 77, 0, 1),
+			     .src_ip = IP(10, 77, 0, 105),
+			     .src_port = 68};
 	struct cursor c = cursor_make(data, size);
 	uint8_t flags;
 
