@@ -451,7 +451,7 @@ static void on_commit_done(evutil_socket_t fd, short what, void *arg)
 		send_many(s, s->inflight, s->n_inflight);
 	}
 	s->n_inflight = 0;
-	if (dhcp_leases_want_compact(s->leases)) {
+	if (s->leases && dhcp_leases_want_compact(s->leases)) {
 		/* Idle worker: rewrite the file, which holds the next group's
 		 * changes too, so those replies can go now. */
 		r = dhcp_leases_save(s->leases, (int64_t)time(NULL));

@@ -162,6 +162,56 @@ static void test_damaged_file(void **state)
 	dhcp_leases_free(l);
 }
 
+static size_t count_lines(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+	int c;
+
+	assert_non_null(fp);
+	while ((c = fgetc(fp)) != EOF)
+		n += c == '\n';
+	fclose(fp);
+	return n;
+}
+
+/* The journal is compacted once it is long, and survives it. */
+static void test_compaction(void **state)
+{
+	struct fixture *f = *state;
+	struct dhcp_leases *l = dhcp_leases_new(START, END); /* 256 addresses */
+	uint8_t mac[6];
+	size_t bad, max_lines = 0;
+	unsigned i;
+
+	assert_int_equal(dhcp_leases_open(l, f->path, NOW, &bad), 0);
+	/* 1000 clients over 256 addresses: every bind moves an address. */
+	for (i = 0; i < 12000; i++) {
+		struct dhcp_lease *e;
+		mac_n(mac, i % 1000);
+		e = dhcp_leases_by_ip(l, START + (i * 7) % 256);
+		dhcp_leases_set(l, e, mac, DHCP_LEASE_BOUND, NOW + i + 1, NULL);
+		if (i % 100 == 99) {
+			assert_int_equal(dhcp_leases_flush(l, NOW + i), 0);
+			max_lines = MAX(max_lines, count_lines(f->path));
+		}
+	}
+	/* Never much past the threshold (4 * range + 4096 lines). */
+	assert_true(max_lines > 4096);
+	assert_true(max_lines <= 4 * 256 + 4096 + 256);
+	dhcp_leases_free(l);
+	l = dhcp_leases_new(START, END);
+	assert_int_equal(dhcp_leases_open(l, f->path, NOW, &bad), 0);
+	assert_int_equal(bad, 0);
+	/* The last bind of the loop is there. */
+	i = 11999;
+	mac_n(mac, i % 1000);
+	assert_non_null(dhcp_leases_by_mac(l, mac));
+	assert_int_equal(dhcp_leases_by_mac(l, mac)->ip, START + (i * 7) % 256);
+	assert_int_equal(dhcp_leases_by_mac(l, mac)->expires, NOW + i + 1);
+	dhcp_leases_free(l);
+}
+
 /* Many MACs coming and going keep the MAC index consistent. */
 static void test_churn(void **state)
 {
@@ -214,6 +264,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
 		cmocka_unit_test(test_churn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
