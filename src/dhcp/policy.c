@@ -281,6 +281,16 @@ static void add_net(struct dhcp_builder *b, const struct dhcp_config *cfg, const
 		opt(b, DHCP_OPT_HOSTNAME, c->host->hostname, strlen(c->host->hostname));
 }
 
+/* RFC 3046: a relay's agent information comes back to it, last. */
+static void add_relay_info(struct dhcp_builder *b, const struct client *c)
+{
+	size_t len;
+	const uint8_t *p = dhcp_packet_option(c->pkt, DHCP_OPT_RELAY_AGENT, &len);
+
+	if (p && c->pkt->giaddr)
+		opt(b, DHCP_OPT_RELAY_AGENT, p, len);
+}
+
 /* RFC 2131 section 4.1: where a server's reply goes. */
 static void set_dest(struct dhcp_tx *tx, const struct dhcp_config *cfg, const struct client *c,
 		     uint8_t type, uint32_t yiaddr)
@@ -350,6 +360,7 @@ static int reply(const struct dhcp_config *cfg, const struct dhcp_rx *rx, const 
 	if (cfg->mode == DHCP_MODE_SERVER)
 		add_net(&b, cfg, c, with_lease);
 	add_boot(&b, cfg, rx, c, &bt);
+	add_relay_info(&b, c);
 	tx->len = dhcp_builder_finish(&b);
 	tx->needs_sync = type == DHCP_ACK && with_lease;
 	if (rx->pxe_port) {
@@ -377,6 +388,10 @@ static int nak(const struct dhcp_config *cfg, const struct dhcp_rx *rx, const st
 	if (dhcp_builder_option_u32(&b, DHCP_OPT_SERVER_ID, our_id(cfg, rx)))
 		return DHCP_E_NOSPACE;
 	opt(&b, DHCP_OPT_MESSAGE, msg, sizeof(msg) - 1);
+	add_relay_info(&b, c);
+	/* Through a relay, a NAK must be broadcast on the client's link. */
+	if (c->pkt->giaddr)
+		put_u16be(tx->buf + 10, (uint16_t)(c->pkt->flags | DHCP_FLAG_BROADCAST));
 	tx->len = dhcp_builder_finish(&b);
 	set_dest(tx, cfg, c, DHCP_NAK, 0);
 	event_fill(ev, DHCP_EV_NAK, c, ip, NULL);

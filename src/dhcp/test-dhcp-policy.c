@@ -394,6 +394,21 @@ static void test_inform_fixed_relay(void **state)
 	assert_int_equal(f->tx.dst_port, 67);
 	assert_false(f->tx.link_unicast);
 	assert_int_equal(f->reply.giaddr, IP4(10, 77, 0, 254));
+	/* Option 82 comes back to the relay; a NAK through it asks for a
+	 * broadcast on the client's link. */
+	pxe_discover(f, mac2, 0);
+	f->r.len--; /* reopen the options: drop END */
+	req_opt(&f->r, DHCP_OPT_RELAY_AGENT, "\x01\x03" "abc", 5);
+	req_end(&f->r);
+	req_giaddr(&f->r, IP4(10, 77, 0, 254));
+	assert_int_equal(run(f), 0);
+	assert_true(dhcp_packet_has(&f->reply, DHCP_OPT_RELAY_AGENT));
+	request_selecting(f, mac2, SRV, IP4(10, 77, 0, 60));
+	req_giaddr(&f->r, IP4(10, 77, 0, 254));
+	assert_int_equal(run(f), 0);
+	assert_int_equal(f->reply.msg_type, DHCP_NAK);
+	assert_true(f->reply.flags & DHCP_FLAG_BROADCAST);
+	assert_int_equal(f->tx.dst_ip, IP4(10, 77, 0, 254));
 	/* A relay on a subnet we have no range for. */
 	pxe_discover(f, mac2, 0);
 	req_giaddr(&f->r, IP4(10, 77, 5, 1));
