@@ -221,7 +221,9 @@ static void on_read(struct bufferevent *bev, void *ctx)
 			int r = bt_wire_feed(&p->wire, &c, &m, &got);
 
 			if (r) {
-				bt_peer_close(p, "%s", bt_strerror(r));
+				bt_peer_close(p, "%s (%s, after %llu messages)", bt_strerror(r),
+					      bt_msg_name(p->wire.last_type),
+					      (unsigned long long)p->wire.messages);
 				return;
 			}
 			if (!got) {

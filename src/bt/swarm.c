@@ -640,6 +640,9 @@ void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_
 	case BT_MSG_BITFIELD:
 	case BT_MSG_HAVE_ALL:
 	case BT_MSG_HAVE_NONE:
+		/* A later bitfield replaces the earlier one. */
+		bt_picker_add_bitfield(&w->picker, &p->have, -1);
+		bt_bitfield_clear_all(&p->have);
 		if (m->type == BT_MSG_BITFIELD) {
 			if (bt_bitfield_load(&p->have, m->data, m->data_len) != 0) {
 				bt_peer_close(p, "bad bitfield");

@@ -153,10 +153,8 @@ static int parse_body(struct bt_wire *w, const uint8_t *p, uint32_t len, struct 
 	case BT_MSG_HAVE_ALL:
 	case BT_MSG_HAVE_NONE:
 	case BT_MSG_BITFIELD:
-		/* Only as the first message (extension handshakes and the DHT port
-		 * may come before it), and only once. */
-		if (w->messages > 0)
-			return BT_E_UNEXPECTED;
+		/* BEP 3 wants these first, but aria2 sends its bitfield again
+		 * later: accepted at any time, it replaces what the peer had. */
 		if (type == BT_MSG_BITFIELD) {
 			uint32_t spare = bitfield_bytes(geo) * 8 - geo->piece_count;
 			m->data = p + 1;
@@ -277,6 +275,7 @@ int bt_wire_feed(struct bt_wire *w, struct cursor *in, struct bt_msg *msg, bool 
 			if (in->len == 0)
 				return 0;
 			if (w->have == 0) {
+				w->last_type = in->p[0];
 				r = check_header(w, in->p[0], w->want);
 				if (r)
 					return fail(w, r);

@@ -127,6 +127,7 @@ struct bt_wire {
 	uint8_t *body;		/* owned, max_len bytes once geometry is set */
 	uint64_t messages;	/* messages parsed after the handshake */
 	int error;		/* the code returned when state became DEAD */
+	int last_type;		/* type byte of the last message started */
 };
 
 void bt_wire_init(struct bt_wire *w);
