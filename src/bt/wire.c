@@ -258,6 +258,7 @@ int bt_wire_feed(struct bt_wire *w, struct cursor *in, struct bt_msg *msg, bool 
 				return 0;
 			w->want = get_u32be(w->hdr);
 			w->have = 0;
+			w->last_type = -1;
 			if (w->want == 0) {
 				memset(msg, 0, sizeof(*msg));
 				msg->type = BT_MSG_KEEPALIVE;
