@@ -304,8 +304,21 @@ static void ss_remove(struct bt_peer *p, uint32_t i)
 	p->ss[i] = p->ss[--p->nss];
 }
 
+/* True when every other peer already has piece: nobody could take it from
+ * the peer we gave it to, so waiting for that is pointless. */
+static bool ss_nobody_else_needs(const struct bt_swarm *w, const struct bt_peer *from,
+				 uint32_t piece)
+{
+	for (const struct bt_peer *q = w->session->peers; q; q = q->next)
+		if (q != from && q->swarm == w && q->attached && !q->dead &&
+		    !bt_bitfield_get(&q->have, piece))
+			return false;
+	return true;
+}
+
 /* Peer `from` announced piece: every other peer that was given it has
- * shared it, so it gets a new one; `from` itself starts its release clock. */
+ * shared it, so it gets a new one; `from` itself gets a new one when no one
+ * else needs the piece, or else starts its release clock. */
 static void ss_on_have(struct bt_swarm *w, struct bt_peer *from, uint32_t piece)
 {
 	for (struct bt_peer *q = w->session->peers; q; q = q->next) {
@@ -314,7 +327,7 @@ static void ss_on_have(struct bt_swarm *w, struct bt_peer *from, uint32_t piece)
 		for (uint32_t i = 0; i < q->nss; i++) {
 			if (q->ss[i].piece != piece)
 				continue;
-			if (q == from) {
+			if (q == from && !ss_nobody_else_needs(w, from, piece)) {
 				if (!q->ss[i].had_since)
 					q->ss[i].had_since = bt_now_ms();
 			} else {
