@@ -40,6 +40,7 @@ struct bt_session_config {
 	uint32_t max_per_ip;	/* connections from one address (default 8;
 				 * loopback is exempt, for tests) */
 	bool lpd;		/* BEP 14 local service discovery */
+	uint64_t max_upload_rate; /* bytes/s over all peers, 0 = unlimited */
 };
 
 struct bt_swarm_config {

@@ -20,6 +20,8 @@
 #include "util/log.h"
 
 struct bufferevent;
+struct bufferevent_rate_limit_group;
+struct ev_token_bucket_cfg;
 struct evconnlistener;
 struct event;
 
@@ -139,6 +141,8 @@ struct bt_session {
 	struct bt_peer *graveyard;	/* closed, freed at the next reap */
 	struct event *tick;
 	struct event *reap;
+	struct bufferevent_rate_limit_group *rate_group; /* NULL when unlimited */
+	struct ev_token_bucket_cfg *rate_cfg;
 	uint64_t rng;
 };
 

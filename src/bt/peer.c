@@ -301,6 +301,8 @@ struct bt_peer *bt_peer_new(struct bt_session *s, int fd, const struct sockaddr_
 		return NULL;
 	}
 	bufferevent_setcb(p->bev, on_read, on_write, on_event, p);
+	if (s->rate_group)
+		bufferevent_add_to_rate_limit_group(p->bev, s->rate_group);
 	/* Memory per peer: at most this much unparsed input, and serving
 	 * stops while the output holds more than BT_OUTPUT_HIGH. */
 	bufferevent_setwatermark(p->bev, EV_READ, 0, BT_INPUT_MAX);

@@ -157,6 +157,16 @@ struct bt_session *bt_session_new(struct event_base *base, const struct bt_sessi
 				&blen) == 0)
 			s->port = ntohs(bound.sin_port);
 	}
+	if (cfg->max_upload_rate) {
+		/* libevent's token bucket, shared by every peer socket: reads are
+		 * unlimited, writes get max_upload_rate per second. */
+		size_t rate = (size_t)MIN(cfg->max_upload_rate, (uint64_t)SIZE_MAX / 4);
+		struct timeval tick = {0, 100000};
+		s->rate_cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
+						      rate / 10, MAX(rate / 10, 16384), &tick);
+		if (s->rate_cfg)
+			s->rate_group = bufferevent_rate_limit_group_new(base, s->rate_cfg);
+	}
 	s->tick = event_new(base, -1, EV_PERSIST, on_tick, s);
 	s->reap = event_new(base, -1, 0, on_reap, s);
 	event_add(s->tick, &one);
@@ -173,6 +183,10 @@ void bt_session_free(struct bt_session *s)
 	on_reap(-1, 0, s);
 	if (s->listener)
 		evconnlistener_free(s->listener);
+	if (s->rate_group)
+		bufferevent_rate_limit_group_free(s->rate_group);
+	if (s->rate_cfg)
+		ev_token_bucket_cfg_free(s->rate_cfg);
 	if (s->tick)
 		event_free(s->tick);
 	if (s->reap)

@@ -561,8 +561,12 @@ static void on_cancel(struct bt_peer *p, const struct bt_msg *m)
 	}
 }
 
+static void send_pex(struct bt_swarm *w, struct bt_peer *p, int64_t now);
+
 static void on_extended(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg *m)
 {
+	bool need_pex;
+
 	if (m->ext_id == 0) {
 		struct bt_ext_handshake h;
 
@@ -571,6 +575,7 @@ static void on_extended(struct bt_swarm *w, struct bt_peer *p, const struct bt_m
 			return;
 		p->ut_pex = w->cfg.no_pex ? 0 : h.ut_pex;
 		p->their_reqq = h.reqq;
+		need_pex = p->ut_pex && !p->pex_gen;
 		if (h.port && !p->outgoing && !p->listen_port) {
 			struct sockaddr_in a = p->addr;
 			struct bt_known *k;
@@ -590,6 +595,10 @@ static void on_extended(struct bt_swarm *w, struct bt_peer *p, const struct bt_m
 				p->known = k;
 			}
 		}
+		/* The first PEX goes out at once, so a newcomer meets the
+		 * swarm right away; later ones once a minute (BEP 11). */
+		if (need_pex)
+			send_pex(w, p, bt_now_ms());
 		return;
 	}
 	if (m->ext_id == 1 && !w->cfg.no_pex) {
