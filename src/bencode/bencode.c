@@ -8,11 +8,11 @@
 
 /* One open list or dict while decoding. */
 struct frame {
-	uint32_t node;		/* index of the container's node */
-	uint32_t keylen;	/* dict: length of the previous key */
-	const uint8_t *key;	/* dict: previous key's payload, NULL before the first */
+	uint32_t node;	    /* index of the container's node */
+	uint32_t keylen;    /* dict: length of the previous key */
+	const uint8_t *key; /* dict: previous key's payload, NULL before the first */
 	bool dict;
-	bool want_value;	/* dict: a key was read, its value comes next */
+	bool want_value; /* dict: a key was read, its value comes next */
 };
 
 static bool is_digit(uint8_t c)
@@ -21,8 +21,7 @@ static bool is_digit(uint8_t c)
 }
 
 /* Appends a node and returns its index, or -1 when the cap is reached. */
-static int64_t node_add(struct bencode_doc *doc, size_t max_nodes, uint8_t type,
-			const uint8_t *raw)
+static int64_t node_add(struct bencode_doc *doc, size_t max_nodes, uint8_t type, const uint8_t *raw)
 {
 	struct bnode *n;
 
@@ -199,8 +198,16 @@ static int decode(struct bencode_doc *doc, const uint8_t *in, size_t len,
 			doc->nodes[idx].raw_len_ = (uint32_t)(pos - start);
 			break;
 		}
-		case '0': case '1': case '2': case '3': case '4':
-		case '5': case '6': case '7': case '8': case '9': {
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9': {
 			uint32_t slen;
 			r = parse_str(in, len, &pos, &slen);
 			if (r)
@@ -218,15 +225,14 @@ static int decode(struct bencode_doc *doc, const uint8_t *in, size_t len,
 				r = BENCODE_E_DEPTH;
 				goto fail;
 			}
-			idx = node_add(doc, max_nodes, c == 'l' ? BNODE_LIST : BNODE_DICT, in + start);
+			idx = node_add(doc, max_nodes, c == 'l' ? BNODE_LIST : BNODE_DICT,
+				       in + start);
 			if (idx < 0)
 				goto too_many;
 			stack[depth++] = (struct frame){.node = (uint32_t)idx, .dict = c == 'd'};
 			pos++;
 			continue;
-		default:
-			r = BENCODE_E_SYNTAX;
-			goto fail;
+		default: r = BENCODE_E_SYNTAX; goto fail;
 		}
 
 	value_done:
@@ -508,9 +514,7 @@ int bencode_put_node(struct buf *b, const struct bnode *n)
 			depth--;
 		}
 		switch (p->type_) {
-		case BNODE_INT:
-			r = bencode_put_int(b, p->u_.i);
-			break;
+		case BNODE_INT: r = bencode_put_int(b, p->u_.i); break;
 		case BNODE_STR: {
 			size_t len;
 			const uint8_t *s = bnode_str(p, &len);
@@ -525,8 +529,7 @@ int bencode_put_node(struct buf *b, const struct bnode *n)
 			r = p->type_ == BNODE_LIST ? bencode_put_list_begin(b)
 						   : bencode_put_dict_begin(b);
 			break;
-		default:
-			return -EINVAL;
+		default: return -EINVAL;
 		}
 		if (r < 0)
 			return r;

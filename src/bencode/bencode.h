@@ -38,18 +38,18 @@
 
 /* Positive error codes for input that is not acceptable bencode. */
 enum {
-	BENCODE_E_SYNTAX = 1,	/* a byte that cannot start or continue a value */
-	BENCODE_E_TRUNCATED,	/* the input ends inside a value */
-	BENCODE_E_INT,		/* non-canonical integer: leading zero, "-0", empty */
-	BENCODE_E_INT_RANGE,	/* integer beyond int64 */
-	BENCODE_E_STRLEN,	/* non-canonical string length or past the end */
-	BENCODE_E_KEY_TYPE,	/* a dictionary key that is not a string */
-	BENCODE_E_KEY_ORDER,	/* dictionary keys not in ascending byte order */
-	BENCODE_E_KEY_DUP,	/* the same key twice in one dictionary */
-	BENCODE_E_TRAILING,	/* bytes after the top-level value */
-	BENCODE_E_DEPTH,	/* nesting deeper than the limit */
-	BENCODE_E_NODES,	/* more values than the limit */
-	BENCODE_E_SIZE,		/* input larger than the limit */
+	BENCODE_E_SYNTAX = 1, /* a byte that cannot start or continue a value */
+	BENCODE_E_TRUNCATED,  /* the input ends inside a value */
+	BENCODE_E_INT,	      /* non-canonical integer: leading zero, "-0", empty */
+	BENCODE_E_INT_RANGE,  /* integer beyond int64 */
+	BENCODE_E_STRLEN,     /* non-canonical string length or past the end */
+	BENCODE_E_KEY_TYPE,   /* a dictionary key that is not a string */
+	BENCODE_E_KEY_ORDER,  /* dictionary keys not in ascending byte order */
+	BENCODE_E_KEY_DUP,    /* the same key twice in one dictionary */
+	BENCODE_E_TRAILING,   /* bytes after the top-level value */
+	BENCODE_E_DEPTH,      /* nesting deeper than the limit */
+	BENCODE_E_NODES,      /* more values than the limit */
+	BENCODE_E_SIZE,	      /* input larger than the limit */
 };
 
 enum bnode_type {
@@ -61,9 +61,9 @@ enum bnode_type {
 
 /* One decoded value. Fields are private: use the accessors. */
 struct bnode {
-	const uint8_t *raw_;	/* the bytes this value was decoded from */
+	const uint8_t *raw_; /* the bytes this value was decoded from */
 	uint32_t raw_len_;
-	uint32_t subtree_;	/* nodes in this subtree, this one included */
+	uint32_t subtree_; /* nodes in this subtree, this one included */
 	union {
 		int64_t i;	/* BNODE_INT */
 		uint32_t len;	/* BNODE_STR: payload length (the tail of raw) */
@@ -97,9 +97,10 @@ struct bencode_error {
 };
 
 /* Decodes all of data[0..len) into doc (which need not be initialised).
- * limits may be NULL for the defaults, err may be NULL. Returns 0, a
- * positive BENCODE_E_* code for bad input (doc is then empty), or -ENOMEM
- * never (allocation failure aborts). The doc points into data. */
+ * limits may be NULL for the defaults, err may be NULL. Returns 0 or a
+ * positive BENCODE_E_* code for bad input (doc is then empty); allocation
+ * failure aborts, and memory is bounded by max_nodes. The doc points into
+ * data, which must outlive it. */
 int bencode_decode(struct bencode_doc *doc, const void *data, size_t len,
 		   const struct bencode_limits *limits, struct bencode_error *err) WUR;
 /* Like bencode_decode() but stops after the first complete value and sets

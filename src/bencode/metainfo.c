@@ -105,8 +105,7 @@ static int add_url(struct ctx *c, struct metainfo *mi, struct metainfo_tier *t,
 	if (len == 0 || len > METAINFO_MAX_URL || memchr(s, '\0', len))
 		return fail(c, METAINFO_E_FIELD, "%s: not a usable URL", field);
 	if (++*total > METAINFO_MAX_URLS)
-		return fail(c, METAINFO_E_FIELD, "%s: more than %d URLs", field,
-			    METAINFO_MAX_URLS);
+		return fail(c, METAINFO_E_FIELD, "%s: more than %d URLs", field, METAINFO_MAX_URLS);
 	t->urls = xrealloc(t->urls, (t->count + 1) * sizeof(*t->urls));
 	t->urls[t->count++] = xmemdup0(s, len);
 	return 0;
@@ -123,6 +122,8 @@ static int parse_trackers(struct ctx *c, struct metainfo *mi, const struct bnode
 	r = opt_string(c, root, "announce", "announce", METAINFO_MAX_URL, &mi->announce);
 	if (r)
 		return r;
+	if (mi->announce && mi->announce[0] == '\0')
+		return fail(c, METAINFO_E_FIELD, "announce: not a usable URL");
 	if (!list) {
 		if (mi->announce) {
 			mi->tiers = xcalloc(1, sizeof(*mi->tiers));
@@ -202,8 +203,7 @@ static int check_path_conflicts(struct ctx *c, const struct metainfo *mi)
 			break;
 		}
 		if (strncmp(sorted[i], sorted[i + 1], la) == 0 && sorted[i + 1][la] == '/') {
-			r = fail(c, METAINFO_E_PATH,
-				 "info.files: '%s' is both a file and a folder",
+			r = fail(c, METAINFO_E_PATH, "info.files: '%s' is both a file and a folder",
 				 escape(e, sizeof(e), (const uint8_t *)sorted[i], la));
 			break;
 		}
@@ -227,8 +227,8 @@ static int parse_file_path(struct ctx *c, const struct bnode *path, size_t fi, c
 	if (bnode_count(path) == 0)
 		return fail(c, METAINFO_E_PATH, "info.files[%zu].path: empty", fi);
 	if (bnode_count(path) > METAINFO_MAX_PATH_DEPTH)
-		return fail(c, METAINFO_E_PATH, "info.files[%zu].path: more than %d components",
-			    fi, METAINFO_MAX_PATH_DEPTH);
+		return fail(c, METAINFO_E_PATH, "info.files[%zu].path: more than %d components", fi,
+			    METAINFO_MAX_PATH_DEPTH);
 	snprintf(field, sizeof(field), "info.files[%zu].path", fi);
 	buf_init(&b, METAINFO_MAX_PATH);
 	for (; bnode_list_next(&it, &comp); ci++) {
@@ -304,6 +304,13 @@ static int parse_info(struct ctx *c, struct metainfo *mi, const struct bnode *in
 	uint64_t count;
 	int r;
 
+	/* BEP 52 v2-only torrents hash pieces differently; hybrids carry v1
+	 * fields as well and are read as v1. */
+	if (!bnode_dict_get(info, "pieces") && bnode_dict_get(info, "meta version"))
+		return fail(
+			c, METAINFO_E_FIELD,
+			"info: a BitTorrent v2-only torrent (no 'pieces'); only v1 is supported");
+
 	/* name */
 	v = bnode_dict_get(info, "name");
 	s = bnode_str(v, &len);
@@ -343,8 +350,8 @@ static int parse_info(struct ctx *c, struct metainfo *mi, const struct bnode *in
 				    "info.length: %" PRId64 " is not within 0..%" PRIu64, i,
 				    METAINFO_MAX_TOTAL);
 		mi->files = xcalloc(1, sizeof(*mi->files));
-		mi->files[0] = (struct metainfo_file){.path = xstrdup(mi->name),
-						      .length = (uint64_t)i};
+		mi->files[0] =
+			(struct metainfo_file){.path = xstrdup(mi->name), .length = (uint64_t)i};
 		mi->file_count = 1;
 		mi->total_length = (uint64_t)i;
 	} else {
@@ -366,7 +373,7 @@ static int parse_info(struct ctx *c, struct metainfo *mi, const struct bnode *in
 			    " need %" PRIu64,
 			    len / 20, mi->total_length, mi->piece_length, count);
 	mi->piece_count = (uint32_t)count;
-	mi->pieces = xmemdup0(s, len);
+	mi->pieces = (uint8_t *)xmemdup0(s, len);
 
 	/* private (BEP 27) */
 	v = bnode_dict_get(info, "private");
@@ -416,7 +423,7 @@ int metainfo_parse(struct metainfo *mi, const void *data, size_t len, char *err,
 	sha1_init(&sha);
 	sha1_update(&sha, rawlen, raw);
 	sha1_digest(&sha, SHA1_DIGEST_SIZE, mi->info_hash);
-	mi->info = xmemdup0(raw, rawlen);
+	mi->info = (uint8_t *)xmemdup0(raw, rawlen);
 	mi->info_len = rawlen;
 
 	r = parse_trackers(&c, mi, root);
@@ -582,8 +589,8 @@ int metainfo_map_range(const struct metainfo *mi, uint64_t offset, uint64_t leng
 		in_file = offset - file->offset;
 		take = MIN(length, file->length - in_file);
 		if (n < max)
-			spans[n] = (struct metainfo_span){.file = f, .file_offset = in_file,
-							  .length = take};
+			spans[n] = (struct metainfo_span){
+				.file = f, .file_offset = in_file, .length = take};
 		n++;
 		offset += take;
 		length -= take;

@@ -26,20 +26,20 @@ enum {
 	METAINFO_E_PATH,	/* an unsafe or conflicting file path */
 };
 
-#define METAINFO_MAX_INPUT ((size_t)64 << 20)		/* bytes of .torrent */
-#define METAINFO_MAX_PIECE_LENGTH ((uint64_t)64 << 20)	/* 64 MiB */
-#define METAINFO_MAX_TOTAL ((uint64_t)1 << 42)		/* 4 TiB */
+#define METAINFO_MAX_INPUT ((size_t)64 << 20)	       /* bytes of .torrent */
+#define METAINFO_MAX_PIECE_LENGTH ((uint64_t)64 << 20) /* 64 MiB */
+#define METAINFO_MAX_TOTAL ((uint64_t)1 << 42)	       /* 4 TiB */
 #define METAINFO_MAX_FILES 100000
-#define METAINFO_MAX_PATH_DEPTH 64	/* components in one file's path */
-#define METAINFO_MAX_COMPONENT 255	/* bytes, as NAME_MAX */
-#define METAINFO_MAX_PATH 4096		/* bytes of a joined relative path */
-#define METAINFO_MAX_URLS 256		/* announce URLs in all tiers */
+#define METAINFO_MAX_PATH_DEPTH 64 /* components in one file's path */
+#define METAINFO_MAX_COMPONENT 255 /* bytes, as NAME_MAX */
+#define METAINFO_MAX_PATH 4096	   /* bytes of a joined relative path */
+#define METAINFO_MAX_URLS 256	   /* announce URLs in all tiers */
 #define METAINFO_MAX_URL 2048
 
 struct metainfo_file {
-	char *path;		/* relative to the torrent's folder, '/'-joined */
+	char *path; /* relative to the torrent's folder, '/'-joined */
 	uint64_t length;
-	uint64_t offset;	/* where the file starts in the torrent's byte stream */
+	uint64_t offset; /* where the file starts in the torrent's byte stream */
 };
 
 struct metainfo_tier {
@@ -48,12 +48,12 @@ struct metainfo_tier {
 };
 
 struct metainfo {
-	uint8_t info_hash[20];	/* SHA-1 of the info dict's bytes */
-	char *name;		/* one path component */
-	bool multi_file;	/* a folder called name holding files[] */
+	uint8_t info_hash[20]; /* SHA-1 of the info dict's bytes */
+	char *name;	       /* one path component */
+	bool multi_file;       /* a folder called name holding files[] */
 	uint32_t piece_length;
 	uint32_t piece_count;
-	uint8_t *pieces;	/* piece_count * 20 bytes of SHA-1 */
+	uint8_t *pieces; /* piece_count * 20 bytes of SHA-1 */
 	uint64_t total_length;
 	/* Single-file torrents have one file whose path is name. */
 	struct metainfo_file *files;
@@ -62,12 +62,12 @@ struct metainfo {
 	 * holding announce; tier_count may be 0 (trackerless). */
 	struct metainfo_tier *tiers;
 	size_t tier_count;
-	char *announce;		/* the announce key, or NULL */
-	bool private_flag;	/* BEP 27 */
-	char *comment;		/* optional fields, NULL when absent */
+	char *announce;	   /* the announce key, or NULL */
+	bool private_flag; /* BEP 27 */
+	char *comment;	   /* optional fields, NULL when absent */
 	char *created_by;
-	int64_t creation_date;	/* seconds since the epoch, -1 when absent */
-	uint8_t *info;		/* a copy of the info dict's bytes (for BEP 9) */
+	int64_t creation_date; /* seconds since the epoch, -1 when absent */
+	uint8_t *info;	       /* a copy of the info dict's bytes (for BEP 9) */
 	size_t info_len;
 };
 
@@ -76,8 +76,7 @@ struct metainfo {
  * and writes a message naming the field into err (errlen bytes, may be 0),
  * e.g. "info.files[3].path: component '..' is not allowed"; mi is then
  * empty. */
-int metainfo_parse(struct metainfo *mi, const void *data, size_t len, char *err,
-		   size_t errlen) WUR;
+int metainfo_parse(struct metainfo *mi, const void *data, size_t len, char *err, size_t errlen) WUR;
 /* Reads and parses the file at path (at most METAINFO_MAX_INPUT bytes).
  * Returns as metainfo_parse(), or a negative errno if it cannot be read
  * (err then says why, too). */
@@ -94,8 +93,8 @@ int metainfo_piece_range(const struct metainfo *mi, uint32_t index, uint64_t *of
 
 /* A part of one file. */
 struct metainfo_span {
-	size_t file;		/* index into files[] */
-	uint64_t file_offset;	/* where in that file */
+	size_t file;	      /* index into files[] */
+	uint64_t file_offset; /* where in that file */
 	uint64_t length;
 };
 

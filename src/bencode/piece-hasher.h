@@ -31,9 +31,9 @@
 struct piece_hasher {
 	struct sha1_ctx sha;
 	uint32_t piece_length;
-	uint32_t in_piece;	/* bytes of the current piece fed so far */
-	uint64_t total;		/* bytes fed in all */
-	uint8_t *hashes;	/* count * 20 bytes, owned */
+	uint32_t in_piece; /* bytes of the current piece fed so far */
+	uint64_t total;	   /* bytes fed in all */
+	uint8_t *hashes;   /* count * 20 bytes, owned */
 	uint32_t count;
 	uint32_t cap;
 	/* Called for every finished piece, if set (e.g. to cache or verify). */

@@ -22,9 +22,9 @@
 
 /* Positive error codes (err says more). */
 enum {
-	TORRENT_E_SOURCE = 1,	/* the file or folder cannot be made a torrent */
-	TORRENT_E_CHANGED,	/* a file changed size while being hashed */
-	TORRENT_E_OPTION,	/* a bad option (name, piece length, ...) */
+	TORRENT_E_SOURCE = 1, /* the file or folder cannot be made a torrent */
+	TORRENT_E_CHANGED,    /* a file changed size while being hashed */
+	TORRENT_E_OPTION,     /* a bad option (name, piece length, ...) */
 };
 
 #define TORRENT_MIN_AUTO_PIECE ((uint32_t)16 << 10)
@@ -33,14 +33,15 @@ enum {
 #define TORRENT_READ_CHUNK ((size_t)4 << 20)
 
 struct torrent_source_file {
-	char *rel;		/* path relative to the folder ('/'-joined); name for a file */
-	char *abs;		/* path to open */
+	char *rel; /* path relative to the folder ('/'-joined); name for a file */
+	char *abs; /* path to open */
 	uint64_t length;
-	int64_t mtime_ns;	/* for caches: st_mtim at scan time */
+	int64_t mtime_ns; /* for caches: st_mtim at scan time */
 };
 
 struct torrent_source {
-	char *root;		/* the path given */
+	char *root; /* the path given */
+	char *name; /* the default torrent name: the path's last component */
 	bool is_dir;
 	struct torrent_source_file *files;
 	size_t count;
@@ -52,8 +53,7 @@ struct torrent_source {
  * symlinks that point outside the folder or to folders, more than
  * METAINFO_MAX_FILES files, and a total of zero bytes. Symlinks to files
  * inside the folder are followed. 0, TORRENT_E_SOURCE or a negative errno. */
-int torrent_source_scan(struct torrent_source *src, const char *path, char *err,
-			size_t errlen) WUR;
+int torrent_source_scan(struct torrent_source *src, const char *path, char *err, size_t errlen) WUR;
 void torrent_source_release(struct torrent_source *src);
 
 /* Progress of hashing: bytes done out of total. */
@@ -72,15 +72,15 @@ struct torrent_tier {
 };
 
 struct torrent_make_opts {
-	const char *name;		/* NULL: the last component of the path */
-	uint32_t piece_length;		/* 0: torrent_piece_length_auto() */
+	const char *name;      /* NULL: the last component of the path */
+	uint32_t piece_length; /* 0: torrent_piece_length_auto() */
 	/* Trackers, BEP 12 tiers: announce is the first URL; announce-list is
 	 * written when there is more than one URL. */
 	const struct torrent_tier *tiers;
 	size_t tier_count;
-	const char *comment;		/* NULL: none */
-	const char *created_by;		/* NULL: "boottorrent VERSION" */
-	int64_t creation_date;		/* seconds since the epoch; < 0: omitted */
+	const char *comment;	/* NULL: none */
+	const char *created_by; /* NULL: "boottorrent VERSION" */
+	int64_t creation_date;	/* seconds since the epoch; < 0: omitted */
 	bool private_flag;
 	torrent_progress_fn *progress;
 	void *progress_ctx;

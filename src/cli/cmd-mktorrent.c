@@ -176,18 +176,15 @@ int cmd_mktorrent(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:fl:a:n:c:pdqh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case 'f':
-			force = true;
-			break;
+		case 'o': output = optarg; break;
+		case 'f': force = true; break;
 		case 'l':
 			if (parse_size_str(optarg, &v) < 0 || v < 16384 ||
 			    v > METAINFO_MAX_PIECE_LENGTH || (v & (v - 1)) != 0)
 				return cli_usage_error("mktorrent",
 						       "--piece-size '%s' is not a power of two "
-						       "from 16k to 64M", optarg);
+						       "from 16k to 64M",
+						       optarg);
 			o.piece_length = (uint32_t)v;
 			break;
 		case 'a':
@@ -206,21 +203,11 @@ int cmd_mktorrent(int argc, char **argv)
 						       optarg);
 			o.name = optarg;
 			break;
-		case 'c':
-			o.comment = optarg;
-			break;
-		case 'p':
-			o.private_flag = true;
-			break;
-		case 'd':
-			o.creation_date = -1;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
+		case 'c': o.comment = optarg; break;
+		case 'p': o.private_flag = true; break;
+		case 'd': o.creation_date = -1; break;
+		case 'q': quiet = true; break;
+		case 'h': fputs(usage_text, stdout); return EXIT_OK;
 		case ':':
 			return cli_usage_error("mktorrent", "option '%s' needs a value",
 					       argv[optind - 1]);

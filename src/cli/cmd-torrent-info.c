@@ -108,9 +108,7 @@ int cmd_torrent_info(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
+		case 'h': fputs(usage_text, stdout); return EXIT_OK;
 		default:
 			return cli_usage_error("torrent-info", "unknown option '%s'",
 					       argv[optind - 1]);
@@ -128,8 +126,8 @@ int cmd_torrent_info(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (r > 0) {
-		fprintf(stderr, "boottorrent torrent-info: %s: invalid torrent: %s\n",
-			argv[optind], err);
+		fprintf(stderr, "boottorrent torrent-info: %s: invalid torrent: %s\n", argv[optind],
+			err);
 		return EXIT_FAIL;
 	}
 	print_info(&mi);
