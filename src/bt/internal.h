@@ -41,7 +41,7 @@ struct event;
 #define BT_MAX_SWARMS 64
 #define BT_PEX_INTERVAL 60
 #define BT_PEX_MAX 50			/* peers taken from or sent in one PEX message */
-#define BT_SS_SLOTS 2			/* super-seed pieces offered per peer at once */
+#define BT_SS_SLOTS 6			/* super-seed pieces offered per peer at once */
 #define BT_SS_RELEASE 2			/* seconds after the peer has it, offer more */
 #define BT_MAX_DUP_HAVES 2000		/* redundant HAVEs before we call it a flood */
 

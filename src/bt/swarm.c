@@ -475,7 +475,10 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 	if (i < 0) {
 		/* Not asked for, or cancelled in endgame: tolerate a few. */
 		w->wasted += m->length;
-		if (++p->unwanted_blocks > 2 * BT_MAX_OUR_REQUESTS + 64)
+		/* Blocks cancelled in endgame or dropped after a timeout may still
+		 * arrive; a peer that sends mostly unrequested blocks is broken. */
+		if (++p->unwanted_blocks > 2 * BT_MAX_OUR_REQUESTS &&
+		    p->unwanted_blocks * (uint64_t)BT_BLOCK_SIZE > p->down_total / 2)
 			bt_peer_close(p, "too many blocks we did not ask for");
 		return;
 	}
