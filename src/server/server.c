@@ -29,10 +29,11 @@ struct server {
 	bool progress_tty;
 };
 
-/* Loads and validates the environment exactly as `check` does, printing
- * the same messages; a server never starts on an environment that check
- * rejects. */
-static int load_env(const char *dir, struct bt_env **out)
+/* Loads and validates the environment exactly as `check` does, with the
+ * same messages; a server never starts on an environment that check
+ * rejects. At start-up they go to stderr like check's; on a reload (the
+ * server runs in the background by then) they go to the log. */
+static int load_env(const char *dir, bool to_log, struct bt_env **out)
 {
 	struct config_sys sys = {.iface_lookup = config_iface_lookup_system};
 	struct diag_list dl;
@@ -41,10 +42,19 @@ static int load_env(const char *dir, struct bt_env **out)
 	diag_list_init(&dl);
 	r = bt_env_open(dir, &sys, &dl, out);
 	diag_list_sort(&dl);
-	diag_list_print(&dl, stderr);
+	if (!to_log) {
+		diag_list_print(&dl, stderr);
+	} else {
+		for (size_t i = 0; i < dl.n; i++) {
+			const struct diag *d = &dl.items[i];
+			log_msg(d->severity == DIAG_ERROR ? LOG_ERROR : LOG_WARN, "SERVER",
+				"%s:%u:%u: %s%s%s", d->file, d->line, d->col, d->message,
+				d->hint ? " — " : "", d->hint ? d->hint : "");
+		}
+	}
 	diag_list_release(&dl);
 	if (r != 0 && r != CONFIG_E_INVALID)
-		fprintf(stderr, "boottorrent start: %s: %s\n", dir, strerror(-r));
+		log_msg(LOG_ERROR, "SERVER", "%s: %s", dir, strerror(-r));
 	return r;
 }
 
@@ -115,7 +125,7 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *ctx)
 	struct server_out out = s->out;
 
 	log_msg(LOG_INFO, "SERVER", "SIGHUP: reading %s again", s->env->dir);
-	if (load_env(s->env->dir, &env) != 0) {
+	if (load_env(s->env->dir, true, &env) != 0) {
 		log_msg(LOG_ERROR, "SERVER", "the changed environment is invalid; keeping the old one");
 		return;
 	}
@@ -210,7 +220,7 @@ int server_run(const struct server_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	s.log = log_default_logger();
 	s.progress_tty = isatty(STDERR_FILENO);
-	if (load_env(o->env_dir, &s.env) != 0) {
+	if (load_env(o->env_dir, false, &s.env) != 0) {
 		fprintf(stderr, "boottorrent start: fix the problems above ('boottorrent check %s' "
 				"shows them again)\n", o->env_dir);
 		return 1;
