@@ -259,7 +259,8 @@ static int run_http(struct load *l)
 				    buf_append_str(&req, " HTTP/1.1\r\nHost: t\r\nConnection: "
 							 "close\r\n\r\n") < 0)
 					return -EIO;
-				if (send(c->fd, req.data, req.len, MSG_NOSIGNAL) != (ssize_t)req.len) {
+				if (send(c->fd, req.data, req.len, MSG_NOSIGNAL) !=
+				    (ssize_t)req.len) {
 					l->errors++;
 					reopen = true;
 				} else {

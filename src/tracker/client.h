@@ -60,10 +60,10 @@ struct tracker_client_config {
 /* What one tracker said about one announce. Valid during the callback. */
 struct tracker_client_report {
 	const char *url;
-	enum tracker_event event; /* the event that was sent */
-	int error;		  /* 0, TRACKER_E_* (TRACKER_E_FAILURE: a refusal) or -errno
-				     (-ETIMEDOUT, -ECONNREFUSED, ...) */
-	const char *message;	  /* failure reason or warning; "" if none */
+	enum tracker_event event;  /* the event that was sent */
+	int error;		   /* 0, TRACKER_E_* (TRACKER_E_FAILURE: a refusal) or -errno
+				      (-ETIMEDOUT, -ECONNREFUSED, ...) */
+	const char *message;	   /* failure reason or warning; "" if none */
 	int64_t seeders, leechers; /* -1 when unknown */
 	uint32_t interval;	   /* seconds until the next regular announce */
 	const struct tracker_peer_addr *peers;

@@ -17,7 +17,7 @@
 #include "util/cursor.h"
 
 static const uint8_t HASH[20] = {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x00, 0x20,
-				 '+',  '&',  '=',  '%',  'a',  'Z',  '-',  '~',  0xff, 0x01};
+				 '+',  '&',  '=',  '%',	 'a',  'Z',  '-',  '~',	 0xff, 0x01};
 #define HASH_ENC "%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF%01"
 #define PEER_ID_TXT "-BT0001-abcdefghijkl"
 
@@ -107,7 +107,8 @@ static void test_query_malformed(void **state)
 {
 	static const struct bad_query bad[] = {
 		/* info_hash: 19 and 21 bytes, bad escapes, missing. */
-		{"info_hash=%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF" Q_REST, TRACKER_E_MALFORMED},
+		{"info_hash=%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF" Q_REST,
+		 TRACKER_E_MALFORMED},
 		{"info_hash=" HASH_ENC "x" Q_REST, TRACKER_E_MALFORMED},
 		{"info_hash=%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF%0" Q_REST,
 		 TRACKER_E_MALFORMED},
@@ -239,8 +240,12 @@ static void test_scrape_query(void **state)
 static void test_http_reply_build(void **state)
 {
 	struct tracker_reply_peer peers[2] = {0};
-	struct tracker_http_reply r = {.interval = 30, .min_interval = 5, .complete = 1,
-				       .incomplete = 2, .peers = peers, .n_peers = 2,
+	struct tracker_http_reply r = {.interval = 30,
+				       .min_interval = 5,
+				       .complete = 1,
+				       .incomplete = 2,
+				       .peers = peers,
+				       .n_peers = 2,
 				       .compact = true};
 	struct tracker_scrape_entry e[2] = {0};
 	struct buf b;
@@ -301,7 +306,8 @@ static void test_http_reply_parse(void **state)
 	static struct tracker_reply r;
 	static const char compact[] = "d8:completei1e10:incompletei2e8:intervali30e"
 				      "12:min intervali5e5:peers12:\x0a\x00\x00\x01\x1a\xe1"
-				      "\xc0\xa8\x01\xc8\x12\x34" "e";
+				      "\xc0\xa8\x01\xc8\x12\x34"
+				      "e";
 	static const char dicts[] =
 		"d8:intervali1800e5:peersld2:ip8:10.0.0.17:peer id20:" PEER_ID_TXT
 		"4:porti6881eed2:ip11:example.com4:porti1ee"
@@ -324,8 +330,8 @@ static void test_http_reply_parse(void **state)
 	};
 	struct buf b;
 
-	assert_int_equal(tracker_http_reply_parse((const uint8_t *)compact, sizeof(compact) - 1,
-						  &r), 0);
+	assert_int_equal(
+		tracker_http_reply_parse((const uint8_t *)compact, sizeof(compact) - 1, &r), 0);
 	assert_int_equal(r.interval, 30);
 	assert_int_equal(r.min_interval, 5);
 	assert_int_equal(r.complete, 1);
@@ -379,8 +385,12 @@ static void test_http_reply_parse(void **state)
 static void test_http_reply_roundtrip(void **state)
 {
 	struct tracker_reply_peer peers[3] = {0};
-	struct tracker_http_reply hr = {.interval = 30, .min_interval = 5, .complete = 1,
-					.incomplete = 2, .peers = peers, .n_peers = 3};
+	struct tracker_http_reply hr = {.interval = 30,
+					.min_interval = 5,
+					.complete = 1,
+					.incomplete = 2,
+					.peers = peers,
+					.n_peers = 3};
 	static struct tracker_reply r;
 	struct buf b;
 
@@ -409,7 +419,7 @@ static void test_http_reply_roundtrip(void **state)
 static void test_udp_connect(void **state)
 {
 	static const uint8_t want[16] = {0x00, 0x00, 0x04, 0x17, 0x27, 0x10, 0x19, 0x80,
-					 0, 0, 0, 0, 0xca, 0xfe, 0xba, 0xbe};
+					 0,    0,    0,	   0,	 0xca, 0xfe, 0xba, 0xbe};
 	struct tracker_udp_request rq;
 	uint8_t pkt[32];
 	uint64_t cid;
@@ -524,8 +534,7 @@ static void test_udp_announce(void **state)
 			 TRACKER_E_MALFORMED);
 	assert_int_equal(tracker_udp_announce_reply_parse(b.data, 19, 42, &rep),
 			 TRACKER_E_MALFORMED);
-	assert_int_equal(tracker_udp_announce_reply_parse(b.data, b.len, 43, &rep),
-			 TRACKER_E_TXID);
+	assert_int_equal(tracker_udp_announce_reply_parse(b.data, b.len, 43, &rep), TRACKER_E_TXID);
 	/* An error reply carries its text (non-printable bytes replaced). */
 	buf_reset(&b);
 	assert_int_equal(tracker_udp_error_build(&b, 42, "unknown\ntorrent"), 0);
