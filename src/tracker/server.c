@@ -533,6 +533,12 @@ int tracker_server_attach_http(struct tracker_server *srv, struct evhttp *http)
 	return 0;
 }
 
+void tracker_server_detach_http(struct tracker_server *srv, struct evhttp *http)
+{
+	evhttp_del_cb(http, "/announce");
+	evhttp_del_cb(http, "/scrape");
+}
+
 /* ---- UDP ---- */
 
 int tracker_server_handle_udp(struct tracker_server *srv, const uint8_t *pkt, size_t len,

@@ -84,7 +84,8 @@ struct tracker_server *tracker_server_new(struct event_base *base,
 					  const struct logger *log,
 					  const struct tracker_server_callbacks *cb);
 /* Closes the socket, forgets every peer (without callbacks). NULL is a
- * no-op. The evhttp keeps its callbacks: free it first or do not use them. */
+ * no-op. It does not touch the evhttp: call tracker_server_detach_http()
+ * first if the evhttp lives on. */
 void tracker_server_free(struct tracker_server *srv);
 
 /* Allows announces for this info-hash. 0, -EEXIST, or -ENOSPC past
@@ -104,6 +105,8 @@ int tracker_server_announce_local(struct tracker_server *srv, const struct track
 
 /* Registers /announce and /scrape on http. 0 or -EEXIST (a path taken). */
 int tracker_server_attach_http(struct tracker_server *srv, struct evhttp *http) WUR;
+/* Removes /announce and /scrape from http. */
+void tracker_server_detach_http(struct tracker_server *srv, struct evhttp *http);
 /* Binds the UDP socket to address:port (IPv4 text; port 0 picks one) and
  * starts reading. 0 or a negative errno. */
 int tracker_server_listen_udp(struct tracker_server *srv, const char *address, uint16_t port) WUR;

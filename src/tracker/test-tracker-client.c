@@ -102,6 +102,10 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	tracker_server_detach_http(f->srv, f->http);
+	assert_int_equal(tracker_server_attach_http(f->srv, f->http), 0);
+	assert_int_equal(tracker_server_attach_http(f->srv, f->http), -EEXIST);
+	tracker_server_detach_http(f->srv, f->http);
 	evhttp_free(f->http);
 	tracker_server_free(f->srv);
 	event_base_free(f->base);
