@@ -315,6 +315,35 @@ static void test_udp_retransmit(void **state)
 		f->ok = 1;
 	}
 
+	/* A tracker that goes silent after "started": stop() gives up at its
+	 * deadline and still calls on_stopped. */
+	{
+		struct timespec t0, t1;
+		long ms;
+		c = make_client(f, url, 7008, 5);
+		tracker_client_announce_now(c, TRACKER_EVENT_STARTED);
+		run(f, 2, 3000);
+		assert_int_equal(f->ok, 2);
+		l.drop = 1000000;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		tracker_client_stop(c, 500);
+		run(f, 0, 5000);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		assert_int_equal(f->stopped, 1);
+		assert_true(ms >= 450 && ms < 4000);
+		/* Nothing more is sent after stop. */
+		tracker_client_announce_now(c, TRACKER_EVENT_NONE);
+		run(f, 0, 300);
+		assert_int_equal(f->ok, 2);
+		tracker_client_free(c);
+		f->reports = 1;
+		f->ok = 1;
+		f->errors = 0;
+		f->stopped = 0;
+		l.drop = 0;
+	}
+
 	/* Everything lost: after udp_max_tries a timeout is reported. */
 	l.drop = 1000;
 	c = make_client(f, url, 7005, 5);
