@@ -115,7 +115,7 @@ static void test_query_malformed(void **state)
 		{"info_hash=%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF%G1" Q_REST,
 		 TRACKER_E_MALFORMED},
 		{"info_hash=" Q_REST, TRACKER_E_MALFORMED},
-		{Q_REST + 1, TRACKER_E_MISSING},
+		{&Q_REST[1], TRACKER_E_MISSING},
 		/* peer_id. */
 		{Q_HASH "&peer_id=short&port=6881&uploaded=0&downloaded=0&left=10",
 		 TRACKER_E_MALFORMED},
