@@ -291,6 +291,31 @@ MUT(m_alist_str, s->announce_list = "1:x")
 MUT(m_alist_tier, s->announce_list = "l1:xe")
 MUT(m_alist_url, s->announce_list = "lli1eee")
 MUT(m_comment_int, s->comment = "i1e")
+
+static const char *many_urls(unsigned n)
+{
+	static char out[8192];
+	int o = snprintf(out, sizeof(out), "ll");
+
+	for (unsigned i = 0; i < n; i++)
+		o += snprintf(out + o, sizeof(out) - (size_t)o, "5:u%04u", i);
+	snprintf(out + o, sizeof(out) - (size_t)o, "ee");
+	return out;
+}
+
+static const char *long_url(void)
+{
+	static char out[4096];
+	int o = snprintf(out, sizeof(out), "2049:");
+
+	memset(out + o, 'u', 2049);
+	out[o + 2049] = '\0';
+	return out;
+}
+
+MUT(m_many_urls, s->announce_list = many_urls(257))
+MUT(m_ok_urls, s->announce_list = many_urls(256))
+MUT(m_long_url, s->announce = long_url())
 MUT(m_date_str, s->creation_date = "1:1")
 
 static const struct bad bad_single[] = {
@@ -338,6 +363,9 @@ static const struct bad bad_single[] = {
 	{"tier str", m_alist_tier, METAINFO_E_FIELD, "announce-list[0]: not a list"},
 	{"url int", m_alist_url, METAINFO_E_FIELD, "announce-list[0][0]: not a string"},
 	{"comment int", m_comment_int, METAINFO_E_FIELD, "comment: not a string"},
+	{"257 URLs", m_many_urls, METAINFO_E_FIELD, "announce-list[0][256]: more than 256 URLs"},
+	{"256 URLs", m_ok_urls, 0, NULL},
+	{"URL 2049", m_long_url, METAINFO_E_FIELD, "announce: longer than 2048 bytes"},
 	{"date str", m_date_str, METAINFO_E_FIELD, "creation date: not an integer"},
 };
 
@@ -360,6 +388,26 @@ MUT(f_file_dir, s->files = "ld6:lengthi4e4:pathl1:aeed6:lengthi5e4:pathl1:a1:bee
 MUT(f_file_dir2, s->files = "ld6:lengthi4e4:pathl1:a1:beed6:lengthi5e4:pathl1:aeee")
 MUT(f_total, s->files = "ld6:lengthi4398046511104e4:pathl1:aeed6:lengthi1e4:pathl1:beee")
 
+/* Builds "ld6:lengthi9e4:pathl" + n components of clen bytes + "eee". */
+static const char *files_with_path(unsigned n, unsigned clen, char fill)
+{
+	static char out[16384];
+	int o = snprintf(out, sizeof(out), "ld6:lengthi9e4:pathl");
+
+	for (unsigned i = 0; i < n; i++) {
+		o += snprintf(out + o, sizeof(out) - (size_t)o, "%u:", clen);
+		memset(out + o, fill, clen);
+		o += (int)clen;
+	}
+	snprintf(out + o, sizeof(out) - (size_t)o, "eee");
+	return out;
+}
+
+MUT(f_long_comp, s->files = files_with_path(1, 256, 'a'))
+MUT(f_deep, s->files = files_with_path(65, 1, 'a'))
+MUT(f_long_path, s->files = files_with_path(20, 250, 'a'))
+MUT(f_long_slash, s->files = files_with_path(1, 200, '/'))
+
 static const struct bad bad_multi[] = {
 	{"files empty", f_empty, METAINFO_E_FIELD, "info.files: empty"},
 	{"files int", f_not_list, METAINFO_E_FIELD, "info.files: not a list"},
@@ -381,6 +429,13 @@ static const struct bad bad_multi[] = {
 	 "info.files: 'a' is both a file and a folder"},
 	{"folder and file", f_file_dir2, METAINFO_E_PATH,
 	 "info.files: 'a' is both a file and a folder"},
+	{"component 256", f_long_comp, METAINFO_E_PATH,
+	 "info.files[0].path: component longer than 255 bytes"},
+	{"65 components", f_deep, METAINFO_E_PATH, "info.files[0].path: more than 64 components"},
+	{"path 5019", f_long_path, METAINFO_E_PATH, "info.files[0].path: longer than 4096 bytes"},
+	{"long message", f_long_slash, METAINFO_E_PATH,
+	 "info.files[0].path: component '////////////////////////////////////////////"
+	 "////////////////////////////////////////////...' contains '/'"},
 	{"total", f_total, METAINFO_E_FIELD,
 	 "info.files[1].length: total size over 4398046511104 bytes"},
 };
@@ -512,6 +567,15 @@ static void test_load(void **state)
 
 	assert_int_equal(metainfo_load(&mi, path, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "No such file"));
+	/* Larger than any torrent may be (sparse, so cheap). */
+	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)METAINFO_MAX_INPUT + 1), 0);
+	close(fd);
+	assert_int_equal(metainfo_load(&mi, path, err, sizeof(err)), -EFBIG);
+	assert_non_null(strstr(err, "larger than"));
+	unlink(path);
 	assert_int_equal(metainfo_load(&mi, "/tmp", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "/tmp: not a regular file");
 }

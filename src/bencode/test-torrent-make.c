@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -311,6 +313,57 @@ static void test_scan_refusals(void **state)
 	assert_int_equal(torrent_source_scan(&src, at("r/fifo"), err, sizeof(err)),
 			 TORRENT_E_SOURCE);
 	unlink(at("r/fifo"));
+
+	/* A socket. */
+	{
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		assert_true(fd >= 0);
+		const char *sp = at("r/sock");
+		assert_true(strlen(sp) < sizeof(sa.sun_path));
+		memcpy(sa.sun_path, sp, strlen(sp) + 1);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(torrent_source_scan(&src, at("r"), err, sizeof(err)),
+				 TORRENT_E_SOURCE);
+		assert_non_null(strstr(err, "a socket cannot be shared"));
+		close(fd);
+		unlink(at("r/sock"));
+	}
+
+	/* Folders nested deeper than a torrent path may be. */
+	{
+		char rel[512] = "r/n";
+		mk(rel);
+		for (int i = 0; i < 64; i++) {
+			size_t l = strlen(rel);
+			snprintf(rel + l, sizeof(rel) - l, "/n");
+			mk(rel);
+		}
+		assert_int_equal(torrent_source_scan(&src, at("r/n"), err, sizeof(err)),
+				 TORRENT_E_SOURCE);
+		assert_non_null(strstr(err, "nested deeper than"));
+		assert_int_equal(nftw(at("r/n"), rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	}
+
+	/* The default name is the last component as given, not the
+	 * symlink's target. */
+	assert_int_equal(symlink("f", at("r/alias")), 0);
+	assert_int_equal(torrent_source_scan(&src, at("r/alias"), err, sizeof(err)), 0);
+	assert_string_equal(src.name, "alias");
+	assert_string_equal(src.files[0].rel, "alias");
+	torrent_source_release(&src);
+	unlink(at("r/alias"));
+	{
+		char dotdot[300];
+		snprintf(dotdot, sizeof(dotdot), "%s/r/sub/..//", tmpdir);
+		assert_int_equal(torrent_source_scan(&src, dotdot, err, sizeof(err)), 0);
+		assert_string_equal(src.name, "r");
+		torrent_source_release(&src);
+		snprintf(dotdot, sizeof(dotdot), "%s/r///", tmpdir);
+		assert_int_equal(torrent_source_scan(&src, dotdot, err, sizeof(err)), 0);
+		assert_string_equal(src.name, "r");
+		torrent_source_release(&src);
+	}
 
 	/* Now it is fine. */
 	assert_int_equal(torrent_source_scan(&src, at("r"), err, sizeof(err)), 0);

@@ -200,6 +200,24 @@ static const char *last_component(const char *p)
 	return slash ? slash + 1 : p;
 }
 
+/* The name a torrent of path gets by default: its last component as given
+ * (so a symlink "alias.iso" names the torrent "alias.iso", as mktorrent
+ * does), or the resolved folder's name for ".", ".." and the like. */
+static char *default_name(const char *path, const char *real)
+{
+	size_t len = strlen(path);
+	const char *start;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	start = path + len;
+	while (start > path && start[-1] != '/')
+		start--;
+	if (path_component_ok(start, (size_t)(path + len - start)))
+		return xstrndup(start, (size_t)(path + len - start));
+	return xstrdup(last_component(real));
+}
+
 int torrent_source_scan(struct torrent_source *src, const char *path, char *err, size_t errlen)
 {
 	struct scan s = {.src = src, .err = err, .errlen = errlen};
@@ -218,8 +236,9 @@ int torrent_source_scan(struct torrent_source *src, const char *path, char *err,
 		r = scan_fail(&s, -errno, "%s: %s", path, strerror(errno));
 		goto out;
 	}
+	src->name = default_name(path, s.root_real);
 	if (S_ISREG(st.st_mode)) {
-		r = scan_add(&s, last_component(s.root_real), path, &st);
+		r = scan_add(&s, src->name, path, &st);
 	} else if (S_ISDIR(st.st_mode)) {
 		src->is_dir = true;
 		r = scan_dir(&s, "", path, 0);
@@ -251,6 +270,7 @@ void torrent_source_release(struct torrent_source *src)
 	}
 	free(src->files);
 	free(src->root);
+	free(src->name);
 	*src = (struct torrent_source){0};
 }
 
@@ -436,8 +456,7 @@ int torrent_source_encode(const struct torrent_source *src, const struct torrent
 			  uint32_t piece_length, const uint8_t *hashes, uint32_t count,
 			  struct buf *out, char *err, size_t errlen)
 {
-	char *real = NULL;
-	const char *name = o->name;
+	const char *name = o->name ? o->name : src->name ? src->name : "";
 	uint64_t want;
 	size_t start = out->len;
 	int r;
@@ -458,14 +477,9 @@ int torrent_source_encode(const struct torrent_source *src, const struct torrent
 				 (unsigned long long)want);
 		return TORRENT_E_OPTION;
 	}
-	if (!name) {
-		real = realpath(src->root, NULL);
-		name = real ? last_component(real) : "";
-	}
 	if (!path_component_ok(name, strlen(name)) || strlen(name) > METAINFO_MAX_COMPONENT) {
 		if (errlen)
 			snprintf(err, errlen, "name '%s' is not a usable file name", name);
-		free(real);
 		return TORRENT_E_OPTION;
 	}
 
@@ -495,7 +509,6 @@ int torrent_source_encode(const struct torrent_source *src, const struct torrent
 		r = encode_info(src, name, piece_length, o->private_flag, hashes, count, out);
 	if (r == 0)
 		r = bencode_put_end(out);
-	free(real);
 	if (r < 0) {
 		out->len = start;
 		if (errlen)

@@ -41,6 +41,7 @@ struct torrent_source_file {
 
 struct torrent_source {
 	char *root; /* the path given */
+	char *name; /* the default torrent name: the path's last component */
 	bool is_dir;
 	struct torrent_source_file *files;
 	size_t count;
