@@ -305,8 +305,9 @@ static uint32_t peer_update(struct tracker_server *srv, struct torrent *t, uint3
 	return i;
 }
 
-/* Takes up to want peers matching `seeds` (seeds or leechers), walking
- * from a random point, skipping self and those already taken. */
+/* Appends to out[n..] peers of one kind (seeds or leechers) until out
+ * holds want, walking the array once from a random point and skipping the
+ * requester. The two kinds never overlap, so two calls give no duplicates. */
 static size_t pick(struct tracker_server *srv, const struct torrent *t, uint32_t self, bool seeds,
 		   size_t want, struct tracker_reply_peer *out, size_t n)
 {
