@@ -21,8 +21,9 @@
  *  - tracker_client_stop() sends "stopped" to every tracker that knows us,
  *    waits at most a given time, then calls on_stopped.
  *
- * Host names in URLs are resolved with a blocking getaddrinfo() when the
- * client is created; BootTorrent's trackers are normally addresses.
+ * Host names in URLs are resolved with a blocking getaddrinfo(): for udp://
+ * when the client is created, for http:// by libevent at each new
+ * connection. BootTorrent's trackers are normally addresses.
  * Everything runs on the event_base given; nothing is thread-safe.
  */
 #ifndef BT_TRACKER_CLIENT_H
