@@ -218,6 +218,32 @@ static void test_query_edges(void **state)
 	buf_release(&b);
 }
 
+static void test_query_real_clients(void **state)
+{
+	/* As aria2c 1.36 and transmission 3.00 send them (captured on loopback). */
+	static const char *const q[] = {
+		"info_hash=%08%DEh%F9%B2%09%F9%DE%1EE%1B%97%DA%B4%85%D2%B6%5D%CB%B4&peer_id=A2-1-36-0-"
+		"%90%60%DA%D9%C8%F6%AF%40%0Bd&uploaded=0&downloaded=0&left=3158073&compact=1&key="
+		"%DA%D9%C8%F6%AF%40%0Bd&numwant=50&no_peer_id=1&port=6882&event=started&supportcrypto=1",
+		"info_hash=%08%DEh%F9%B2%09%F9%DE%1EE%1B%97%DA%B4%85%D2%B6%5D%CB%B4&peer_id=-TR3000-"
+		"abcdefghijkl&port=51413&uploaded=0&downloaded=0&left=3158073&numwant=80&key=1a2b3c4d"
+		"&compact=1&supportcrypto=1&event=started&ipv6=fe80%3A%3A1",
+	};
+	struct tracker_announce a;
+
+	for (size_t i = 0; i < ARRAY_SIZE(q); i++) {
+		const char *why = NULL;
+		assert_int_equal(tracker_http_query_parse(q[i], strlen(q[i]), &a, &why), 0);
+		assert_int_equal(a.info_hash[0], 0x08);
+		assert_int_equal(a.left, 3158073);
+		assert_int_equal(a.event, TRACKER_EVENT_STARTED);
+		assert_true(a.compact);
+		assert_true(a.has_key);
+	}
+	assert_int_equal(a.port, 51413);
+	assert_int_equal(a.numwant, 80);
+}
+
 static void test_scrape_query(void **state)
 {
 	uint8_t h[4][20];
@@ -631,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_query_roundtrip),
 		cmocka_unit_test(test_query_malformed),
 		cmocka_unit_test(test_query_edges),
+		cmocka_unit_test(test_query_real_clients),
 		cmocka_unit_test(test_scrape_query),
 		cmocka_unit_test(test_http_reply_build),
 		cmocka_unit_test(test_http_reply_parse),
