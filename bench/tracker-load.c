@@ -12,7 +12,8 @@
  *       udp-connect  a connect before every announce;
  *       http     GET /announce, one TCP connection per request (as real
  *                clients do), WINDOW connections at a time.
- * Output: "MODE announces=N seconds=S rate=R/s errors=E timeouts=T".
+ * Output: "MODE announces=N seconds=S rate=R/s errors=E timeouts=T warmup=W"
+ * (W announces of the 1 s warm-up that fills the swarm, not in N).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -259,7 +260,8 @@ static int run_http(struct load *l)
 				    buf_append_str(&req, " HTTP/1.1\r\nHost: t\r\nConnection: "
 							 "close\r\n\r\n") < 0)
 					return -EIO;
-				if (send(c->fd, req.data, req.len, MSG_NOSIGNAL) != (ssize_t)req.len) {
+				if (send(c->fd, req.data, req.len, MSG_NOSIGNAL) !=
+				    (ssize_t)req.len) {
 					l->errors++;
 					reopen = true;
 				} else {
@@ -302,7 +304,7 @@ static int run_http(struct load *l)
 int main(int argc, char **argv)
 {
 	struct load l = {.seconds = 5, .peers = 1000, .numwant = 50, .window = 32};
-	uint64_t v, port, t0, t1;
+	uint64_t v, port, t0, t1, warmup = 0;
 	const char *mode;
 	int r;
 
@@ -345,6 +347,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		l.next_peer = warm.next_peer;
+		warmup = warm.done;
 	}
 	t0 = now_us();
 	if (strcmp(mode, "udp") == 0)
@@ -360,9 +363,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tracker-load: %s\n", strerror(-r));
 		return 1;
 	}
-	printf("%s announces=%llu seconds=%.2f rate=%.0f/s errors=%llu timeouts=%llu\n", mode,
-	       (unsigned long long)l.done, (double)(t1 - t0) / 1e6,
+	printf("%s announces=%llu seconds=%.2f rate=%.0f/s errors=%llu timeouts=%llu warmup=%llu\n",
+	       mode, (unsigned long long)l.done, (double)(t1 - t0) / 1e6,
 	       (double)l.done * 1e6 / (double)(t1 - t0), (unsigned long long)l.errors,
-	       (unsigned long long)l.timeouts);
+	       (unsigned long long)l.timeouts, (unsigned long long)warmup);
 	return 0;
 }

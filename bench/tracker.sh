@@ -26,13 +26,27 @@ H=0123456789abcdef0123456789abcdef01234567
 echo $H > "$LAB_TMP/wl"
 chmod 644 "$LAB_TMP/wl"
 
-measure() { # name
+# CPU time (user + system, in clock ticks) of a process and its threads.
+cpu_ticks() {
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# The machine is shared, so besides announces/s (which depends on what else
+# runs) each line gives the server's CPU time per announce, which does not.
+measure() { # name pid
+	local hz out before after n
+	hz=$(getconf CLK_TCK)
 	for mode in udp udp-connect http; do
 		window=64
 		[ $mode != http ] || window=32
-		printf '%-12s ' "$1"
-		lab_exec h taskset -c 0 timeout $((SECS + 30)) "$load" $mode 127.0.0.1 6969 $H \
-			"$SECS" "$PEERS" 50 $window
+		before=$(cpu_ticks "$2")
+		out=$(lab_exec h taskset -c 0 timeout $((SECS + 30)) "$load" $mode 127.0.0.1 6969 $H \
+			"$SECS" "$PEERS" 50 $window)
+		after=$(cpu_ticks "$2")
+		# The CPU span covers the 1 s warm-up too, so count its announces.
+		n=$(printf '%s' "$out" | sed -n 's/.*announces=\([0-9]*\).*warmup=\([0-9]*\).*/\1 + \2/p')
+		printf '%-12s %s server-cpu=%.2fus/announce\n' "$1" "$out" \
+			"$(echo "($after - $before) * 1000000 / $hz / ($n + 1)" | bc -l)"
 	done
 }
 
@@ -43,11 +57,11 @@ start_and_wait() { # command...
 
 start_and_wait "$serve" -q -a 127.0.0.1 -p 6969 -i 1800 -w "$LAB_TMP/wl"
 pid=$LAB_LAST_PID
-measure boottorrent
+measure boottorrent "$pid"
 kill "$pid"
 wait "$pid" 2>/dev/null || true
 
 if command -v opentracker >/dev/null; then
 	start_and_wait sh -c "cd '$LAB_TMP' && exec opentracker -i 127.0.0.1 -p 6969 -P 6969 -w wl -d '$LAB_TMP'"
-	measure opentracker
+	measure opentracker "$LAB_LAST_PID"
 fi

@@ -26,11 +26,11 @@
 #define UDP_CONN_ID_LIFE_MS 60000
 
 enum conn_state {
-	CONN_IDLE,	 /* waiting for the timer (next announce or retry) */
-	CONN_HTTP,	 /* an HTTP request is in flight */
-	CONN_UDP_CONNECT, /* waiting for a connect reply */
+	CONN_IDLE,	   /* waiting for the timer (next announce or retry) */
+	CONN_HTTP,	   /* an HTTP request is in flight */
+	CONN_UDP_CONNECT,  /* waiting for a connect reply */
 	CONN_UDP_ANNOUNCE, /* waiting for an announce reply */
-	CONN_DONE,	 /* stopped: nothing more will be sent */
+	CONN_DONE,	   /* stopped: nothing more will be sent */
 };
 
 struct tracker_conn {
@@ -45,7 +45,7 @@ struct tracker_conn {
 	char *target; /* path and query, to which our parameters are added */
 	struct evhttp_connection *evcon;
 	struct evhttp_request *req;
-	int http_error; /* set by the error callback of the request in flight */
+	int http_error;	      /* set by the error callback of the request in flight */
 	struct in_addr local; /* our address as the tracker sees it, when known */
 	/* UDP */
 	int fd;
@@ -57,8 +57,8 @@ struct tracker_conn {
 	/* Schedule */
 	enum tracker_event pending; /* the event the next announce carries */
 	enum tracker_event inflight;
-	bool known;	     /* the tracker accepted an announce: it needs "stopped" */
-	bool again;	     /* announce_now(NONE) arrived while busy */
+	bool known; /* the tracker accepted an announce: it needs "stopped" */
+	bool again; /* announce_now(NONE) arrived while busy */
 	uint32_t interval_s, min_interval_s;
 	uint64_t last_ok_ms; /* the last successful announce */
 	unsigned failures;
@@ -206,8 +206,9 @@ static void conn_success(struct tracker_conn *t, const struct tracker_reply *r)
 	}
 	if (r->warning[0])
 		logger_log(&c->log, LOG_WARN, COMPONENT, "%s: warning: %s", t->url, r->warning);
-	logger_log(&c->log, LOG_DEBUG, COMPONENT, "%s: %s ok: %zu peers, %lld seeders, %lld leechers",
-		   t->url, tracker_event_name(t->inflight), r->n_peers, (long long)r->complete,
+	logger_log(&c->log, LOG_DEBUG, COMPONENT,
+		   "%s: %s ok: %zu peers, %lld seeders, %lld leechers", t->url,
+		   tracker_event_name(t->inflight), r->n_peers, (long long)r->complete,
 		   (long long)r->incomplete);
 	if (t->state != CONN_DONE)
 		schedule_next(t);
@@ -322,7 +323,8 @@ static void http_announce(struct tracker_conn *t, const struct tracker_announce 
 	}
 	if (!t->evcon) {
 		struct timeval tv = {.tv_sec = c->cfg.http_timeout_ms / 1000,
-				     .tv_usec = (suseconds_t)(c->cfg.http_timeout_ms % 1000) * 1000};
+				     .tv_usec =
+					     (suseconds_t)(c->cfg.http_timeout_ms % 1000) * 1000};
 		t->evcon = evhttp_connection_base_new(c->base, NULL, t->host, t->http_port);
 		if (!t->evcon) {
 			buf_release(&target);
@@ -460,7 +462,6 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 
 /* ---- Scheduling ---- */
 
-
 static void conn_announce(struct tracker_conn *t)
 {
 	struct tracker_client *c = t->c;
@@ -482,15 +483,10 @@ static void conn_timer(evutil_socket_t fd, short what, void *arg)
 	struct tracker_conn *t = arg;
 
 	switch (t->state) {
-	case CONN_IDLE:
-		conn_announce(t);
-		break;
+	case CONN_IDLE: conn_announce(t); break;
 	case CONN_UDP_CONNECT:
-	case CONN_UDP_ANNOUNCE:
-		udp_timeout(t);
-		break;
-	default:
-		break;
+	case CONN_UDP_ANNOUNCE: udp_timeout(t); break;
+	default: break;
 	}
 }
 

@@ -149,8 +149,8 @@ int tracker_server_remove_torrent(struct tracker_server *srv, const uint8_t *has
 
 /* ---- Peers ---- */
 
-static uint32_t peer_bucket(const struct tracker_server *srv, const struct torrent *t,
-			    uint32_t ip, uint16_t port)
+static uint32_t peer_bucket(const struct tracker_server *srv, const struct torrent *t, uint32_t ip,
+			    uint16_t port)
 {
 	uint64_t h = ((uint64_t)ip << 16 | port) ^ srv->hash_seed;
 
@@ -305,10 +305,11 @@ static uint32_t peer_update(struct tracker_server *srv, struct torrent *t, uint3
 	return i;
 }
 
-/* Takes up to want peers matching `seeds` (seeds or leechers), walking
- * from a random point, skipping self and those already taken. */
-static size_t pick(struct tracker_server *srv, const struct torrent *t, uint32_t self,
-		   bool seeds, size_t want, struct tracker_reply_peer *out, size_t n)
+/* Appends to out[n..] peers of one kind (seeds or leechers) until out
+ * holds want, walking the array once from a random point and skipping the
+ * requester. The two kinds never overlap, so two calls give no duplicates. */
+static size_t pick(struct tracker_server *srv, const struct torrent *t, uint32_t self, bool seeds,
+		   size_t want, struct tracker_reply_peer *out, size_t n)
 {
 	uint32_t start;
 
@@ -533,6 +534,12 @@ int tracker_server_attach_http(struct tracker_server *srv, struct evhttp *http)
 	return 0;
 }
 
+void tracker_server_detach_http(struct tracker_server *srv, struct evhttp *http)
+{
+	evhttp_del_cb(http, "/announce");
+	evhttp_del_cb(http, "/scrape");
+}
+
 /* ---- UDP ---- */
 
 int tracker_server_handle_udp(struct tracker_server *srv, const uint8_t *pkt, size_t len,
@@ -581,8 +588,8 @@ int tracker_server_handle_udp(struct tracker_server *srv, const uint8_t *pkt, si
 		return e < 0 ? e : 1;
 	}
 	n = announce(srv, t, from->sin_addr.s_addr, &rq.announce, peers);
-	e = tracker_udp_announce_reply_build(out, rq.txid, srv->cfg.interval_s,
-					     t->n - t->seeders, t->seeders, peers, n);
+	e = tracker_udp_announce_reply_build(out, rq.txid, srv->cfg.interval_s, t->n - t->seeders,
+					     t->seeders, peers, n);
 	return e < 0 ? e : 1;
 }
 
@@ -622,7 +629,8 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 		    (b->in_msg[k].msg_hdr.msg_flags & MSG_TRUNC))
 			continue;
 		buf_reset(&reply);
-		if (tracker_server_handle_udp(srv, b->in[k], b->in_msg[k].msg_len, from, &reply) != 1)
+		if (tracker_server_handle_udp(srv, b->in[k], b->in_msg[k].msg_len, from, &reply) !=
+		    1)
 			continue;
 		memcpy(b->out[m], reply.data, reply.len);
 		b->out_iov[m] = (struct iovec){b->out[m], reply.len};
@@ -739,8 +747,7 @@ static void expire_cb(evutil_socket_t fd, short what, void *arg)
 	tracker_server_expire(arg);
 }
 
-void tracker_server_set_clock(struct tracker_server *srv, uint64_t (*now_ms)(void *ctx),
-			      void *ctx)
+void tracker_server_set_clock(struct tracker_server *srv, uint64_t (*now_ms)(void *ctx), void *ctx)
 {
 	srv->now_fn = now_ms ? now_ms : mono_ms;
 	srv->now_ctx = ctx;

@@ -102,6 +102,10 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	tracker_server_detach_http(f->srv, f->http);
+	assert_int_equal(tracker_server_attach_http(f->srv, f->http), 0);
+	assert_int_equal(tracker_server_attach_http(f->srv, f->http), -EEXIST);
+	tracker_server_detach_http(f->srv, f->http);
 	evhttp_free(f->http);
 	tracker_server_free(f->srv);
 	event_base_free(f->base);
@@ -205,8 +209,8 @@ static void test_unknown_torrent(void **state)
 	tracker_client_free(c);
 	c = make_client(f, f->http_url, 7003, 5);
 	tracker_client_announce_now(c, TRACKER_EVENT_STARTED);
-	/* It retries with backoff (100, 200 ms): three failures within 1 s. */
-	run(f, 4, 1500);
+	/* It retries with backoff (100, 200, 400 ms): four failures in about 0.7 s. */
+	run(f, 4, 4000);
 	assert_int_equal(f->errors, 4);
 	assert_int_equal(f->last_error, TRACKER_E_FAILURE);
 	/* Stopping a client the tracker never accepted sends nothing. */
@@ -300,15 +304,44 @@ static void test_udp_retransmit(void **state)
 		assert_int_equal(f->ok, 2);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		tracker_client_announce_now(c, TRACKER_EVENT_NONE);
-		run(f, 3, 3000);
+		run(f, 3, 6000);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		assert_int_equal(f->ok, 3);
 		assert_int_equal(f->last_event, TRACKER_EVENT_NONE);
-		assert_true(ms >= 900 && ms < 2500);
+		assert_true(ms >= 900 && ms < 5000);
 		tracker_client_free(c);
 		f->reports = 1;
 		f->ok = 1;
+	}
+
+	/* A tracker that goes silent after "started": stop() gives up at its
+	 * deadline and still calls on_stopped. */
+	{
+		struct timespec t0, t1;
+		long ms;
+		c = make_client(f, url, 7008, 5);
+		tracker_client_announce_now(c, TRACKER_EVENT_STARTED);
+		run(f, 2, 3000);
+		assert_int_equal(f->ok, 2);
+		l.drop = 1000000;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		tracker_client_stop(c, 500);
+		run(f, 0, 5000);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		assert_int_equal(f->stopped, 1);
+		assert_true(ms >= 450 && ms < 4000);
+		/* Nothing more is sent after stop. */
+		tracker_client_announce_now(c, TRACKER_EVENT_NONE);
+		run(f, 0, 300);
+		assert_int_equal(f->ok, 2);
+		tracker_client_free(c);
+		f->reports = 1;
+		f->ok = 1;
+		f->errors = 0;
+		f->stopped = 0;
+		l.drop = 0;
 	}
 
 	/* Everything lost: after udp_max_tries a timeout is reported. */

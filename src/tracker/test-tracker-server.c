@@ -185,8 +185,8 @@ static void test_http_swarm(void **state)
 	/* Scrape. */
 	buf_reset(&out);
 	assert_int_equal(tracker_server_handle_scrape(srv, "", 0, &out), 0);
-	assert_non_null(memmem(out.data, out.len, "d8:completei0e10:downloadedi1e10:incompletei1ee",
-			       47));
+	assert_non_null(
+		memmem(out.data, out.len, "d8:completei0e10:downloadedi1e10:incompletei1ee", 47));
 	buf_reset(&out);
 	assert_int_equal(tracker_server_handle_scrape(srv, "info_hash=%", 11, &out), 0);
 	assert_non_null(memmem(out.data, out.len, "failure reason", 14));

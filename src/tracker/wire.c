@@ -559,9 +559,7 @@ int tracker_udp_request_parse(const uint8_t *pkt, size_t len, struct tracker_udp
 		r->scrape_hashes = c.p;
 		r->n_scrape = c.len / TRACKER_HASH_LEN;
 		return 0;
-	default:
-		r->action = TRACKER_UDP_ERROR;
-		return TRACKER_E_ACTION;
+	default: r->action = TRACKER_UDP_ERROR; return TRACKER_E_ACTION;
 	}
 }
 

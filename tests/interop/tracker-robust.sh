@@ -42,6 +42,15 @@ huge=$(head -c 100000 /dev/zero | tr '\0' 'x')
 get "announce?info_hash=$H&$Q&pad=$huge" > /dev/null
 lab_exec h sh -c "head -c 70000 /dev/urandom | timeout 5 curl -sS -m 3 --data-binary @- http://127.0.0.1:6969/announce" > /dev/null 2>&1 || true
 
+# Clients that send half a request and wait must not hold up the others.
+for i in 1 2 3; do
+	lab_bg h /usr/bin/python3 -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", 6969))
+s.sendall(b"GET /announce?info_hash=")
+time.sleep(30)'
+done
+
 # A valid swarm over HTTP: two peers see each other, non-compact on request.
 get "announce?info_hash=$H&$Q&event=started" > /dev/null
 r=$(get "announce?info_hash=$H&${Q/port=7001/port=7002}&compact=0")
