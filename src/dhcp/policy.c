@@ -247,8 +247,12 @@ static void add_boot(struct dhcp_builder *b, const struct dhcp_config *cfg,
 	 * 67 only. Option 67 is also sent when asked for. */
 	if (!dhcp_builder_set_file(b, bt->file) || wants(c, DHCP_OPT_BOOTFILE))
 		opt(b, DHCP_OPT_BOOTFILE, bt->file, strlen(bt->file));
-	if (wants(c, DHCP_OPT_TFTP_SERVER))
-		opt(b, DHCP_OPT_TFTP_SERVER, dhcp_ip_str(ip, next), strlen(ip));
+	if (wants(c, DHCP_OPT_TFTP_SERVER)) {
+		/* Two statements: the order in which a call's arguments are
+		 * evaluated is unspecified, so strlen(ip) could run first. */
+		dhcp_ip_str(ip, next);
+		opt(b, DHCP_OPT_TFTP_SERVER, ip, strlen(ip));
+	}
 	if (bt->bios && cfg->boot.pxelinux_config[0])
 		opt(b, DHCP_OPT_PXELINUX_CONFIG, cfg->boot.pxelinux_config,
 		    strlen(cfg->boot.pxelinux_config));

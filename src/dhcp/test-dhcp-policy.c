@@ -215,6 +215,20 @@ static void test_param_list(void **state)
 	assert_false(dhcp_packet_has(&f->reply, DHCP_OPT_DNS));
 	assert_true(dhcp_packet_has(&f->reply, DHCP_OPT_BOOTFILE));
 	assert_false(dhcp_packet_has(&f->reply, DHCP_OPT_TFTP_SERVER));
+	/* Option 66 asked for (as OVMF does) carries the server's address,
+	 * not an empty string: EDK2 ignores an offer with an empty one. */
+	static const uint8_t params66[] = {66, 67};
+	const uint8_t *v;
+	size_t vlen;
+	req_init(&f->r, DHCP_DISCOVER, mac1);
+	req_opt(&f->r, DHCP_OPT_PARAM_LIST, params66, sizeof(params66));
+	req_arch(&f->r, 7);
+	req_end(&f->r);
+	assert_int_equal(run(f), 0);
+	v = dhcp_packet_option(&f->reply, DHCP_OPT_TFTP_SERVER, &vlen);
+	assert_non_null(v);
+	assert_int_equal(vlen, strlen("10.77.0.1"));
+	assert_memory_equal(v, "10.77.0.1", vlen);
 	/* Without a list, everything configured is sent. */
 	req_init(&f->r, DHCP_DISCOVER, mac1);
 	req_end(&f->r);

@@ -7,7 +7,11 @@
 #                       and the bootloaders (tools/fetch-loaders.sh)
 #   pxe_vm NAME MAC FW LOG [QEMU ARGS...]
 #                       start a VM in the background; FW is bios, uefi or
-#                       secboot; its serial console goes to LOG
+#                       secboot; its serial console goes to LOG. The NIC is
+#                       an e1000 with ipxe-qemu's iPXE ROM, or with
+#                       PXE_NIC=native a virtio NIC with no option ROM, so
+#                       that OVMF's own PXE stack boots it (as on a real
+#                       machine whose NIC has no iPXE)
 #   pxe_wait_marker LOG SECONDS
 #                       wait for the phase-1 marker on the serial console
 
@@ -51,12 +55,14 @@ pxe_vm() {
 		;;
 	*) lab_die "pxe_vm: unknown firmware '$fw'" ;;
 	esac
+	local nic="-device e1000,netdev=n0,mac=$mac"
+	[ "${PXE_NIC:-ipxe}" = native ] && nic="-device virtio-net-pci,netdev=n0,mac=$mac,romfile="
 	# shellcheck disable=SC2086
 	ip netns exec "$LAB_SW" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
 		-display none -serial "file:$log" -monitor none -no-reboot \
 		$fwargs \
 		-netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
-		-device e1000,netdev=n0,mac="$mac" "$@" >"$log.qemu" 2>&1 &
+		$nic "$@" >"$log.qemu" 2>&1 &
 	LAB_LAST_PID=$!
 	LAB_PIDS="$LAB_PIDS $LAB_LAST_PID"
 }
