@@ -360,6 +360,29 @@ static void test_release_decline_exhaust(void **state)
 	assert_int_equal(f->reply.yiaddr, ip3);
 }
 
+/* Offers never acknowledged give way when the range is full, so a
+ * DISCOVER flood from made-up MACs cannot starve real clients. */
+static void test_offer_flood(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t ip1;
+	uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0};
+
+	dora(f, mac1, &ip1);
+	for (int i = 0; i < 50; i++) {
+		mac[5] = (uint8_t)i;
+		pxe_discover(f, mac, 0);
+		f->rx.now = NOW + i;
+		assert_int_equal(run(f), 0);
+		assert_int_equal(f->reply.msg_type, DHCP_OFFER);
+		/* Never the acknowledged lease. */
+		assert_true(f->reply.yiaddr != ip1);
+	}
+	/* A real client still completes its exchange. */
+	dora(f, mac2, &ip1);
+	assert_int_equal(dhcp_leases_by_ip(f->leases, ip1)->state, DHCP_LEASE_BOUND);
+}
+
 static void test_inform_fixed_relay(void **state)
 {
 	struct fixture *f = *state;
@@ -552,6 +575,7 @@ int main(void)
 		T(test_param_list),
 		T(test_request),
 		T(test_release_decline_exhaust),
+		T(test_offer_flood),
 		T(test_inform_fixed_relay),
 		T(test_bad_input),
 		T(test_proxy),
