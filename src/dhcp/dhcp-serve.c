@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 			       parse_ip(dash + 1, &cfg.range_end) < 0;
 			break;
 		}
-		case O_LEASE: bad |= parse_u32(a, 1u << 30, &cfg.lease_time) < 0; break;
+		case O_LEASE: bad |= parse_u32(a, UINT32_MAX, &cfg.lease_time) < 0; break;
 		case O_OFFER: bad |= parse_u32(a, 3600, &cfg.offer_time) < 0; break;
 		case O_DECLINE: bad |= parse_u32(a, 1u << 30, &cfg.decline_time) < 0; break;
 		case O_FILE: bad |= copy_str(cfg.lease_file, sizeof(cfg.lease_file), a) < 0; break;

@@ -75,7 +75,7 @@ struct dhcp_config {
 	char domain[DHCP_NAME_MAX];
 	/* The dynamic range, inclusive; start 0 = only fixed hosts. */
 	uint32_t range_start, range_end;
-	uint32_t lease_time;   /* seconds */
+	uint32_t lease_time;   /* seconds; UINT32_MAX = infinite (RFC 2132) */
 	uint32_t offer_time;   /* how long an offered address stays reserved */
 	uint32_t decline_time; /* how long a declined address stays unusable */
 	/* The lease file; empty = leases live in memory only. */

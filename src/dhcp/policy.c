@@ -263,8 +263,12 @@ static void add_net(struct dhcp_builder *b, const struct dhcp_config *cfg, const
 {
 	if (with_lease) {
 		opt_u32(b, DHCP_OPT_LEASE_TIME, cfg->lease_time);
-		opt_u32(b, DHCP_OPT_RENEWAL, cfg->lease_time / 2);
-		opt_u32(b, DHCP_OPT_REBINDING, (uint32_t)((uint64_t)cfg->lease_time * 7 / 8));
+		/* An infinite lease (0xffffffff) has nothing to renew. */
+		if (cfg->lease_time != UINT32_MAX) {
+			opt_u32(b, DHCP_OPT_RENEWAL, cfg->lease_time / 2);
+			opt_u32(b, DHCP_OPT_REBINDING,
+				(uint32_t)((uint64_t)cfg->lease_time * 7 / 8));
+		}
 	}
 	opt_u32(b, DHCP_OPT_SUBNET_MASK, cfg->netmask);
 	if (cfg->router)

@@ -222,6 +222,14 @@ static void test_param_list(void **state)
 	assert_true(dhcp_packet_has(&f->reply, DHCP_OPT_DNS));
 	/* Replies never pass the default 548 bytes without option 57. */
 	assert_true(f->tx.len <= DHCP_DEFAULT_MAX);
+	/* An infinite lease: no renewal times. */
+	f->cfg.lease_time = UINT32_MAX;
+	assert_int_equal(run(f), 0);
+	uint32_t v;
+	assert_true(dhcp_packet_option_ip(&f->reply, DHCP_OPT_LEASE_TIME, &v));
+	assert_int_equal(v, UINT32_MAX);
+	assert_false(dhcp_packet_has(&f->reply, DHCP_OPT_RENEWAL));
+	assert_false(dhcp_packet_has(&f->reply, DHCP_OPT_REBINDING));
 }
 
 static void test_request(void **state)
