@@ -142,7 +142,8 @@ struct dhcp_callbacks {
 struct event_base;
 struct dhcp_server;
 
-/* Opens the lease file, binds the sockets (67, and 4011 in proxy mode) and
+/* Opens the lease file, binds the sockets (67, and 4011 where PXE clients
+ * ask for their boot file after an offer, in both modes) and
  * starts serving on base. Returns 0, or a negative errno with the reason
  * logged (e.g. -EACCES: needs root or cap_net_bind_service; -EADDRINUSE:
  * another DHCP server holds the port). cfg->mode must not be OFF. */

@@ -469,12 +469,45 @@ static void test_bad_input(void **state)
 	req_init(&f->r, 42, mac1);
 	req_end(&f->r);
 	assert_int_equal(run(f), DHCP_E_UNSUPPORTED);
-	/* Requests on the PXE port in server mode are not ours. */
+	/* A DISCOVER on the PXE port is not for us. */
 	pxe_discover(f, mac1, 0);
 	f->rx.pxe_port = true;
 	assert_int_equal(run(f), DHCP_E_NOT_FOR_US);
+	f->rx.pxe_port = false;
 	/* Nothing changed in the table through all of this. */
 	assert_null(dhcp_leases_by_mac(f->leases, mac1));
+}
+
+/* In server mode too, UEFI firmware asks port 4011 for its boot file
+ * after an offer that says PXEClient (EDK2's BINL offer). */
+static void test_server_pxe_port(void **state)
+{
+	struct fixture *f = *state;
+
+	req_init(&f->r, DHCP_REQUEST, mac1);
+	req_ciaddr(&f->r, IP4(10, 77, 0, 100));
+	req_opt_str(&f->r, DHCP_OPT_VENDOR_CLASS, "PXEClient:Arch:00007:UNDI:003001");
+	req_arch(&f->r, 7);
+	req_end(&f->r);
+	f->rx.pxe_port = true;
+	f->rx.src_ip = IP4(10, 77, 0, 100);
+	f->rx.src_port = 4011;
+	assert_int_equal(run(f), 0);
+	assert_int_equal(f->reply.msg_type, DHCP_ACK);
+	assert_int_equal(f->reply.yiaddr, 0);
+	assert_int_equal(f->reply.siaddr, SRV);
+	assert_string_equal(file_field(f), "shimx64.efi");
+	assert_false(dhcp_packet_has(&f->reply, DHCP_OPT_LEASE_TIME));
+	assert_int_equal(f->tx.dst_ip, IP4(10, 77, 0, 100));
+	assert_int_equal(f->tx.dst_port, 4011);
+	assert_false(f->tx.needs_sync);
+	/* No lease was made or changed. */
+	assert_null(dhcp_leases_by_mac(f->leases, mac1));
+	/* Not a PXE client: silence. */
+	req_init(&f->r, DHCP_REQUEST, mac1);
+	req_ciaddr(&f->r, IP4(10, 77, 0, 100));
+	req_end(&f->r);
+	assert_int_equal(run(f), DHCP_E_NOT_FOR_US);
 }
 
 static void test_proxy(void **state)
@@ -586,6 +619,7 @@ int main(void)
 		T(test_offer_flood),
 		T(test_inform_fixed_relay),
 		T(test_bad_input),
+		T(test_server_pxe_port),
 		T(test_proxy),
 		T(test_ratelimit),
 		T(test_config_check),
