@@ -570,8 +570,8 @@ static int on_pxe_port(const struct dhcp_config *cfg, const struct dhcp_rx *rx,
 	return reply(cfg, rx, c, DHCP_ACK, 0, false, tx, ev, DHCP_EV_PROXY_ACK);
 }
 
-static int on_proxy(const struct dhcp_config *cfg, const struct dhcp_rx *rx,
-		    const struct client *c, struct dhcp_tx *tx, struct dhcp_event *ev)
+static int on_proxy(const struct dhcp_config *cfg, const struct dhcp_rx *rx, const struct client *c,
+		    struct dhcp_tx *tx, struct dhcp_event *ev)
 {
 	/* PXE 2.1: a proxyDHCP server answers PXE clients only, with boot
 	 * information only, and never an address. */

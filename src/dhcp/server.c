@@ -755,7 +755,8 @@ int dhcp_server_new(struct event_base *base, const struct dhcp_config *cfg,
 		goto fail;
 	LOG(s, LOG_INFO, "serving %s on ports %u and %u",
 	    cfg->mode == DHCP_MODE_PROXY ? "proxyDHCP" : "DHCP",
-	    cfg->port ? cfg->port : DHCP_PORT_SERVER, cfg->pxe_port ? cfg->pxe_port : DHCP_PORT_PXE);
+	    cfg->port ? cfg->port : DHCP_PORT_SERVER,
+	    cfg->pxe_port ? cfg->pxe_port : DHCP_PORT_PXE);
 	*out = s;
 	return 0;
 fail:

@@ -429,7 +429,10 @@ static void test_inform_fixed_relay(void **state)
 	 * broadcast on the client's link. */
 	pxe_discover(f, mac2, 0);
 	f->r.len--; /* reopen the options: drop END */
-	req_opt(&f->r, DHCP_OPT_RELAY_AGENT, "\x01\x03" "abc", 5);
+	req_opt(&f->r, DHCP_OPT_RELAY_AGENT,
+		"\x01\x03"
+		"abc",
+		5);
 	req_end(&f->r);
 	req_giaddr(&f->r, IP4(10, 77, 0, 254));
 	assert_int_equal(run(f), 0);
