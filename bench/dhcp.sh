@@ -69,34 +69,46 @@ stop_server() {
 	wait "$SRV" 2>/dev/null || true
 }
 
-# run RATE: prints "drop% received/s avgdelay_ms" for the worse of DO and RA.
+# CPU time (user + system, all threads) the server has used, in ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$SRV/stat" 2>/dev/null || echo 0
+}
+
+# run RATE: prints "drop% received/s avgdelay_ms cpu_us_per_DORA", for the
+# worse of DISCOVER-OFFER and REQUEST-ACK. The CPU cost says how hard the
+# server worked whatever else the machine was doing.
 run() {
+	local t0 t1
+	t0=$(cpu_ticks)
 	lab_exec cli timeout $((PERIOD + 20)) perfdhcp -4 -g single -r "$1" -p "$PERIOD" \
 		-R "$CLIENTS" -l 10.77.0.2 10.77.0.1 >"$T/perf.out" 2>&1 || true
-	awk -v period="$PERIOD" '
+	t1=$(cpu_ticks)
+	awk -v period="$PERIOD" -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
 		/drops ratio:/ { d = $3 + 0; if (d > drop) drop = d }
 		/received packets:/ { recv = $3 }   # the last one is REQUEST-ACK
 		/avg delay:/ { v = $3 + 0; if (v > delay) delay = v }
-		END { printf "%.2f %d %.2f\n", drop, recv / period, delay }' "$T/perf.out"
+		END { printf "%.2f %d %.2f %.1f\n", drop, recv / period, delay,
+			recv ? ticks / hz * 1e6 / recv : 0 }' "$T/perf.out"
 }
 
-printf '%-8s %10s %12s %10s %12s\n' server "rate/s" "DORA/s" "drops %" "delay ms"
+printf '%-8s %10s %12s %10s %12s %14s\n' server "rate/s" "DORA/s" "drops %" "delay ms" \
+	"CPU us/DORA"
 for s in $SERVERS; do
 	case $s in
 	dnsmasq) command -v dnsmasq >/dev/null || { echo "$s: not installed"; continue; } ;;
 	kea) command -v kea-dhcp4 >/dev/null || { echo "$s: not installed"; continue; } ;;
 	esac
-	best="- - - -"
+	best="- - - - -"
 	for rate in $RATES; do
 		start_server "$s"
-		read -r drop recv delay < <(run "$rate")
+		read -r drop recv delay cpu < <(run "$rate")
 		stop_server
-		echo "  $s at $rate/s: $drop % dropped, $recv DORA/s, $delay ms" >&2
+		echo "  $s at $rate/s: $drop % dropped, $recv DORA/s, $delay ms, $cpu us CPU/DORA" >&2
 		if awk -v d="$drop" -v m="$MAXDROP" 'BEGIN { exit !(d > m) }'; then
 			break
 		fi
-		best="$rate $recv $drop $delay"
+		best="$rate $recv $drop $delay $cpu"
 	done
-	read -r rate recv drop delay <<<"$best"
-	printf '%-8s %10s %12s %10s %12s\n' "$s" "$rate" "$recv" "$drop" "$delay"
+	read -r rate recv drop delay cpu <<<"$best"
+	printf '%-8s %10s %12s %10s %12s %14s\n' "$s" "$rate" "$recv" "$drop" "$delay" "$cpu"
 done

@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 			       parse_ip(dash + 1, &cfg.range_end) < 0;
 			break;
 		}
-		case O_LEASE: bad |= parse_u32(a, 1u << 30, &cfg.lease_time) < 0; break;
+		case O_LEASE: bad |= parse_u32(a, UINT32_MAX, &cfg.lease_time) < 0; break;
 		case O_OFFER: bad |= parse_u32(a, 3600, &cfg.offer_time) < 0; break;
 		case O_DECLINE: bad |= parse_u32(a, 1u << 30, &cfg.decline_time) < 0; break;
 		case O_FILE: bad |= copy_str(cfg.lease_file, sizeof(cfg.lease_file), a) < 0; break;
@@ -329,7 +329,16 @@ int main(int argc, char **argv)
 	if (!sigint || !sigterm || event_add(sigint, NULL) < 0 || event_add(sigterm, NULL) < 0)
 		return 1;
 	event_base_dispatch(base);
-	log_msg(LOG_INFO, "DHCP", "stopping");
+	{
+		struct dhcp_server_stats st;
+		dhcp_server_get_stats(srv, &st);
+		log_msg(LOG_INFO, "DHCP",
+			"stopping: %llu requests, %llu replies, %llu dropped (%llu rate limited), "
+			"%llu lease file syncs",
+			(unsigned long long)st.received, (unsigned long long)st.replied,
+			(unsigned long long)st.dropped, (unsigned long long)st.rate_limited,
+			(unsigned long long)st.leases_written);
+	}
 	dhcp_server_free(srv);
 	event_free(sigint);
 	event_free(sigterm);

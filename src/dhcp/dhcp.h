@@ -75,7 +75,7 @@ struct dhcp_config {
 	char domain[DHCP_NAME_MAX];
 	/* The dynamic range, inclusive; start 0 = only fixed hosts. */
 	uint32_t range_start, range_end;
-	uint32_t lease_time;   /* seconds */
+	uint32_t lease_time;   /* seconds; UINT32_MAX = infinite (RFC 2132) */
 	uint32_t offer_time;   /* how long an offered address stays reserved */
 	uint32_t decline_time; /* how long a declined address stays unusable */
 	/* The lease file; empty = leases live in memory only. */
@@ -142,7 +142,8 @@ struct dhcp_callbacks {
 struct event_base;
 struct dhcp_server;
 
-/* Opens the lease file, binds the sockets (67, and 4011 in proxy mode) and
+/* Opens the lease file, binds the sockets (67, and 4011 where PXE clients
+ * ask for their boot file after an offer, in both modes) and
  * starts serving on base. Returns 0, or a negative errno with the reason
  * logged (e.g. -EACCES: needs root or cap_net_bind_service; -EADDRINUSE:
  * another DHCP server holds the port). cfg->mode must not be OFF. */

@@ -269,6 +269,16 @@ struct dhcp_lease *dhcp_leases_pick(struct dhcp_leases *l, const uint8_t mac[6],
 		    (best->has_mac == e->has_mac && e->expires < best->expires))
 			best = e;
 	}
+	if (best)
+		return best;
+	/* Last, an address only offered to someone else: a flood of DISCOVERs
+	 * from made-up MACs must not reserve the whole range. The oldest
+	 * offer goes first; a lease that was acknowledged never does. */
+	for (size_t i = 0; i < l->n; i++) {
+		e = &l->slot[i];
+		if (e->state == DHCP_LEASE_OFFERED && (!best || e->expires < best->expires))
+			best = e;
+	}
 	return best;
 }
 

@@ -59,7 +59,8 @@ struct dhcp_lease *dhcp_leases_by_mac(struct dhcp_leases *l, const uint8_t mac[6
 bool dhcp_lease_usable(const struct dhcp_lease *e, const uint8_t mac[6], int64_t now);
 /* Picks an address for mac: its own slot if usable, else the requested
  * address if usable (0 = none), else a never-used or released address,
- * else the longest-expired one. NULL when the range is exhausted. */
+ * else the longest-expired one, else the oldest offer made to another
+ * client. NULL when every address is leased, declined or reserved. */
 struct dhcp_lease *dhcp_leases_pick(struct dhcp_leases *l, const uint8_t mac[6], uint32_t requested,
 				    int64_t now);
 /* Updates a slot: owner (mac NULL = none), state, expiry and host name

@@ -267,8 +267,12 @@ static void add_net(struct dhcp_builder *b, const struct dhcp_config *cfg, const
 {
 	if (with_lease) {
 		opt_u32(b, DHCP_OPT_LEASE_TIME, cfg->lease_time);
-		opt_u32(b, DHCP_OPT_RENEWAL, cfg->lease_time / 2);
-		opt_u32(b, DHCP_OPT_REBINDING, (uint32_t)((uint64_t)cfg->lease_time * 7 / 8));
+		/* An infinite lease (0xffffffff) has nothing to renew. */
+		if (cfg->lease_time != UINT32_MAX) {
+			opt_u32(b, DHCP_OPT_RENEWAL, cfg->lease_time / 2);
+			opt_u32(b, DHCP_OPT_REBINDING,
+				(uint32_t)((uint64_t)cfg->lease_time * 7 / 8));
+		}
 	}
 	opt_u32(b, DHCP_OPT_SUBNET_MASK, cfg->netmask);
 	if (cfg->router)
@@ -361,7 +365,7 @@ static int reply(const struct dhcp_config *cfg, const struct dhcp_rx *rx, const 
 			       bt.file ? next : 0);
 	if (dhcp_builder_option_u32(&b, DHCP_OPT_SERVER_ID, our_id(cfg, rx)))
 		return DHCP_E_NOSPACE;
-	if (cfg->mode == DHCP_MODE_SERVER)
+	if (cfg->mode == DHCP_MODE_SERVER && !rx->pxe_port)
 		add_net(&b, cfg, c, with_lease);
 	add_boot(&b, cfg, rx, c, &bt);
 	add_relay_info(&b, c);
@@ -555,23 +559,29 @@ static int on_inform(const struct dhcp_config *cfg, const struct dhcp_rx *rx,
 	return r;
 }
 
-static int on_proxy(const struct dhcp_config *cfg, const struct dhcp_rx *rx, const struct client *c,
-		    struct dhcp_tx *tx, struct dhcp_event *ev)
+/* The PXE port (4011), in both modes: a PXE client with an address asks
+ * for its boot file there. Proxy clients do after a proxy offer; UEFI
+ * firmware (EDK2) also does after an ordinary offer that says PXEClient
+ * without PXE vendor options (its "BINL" offer). The answer carries boot
+ * information only. */
+static int on_pxe_port(const struct dhcp_config *cfg, const struct dhcp_rx *rx,
+		       const struct client *c, struct dhcp_tx *tx, struct dhcp_event *ev)
 {
 	uint8_t t = c->pkt->msg_type;
 
-	/* PXE 2.1: a proxyDHCP server answers PXE clients only, with boot
-	 * information only, and never an address. */
-	if (!c->pxe)
-		return DHCP_E_NOT_FOR_US;
-	if (!rx->pxe_port) {
-		if (t != DHCP_DISCOVER)
-			return DHCP_E_NOT_FOR_US;
-		return reply(cfg, rx, c, DHCP_OFFER, 0, false, tx, ev, DHCP_EV_PROXY_OFFER);
-	}
-	if (t != DHCP_REQUEST && t != DHCP_INFORM)
+	if (!c->pxe || (t != DHCP_REQUEST && t != DHCP_INFORM))
 		return DHCP_E_NOT_FOR_US;
 	return reply(cfg, rx, c, DHCP_ACK, 0, false, tx, ev, DHCP_EV_PROXY_ACK);
+}
+
+static int on_proxy(const struct dhcp_config *cfg, const struct dhcp_rx *rx, const struct client *c,
+		    struct dhcp_tx *tx, struct dhcp_event *ev)
+{
+	/* PXE 2.1: a proxyDHCP server answers PXE clients only, with boot
+	 * information only, and never an address. */
+	if (!c->pxe || c->pkt->msg_type != DHCP_DISCOVER)
+		return DHCP_E_NOT_FOR_US;
+	return reply(cfg, rx, c, DHCP_OFFER, 0, false, tx, ev, DHCP_EV_PROXY_OFFER);
 }
 
 int dhcp_policy_handle(const struct dhcp_config *cfg, struct dhcp_leases *leases,
@@ -596,11 +606,11 @@ int dhcp_policy_handle(const struct dhcp_config *cfg, struct dhcp_leases *leases
 	if (!our_id(cfg, rx))
 		return DHCP_E_NOT_FOR_US;
 	client_init(&c, cfg, &pkt);
+	if (rx->pxe_port)
+		return on_pxe_port(cfg, rx, &c, tx, ev);
 	if (cfg->mode == DHCP_MODE_PROXY)
 		return on_proxy(cfg, rx, &c, tx, ev);
 	if (cfg->mode != DHCP_MODE_SERVER || !leases)
-		return DHCP_E_NOT_FOR_US;
-	if (rx->pxe_port)
 		return DHCP_E_NOT_FOR_US;
 	/* One subnet only: a relay on another subnet needs a server that
 	 * knows that subnet's range. */

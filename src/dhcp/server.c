@@ -749,15 +749,14 @@ int dhcp_server_new(struct event_base *base, const struct dhcp_config *cfg,
 	r = open_sock(s, &s->main, cfg->port ? cfg->port : DHCP_PORT_SERVER, false);
 	if (r < 0)
 		goto fail;
-	if (cfg->mode == DHCP_MODE_PROXY) {
-		r = open_sock(s, &s->pxe, cfg->pxe_port ? cfg->pxe_port : DHCP_PORT_PXE, true);
-		if (r < 0)
-			goto fail;
-	}
-	LOG(s, LOG_INFO, "serving %s on port %u%s",
+	/* The PXE port in both modes: see on_pxe_port() in policy.c. */
+	r = open_sock(s, &s->pxe, cfg->pxe_port ? cfg->pxe_port : DHCP_PORT_PXE, true);
+	if (r < 0)
+		goto fail;
+	LOG(s, LOG_INFO, "serving %s on ports %u and %u",
 	    cfg->mode == DHCP_MODE_PROXY ? "proxyDHCP" : "DHCP",
 	    cfg->port ? cfg->port : DHCP_PORT_SERVER,
-	    cfg->mode == DHCP_MODE_PROXY ? " and the PXE port" : "");
+	    cfg->pxe_port ? cfg->pxe_port : DHCP_PORT_PXE);
 	*out = s;
 	return 0;
 fail:

@@ -236,6 +236,14 @@ static void test_param_list(void **state)
 	assert_true(dhcp_packet_has(&f->reply, DHCP_OPT_DNS));
 	/* Replies never pass the default 548 bytes without option 57. */
 	assert_true(f->tx.len <= DHCP_DEFAULT_MAX);
+	/* An infinite lease: no renewal times. */
+	f->cfg.lease_time = UINT32_MAX;
+	assert_int_equal(run(f), 0);
+	uint32_t v;
+	assert_true(dhcp_packet_option_ip(&f->reply, DHCP_OPT_LEASE_TIME, &v));
+	assert_int_equal(v, UINT32_MAX);
+	assert_false(dhcp_packet_has(&f->reply, DHCP_OPT_RENEWAL));
+	assert_false(dhcp_packet_has(&f->reply, DHCP_OPT_REBINDING));
 }
 
 static void test_request(void **state)
@@ -374,6 +382,29 @@ static void test_release_decline_exhaust(void **state)
 	assert_int_equal(f->reply.yiaddr, ip3);
 }
 
+/* Offers never acknowledged give way when the range is full, so a
+ * DISCOVER flood from made-up MACs cannot starve real clients. */
+static void test_offer_flood(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t ip1;
+	uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0};
+
+	dora(f, mac1, &ip1);
+	for (int i = 0; i < 50; i++) {
+		mac[5] = (uint8_t)i;
+		pxe_discover(f, mac, 0);
+		f->rx.now = NOW + i;
+		assert_int_equal(run(f), 0);
+		assert_int_equal(f->reply.msg_type, DHCP_OFFER);
+		/* Never the acknowledged lease. */
+		assert_true(f->reply.yiaddr != ip1);
+	}
+	/* A real client still completes its exchange. */
+	dora(f, mac2, &ip1);
+	assert_int_equal(dhcp_leases_by_ip(f->leases, ip1)->state, DHCP_LEASE_BOUND);
+}
+
 static void test_inform_fixed_relay(void **state)
 {
 	struct fixture *f = *state;
@@ -412,7 +443,10 @@ static void test_inform_fixed_relay(void **state)
 	 * broadcast on the client's link. */
 	pxe_discover(f, mac2, 0);
 	f->r.len--; /* reopen the options: drop END */
-	req_opt(&f->r, DHCP_OPT_RELAY_AGENT, "\x01\x03" "abc", 5);
+	req_opt(&f->r, DHCP_OPT_RELAY_AGENT,
+		"\x01\x03"
+		"abc",
+		5);
 	req_end(&f->r);
 	req_giaddr(&f->r, IP4(10, 77, 0, 254));
 	assert_int_equal(run(f), 0);
@@ -452,12 +486,45 @@ static void test_bad_input(void **state)
 	req_init(&f->r, 42, mac1);
 	req_end(&f->r);
 	assert_int_equal(run(f), DHCP_E_UNSUPPORTED);
-	/* Requests on the PXE port in server mode are not ours. */
+	/* A DISCOVER on the PXE port is not for us. */
 	pxe_discover(f, mac1, 0);
 	f->rx.pxe_port = true;
 	assert_int_equal(run(f), DHCP_E_NOT_FOR_US);
+	f->rx.pxe_port = false;
 	/* Nothing changed in the table through all of this. */
 	assert_null(dhcp_leases_by_mac(f->leases, mac1));
+}
+
+/* In server mode too, UEFI firmware asks port 4011 for its boot file
+ * after an offer that says PXEClient (EDK2's BINL offer). */
+static void test_server_pxe_port(void **state)
+{
+	struct fixture *f = *state;
+
+	req_init(&f->r, DHCP_REQUEST, mac1);
+	req_ciaddr(&f->r, IP4(10, 77, 0, 100));
+	req_opt_str(&f->r, DHCP_OPT_VENDOR_CLASS, "PXEClient:Arch:00007:UNDI:003001");
+	req_arch(&f->r, 7);
+	req_end(&f->r);
+	f->rx.pxe_port = true;
+	f->rx.src_ip = IP4(10, 77, 0, 100);
+	f->rx.src_port = 4011;
+	assert_int_equal(run(f), 0);
+	assert_int_equal(f->reply.msg_type, DHCP_ACK);
+	assert_int_equal(f->reply.yiaddr, 0);
+	assert_int_equal(f->reply.siaddr, SRV);
+	assert_string_equal(file_field(f), "shimx64.efi");
+	assert_false(dhcp_packet_has(&f->reply, DHCP_OPT_LEASE_TIME));
+	assert_int_equal(f->tx.dst_ip, IP4(10, 77, 0, 100));
+	assert_int_equal(f->tx.dst_port, 4011);
+	assert_false(f->tx.needs_sync);
+	/* No lease was made or changed. */
+	assert_null(dhcp_leases_by_mac(f->leases, mac1));
+	/* Not a PXE client: silence. */
+	req_init(&f->r, DHCP_REQUEST, mac1);
+	req_ciaddr(&f->r, IP4(10, 77, 0, 100));
+	req_end(&f->r);
+	assert_int_equal(run(f), DHCP_E_NOT_FOR_US);
 }
 
 static void test_proxy(void **state)
@@ -566,8 +633,10 @@ int main(void)
 		T(test_param_list),
 		T(test_request),
 		T(test_release_decline_exhaust),
+		T(test_offer_flood),
 		T(test_inform_fixed_relay),
 		T(test_bad_input),
+		T(test_server_pxe_port),
 		T(test_proxy),
 		T(test_ratelimit),
 		T(test_config_check),

@@ -5,7 +5,10 @@
 # - malformed packets (truncated, option past the end, bad overload, no
 #   option 53, hlen > 16, a reply) and a flood from one MAC: all dropped, the
 #   flood logged once, the server still answers another client;
-# - SIGTERM: clean exit 0 with the lease file intact.
+# - SIGTERM: clean exit 0 with the lease file intact;
+# - SIGKILL right after a client got its ACK: the lease is in the file
+#   (ACKs go out only after the lease is written and synced; a kill cannot
+#   tell written from synced, a power cut would).
 set -eu
 . "$SRCDIR/tests/lib/lab.sh"
 serve="$BUILDDIR/src/dhcp/dhcp-serve"
@@ -97,4 +100,17 @@ wait "$SRV" || rc=$?
 grep -q "stopping" "$T/srv.log" || fail "no clean stop"
 grep -q "^lease .* $(sed 's/ip=//' "$T/good") .* bound" "$T/leases" || fail "lease file: $(cat "$T/leases")"
 [ ! -e "$T/leases.tmp" ] || fail "temporary lease file left behind"
+
+# 5. A crash right after the ACK loses nothing the client was promised.
+lab_host late
+lab_exec late ip link set eth0 address 52:54:00:77:06:01
+lab_bg srv "$serve" "${args[@]}" >>"$T/srv.log" 2>&1
+SRV=$LAB_LAST_PID
+lab_wait 5 sh -c "ip netns exec $(lab_ns srv) ss -uln | grep -q ':67 '" || fail "no server"
+timeout 20 ip netns exec "$(lab_ns late)" env OUT="$T/late" udhcpc -i eth0 -f -q -n -t 4 -T 1 \
+	-s "$T/script.sh" >/dev/null 2>&1 || fail "no lease before the crash"
+kill -KILL "$SRV"
+wait "$SRV" 2>/dev/null || true
+grep -q "^lease 52:54:00:77:06:01 $(sed 's/ip=//' "$T/late") .* bound" "$T/leases" ||
+	fail "the acknowledged lease is not in the file after a crash: $(cat "$T/leases")"
 echo "dhcp errors ok"

@@ -76,9 +76,9 @@ for server in dhcpd kea dnsmasq; do
 	lab_wait 10 sh -c "ip netns exec $(lab_ns site) ss -uln | grep -q ':67 '" ||
 		fail "$server did not start"
 	check $server BIOS 10.77.0.5 pxelinux.0 -V PXEClient -x 0x5d:0000
-	check $server UEFI 10.77.0.5 shimx64.efi -V PXEClient -x 0x5d:0007
-	check $server HTTP "" http://10.77.0.5/boot/bootx64.efi -V HTTPClient -x 0x5d:0010
-	check $server iPXE "" http://10.77.0.5/boot.ipxe -V PXEClient -x 0x5d:0000 -x 0x4d:69505845
+	check $server UEFI 10.77.0.5 bootx64.efi -V PXEClient -x 0x5d:0007
+	check $server HTTP "" http://10.77.0.5:8080/bootx64.efi -V HTTPClient -x 0x5d:0010
+	check $server iPXE "" http://10.77.0.5:8080/boot.ipxe -V PXEClient -x 0x5d:0000 -x 0x4d:69505845
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	echo "$server: documented settings ok"

@@ -1,0 +1,1 @@
+dhcp-firmware-server.sh
