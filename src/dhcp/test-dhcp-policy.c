@@ -218,17 +218,17 @@ static void test_param_list(void **state)
 	/* Option 66 asked for (as OVMF does) carries the server's address,
 	 * not an empty string: EDK2 ignores an offer with an empty one. */
 	static const uint8_t params66[] = {66, 67};
-	const uint8_t *v;
-	size_t vlen;
+	const uint8_t *o66;
+	size_t o66len;
 	req_init(&f->r, DHCP_DISCOVER, mac1);
 	req_opt(&f->r, DHCP_OPT_PARAM_LIST, params66, sizeof(params66));
 	req_arch(&f->r, 7);
 	req_end(&f->r);
 	assert_int_equal(run(f), 0);
-	v = dhcp_packet_option(&f->reply, DHCP_OPT_TFTP_SERVER, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, strlen("10.77.0.1"));
-	assert_memory_equal(v, "10.77.0.1", vlen);
+	o66 = dhcp_packet_option(&f->reply, DHCP_OPT_TFTP_SERVER, &o66len);
+	assert_non_null(o66);
+	assert_int_equal(o66len, strlen("10.77.0.1"));
+	assert_memory_equal(o66, "10.77.0.1", o66len);
 	/* Without a list, everything configured is sent. */
 	req_init(&f->r, DHCP_DISCOVER, mac1);
 	req_end(&f->r);
