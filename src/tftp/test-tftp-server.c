@@ -297,6 +297,41 @@ static void test_ack_rules(void **state)
 	assert_int_equal(e->ev_count[TFTP_EV_START], 1);
 }
 
+/* With a window, a repeated ACK for the block before the window resends
+ * the window once (RFC 7440: its first block was lost), never twice. */
+static void test_window_dup_ack(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in xfer, from;
+	uint8_t buf[600];
+	ssize_t n;
+
+	send_req(e, TFTP_RRQ, "big", "octet", "windowsize", "4", NULL);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000);
+	assert_int_equal(tftp_packet_opcode(buf, (size_t)n), TFTP_OACK);
+	send_ack(e->cli, &xfer, 0);
+	for (int round = 0; round < 2; round++) {
+		for (uint16_t b = 1; b <= 4; b++) {
+			n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+			assert_int_equal(n, 4 + 512);
+			assert_int_equal(get_u16be(buf + 2), b);
+		}
+		/* "Block 1 never came": ACK 0 again. */
+		send_ack(e->cli, &xfer, 0);
+	}
+	/* The second repeat is ignored (the timeout is 150 ms). */
+	assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 80), -1);
+	send_ack(e->cli, &xfer, 4);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+	assert_int_equal(get_u16be(buf + 2), 5);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+	assert_int_equal(get_u16be(buf + 2), 6);
+	assert_int_equal(n, 4 + 3000 - 5 * 512);
+	send_ack(e->cli, &xfer, 6);
+	assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 50), -1);
+	assert_int_equal(e->ev_count[TFTP_EV_DONE], 1);
+}
+
 /* Fetches a file with the given options; returns its bytes (malloc'd). */
 static uint8_t *fetch(struct env *e, const char *file, const char *mode, unsigned blk, unsigned win,
 		      size_t *len, const char *blk_opt, const char *win_opt)
@@ -411,6 +446,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_dup_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transfers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 	};
