@@ -65,7 +65,7 @@ struct tftp_xfer {
 	struct timeval timeout;
 	unsigned tries;
 	bool oack_pending;
-	bool got_ack;    /* the client has answered at least once */
+	bool got_ack;	 /* the client has answered at least once */
 	bool dup_resent; /* this window was resent for a repeated ACK */
 	bool warned_unsent_ack;
 	uint8_t oack[TFTP_OACK_MAX];
