@@ -420,7 +420,9 @@ static void on_ack(struct tftp_xfer *x, uint16_t n)
 		if (!x->warned_unsent_ack) {
 			char who[32];
 			x->warned_unsent_ack = true;
-			log_bad(x->srv, "%s: ACK for block %u that was never sent, ignored",
+			log_bad(x->srv,
+				"%s: ACK for block %u outside the window (not sent yet or stale), "
+				"ignored",
 				addr_str(&x->peer, who, sizeof(who)), n);
 		}
 		return;
