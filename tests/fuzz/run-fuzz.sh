@@ -4,8 +4,9 @@
 # Usage: run-fuzz.sh HARNESS CORPUS_DIR [SECONDS]
 set -eu
 harness=$1 corpus=$2 seconds=${3:-${FUZZ_SECONDS:-15}}
-# meson passes the harness relative to the build folder; we cd away below.
-harness=$(cd "$(dirname "$harness")" && pwd)/$(basename "$harness")
+# meson passes the harness relative to the build folder: make it absolute
+# before leaving for the scratch folder.
+case $harness in /*) ;; *) harness=$(pwd)/$harness ;; esac
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cd "$scratch"
