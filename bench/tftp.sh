@@ -170,6 +170,7 @@ case " $SERVERS " in *" atftpd "*)
 esac
 
 echo "file: $SIZE_MB MiB on loopback in a namespace; $(nproc) CPUs; times in seconds"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times)"
 printf '%-9s %-22s %7s %9s %10s %6s\n' server transfer clients wall server-cpu ok
 for s in $SERVERS; do
 	start_server "$s"
@@ -197,3 +198,4 @@ for n in $CLIENTS; do
 	row http-serve "http" "$n" curl "http://127.0.0.1:80/file"
 done
 stop_server
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -51,9 +52,37 @@ struct http_server {
 	/* Connections that have sent a request, for the connection cap. */
 	struct evhttp_connection **conns;
 	unsigned nconns;
+	time_t bad_log_sec;
+	unsigned bad_log_count;
 };
 
+/* Complaints about bad requests logged per second; the rest are counted. */
+#define BAD_LOG_PER_SEC 10
+
 #define lg_(srv, lvl, ...) logger_log((srv)->lg, lvl, COMP, __VA_ARGS__)
+
+/* Logs a warning about a bad request, at most BAD_LOG_PER_SEC a second, so
+ * a flood of them cannot fill the log. */
+static void PRINTF_LIKE(2, 3) log_bad(struct http_server *srv, const char *fmt, ...)
+{
+	time_t now = time(NULL);
+	char msg[512];
+	va_list ap;
+
+	if (now != srv->bad_log_sec) {
+		if (srv->bad_log_count > BAD_LOG_PER_SEC)
+			lg_(srv, LOG_WARN, "%u more bad requests not logged",
+			    srv->bad_log_count - BAD_LOG_PER_SEC);
+		srv->bad_log_sec = now;
+		srv->bad_log_count = 0;
+	}
+	if (srv->bad_log_count++ >= BAD_LOG_PER_SEC)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lg_(srv, LOG_WARN, "%s", msg);
+}
 
 struct sockaddr_in http_request_peer(struct evhttp_request *req)
 {
@@ -140,8 +169,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	char who[32];
 
 	if (!conn_admit(srv, req)) {
-		lg_(srv, LOG_WARN, "%s: over %u connections, answered 503",
-		    peer_str(req, who, sizeof(who)), srv->cfg.max_connections);
+		log_bad(srv, "%s: over %u connections, answered 503",
+			peer_str(req, who, sizeof(who)), srv->cfg.max_connections);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
 		evhttp_send_error(req, 503, "Service Unavailable");
@@ -234,9 +263,8 @@ static void on_file(struct evhttp_request *req, const char *rest, void *arg)
 	r = http_path_decode(rest, rel, sizeof(rel));
 	if (r != 0) {
 		char who[32];
-		lg_(srv, LOG_WARN, "%s: refused path '%.200s' (%s)",
-		    peer_str(req, who, sizeof(who)), rest,
-		    r == HTTP_PATH_TRAVERSAL ? "traversal" : "malformed");
+		log_bad(srv, "%s: refused path '%.200s' (%s)", peer_str(req, who, sizeof(who)),
+			rest, r == HTTP_PATH_TRAVERSAL ? "traversal" : "malformed");
 		file_error(srv, req, rest, r == HTTP_PATH_TRAVERSAL ? 403 : HTTP_BADREQUEST, head);
 		return;
 	}
@@ -252,8 +280,8 @@ static void on_file(struct evhttp_request *req, const char *rest, void *arg)
 				 : HTTP_INTERNAL;
 		if (status == 403) {
 			char who[32];
-			lg_(srv, LOG_WARN, "%s: refused /%s: outside the root or not readable",
-			    peer_str(req, who, sizeof(who)), rel);
+			log_bad(srv, "%s: refused /%s: outside the root or not readable",
+				peer_str(req, who, sizeof(who)), rel);
 		}
 		file_error(srv, req, rel, status, head);
 		return;

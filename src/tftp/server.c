@@ -65,7 +65,8 @@ struct tftp_xfer {
 	struct timeval timeout;
 	unsigned tries;
 	bool oack_pending;
-	bool got_ack; /* the client has answered at least once */
+	bool got_ack;	 /* the client has answered at least once */
+	bool dup_resent; /* this window was resent for a repeated ACK */
 	bool warned_unsent_ack;
 	uint8_t oack[TFTP_OACK_MAX];
 	size_t oack_len;
@@ -401,13 +402,27 @@ static void on_ack(struct tftp_xfer *x, uint16_t n)
 		x->tries = 0;
 		goto send;
 	}
-	if (k == prev)
-		return; /* A duplicate: never answer it (Sorcerer's Apprentice). */
+	if (k == prev) {
+		/* A duplicate. With windowsize 1 it is never answered: that
+		 * is how the Sorcerer's Apprentice storm starts. With a
+		 * window it is how an RFC 7440 receiver says the window's
+		 * first block was lost, so the window is resent, but only
+		 * once per window, so duplicates cannot multiply. */
+		if (x->windowsize > 1 && !x->dup_resent && x->sent >= x->base) {
+			x->dup_resent = true;
+			x->sent = x->base - 1;
+			x->srv->stats.retransmits++;
+			goto send;
+		}
+		return;
+	}
 	if (k > x->sent) {
 		if (!x->warned_unsent_ack) {
 			char who[32];
 			x->warned_unsent_ack = true;
-			log_bad(x->srv, "%s: ACK for block %u that was never sent, ignored",
+			log_bad(x->srv,
+				"%s: ACK for block %u outside the window (not sent yet or stale), "
+				"ignored",
 				addr_str(&x->peer, who, sizeof(who)), n);
 		}
 		return;
@@ -422,6 +437,7 @@ static void on_ack(struct tftp_xfer *x, uint16_t n)
 	}
 	x->base = k + 1;
 	x->tries = 0;
+	x->dup_resent = false;
 	if (x->last && k == x->last) {
 		xfer_done(x);
 		return;
@@ -724,11 +740,16 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 	x->size = (uint64_t)st.st_size;
 	x->blksize = neg.blksize;
 	x->windowsize = neg.windowsize;
-	if (neg.has_timeout) {
-		x->timeout.tv_sec = neg.timeout_s;
-	} else {
-		x->timeout.tv_sec = srv->cfg.timeout_ms / 1000;
-		x->timeout.tv_usec = (srv->cfg.timeout_ms % 1000) * 1000;
+	{
+		/* The client's timeout option is acknowledged, but we never
+		 * wait longer than our own: curl asks for 6 s, which would
+		 * make every lost packet on a busy LAN cost 6 s. Resending
+		 * sooner is harmless, as duplicates are ignored. */
+		unsigned ms = srv->cfg.timeout_ms;
+		if (neg.has_timeout && neg.timeout_s * 1000 < ms)
+			ms = neg.timeout_s * 1000;
+		x->timeout.tv_sec = ms / 1000;
+		x->timeout.tv_usec = (ms % 1000) * 1000;
 	}
 	x->base = 1;
 	x->sent = 0;

@@ -42,7 +42,7 @@ struct tftp_config {
 	unsigned max_per_client; /* concurrent transfers per client address */
 	unsigned max_blksize;	 /* 0 = 65464; also lowered to MTU - 32 */
 	unsigned max_windowsize; /* 0 = 64 */
-	unsigned timeout_ms;	 /* retransmission timeout unless negotiated */
+	unsigned timeout_ms;	 /* retransmission timeout (a shorter one negotiated wins) */
 	unsigned retries;	 /* retransmissions of one packet before giving up */
 };
 

@@ -297,6 +297,82 @@ static void test_ack_rules(void **state)
 	assert_int_equal(e->ev_count[TFTP_EV_START], 1);
 }
 
+/* With a window, a repeated ACK for the block before the window resends
+ * the window once (RFC 7440: its first block was lost), never twice. */
+static void test_window_dup_ack(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in xfer, from;
+	uint8_t buf[600];
+	ssize_t n;
+
+	send_req(e, TFTP_RRQ, "big", "octet", "windowsize", "4", NULL);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000);
+	assert_int_equal(tftp_packet_opcode(buf, (size_t)n), TFTP_OACK);
+	send_ack(e->cli, &xfer, 0);
+	for (int round = 0; round < 2; round++) {
+		for (uint16_t b = 1; b <= 4; b++) {
+			n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+			assert_int_equal(n, 4 + 512);
+			assert_int_equal(get_u16be(buf + 2), b);
+		}
+		/* "Block 1 never came": ACK 0 again. */
+		send_ack(e->cli, &xfer, 0);
+	}
+	/* The second repeat is ignored (the timeout is 150 ms). */
+	assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 80), -1);
+	send_ack(e->cli, &xfer, 4);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+	assert_int_equal(get_u16be(buf + 2), 5);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+	assert_int_equal(get_u16be(buf + 2), 6);
+	assert_int_equal(n, 4 + 3000 - 5 * 512);
+	send_ack(e->cli, &xfer, 6);
+	assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 50), -1);
+	assert_int_equal(e->ev_count[TFTP_EV_DONE], 1);
+}
+
+/* max_per_client is 4: a fifth concurrent request from the same address is
+ * dropped (the client will ask again), not refused; a finished transfer
+ * frees its slot. */
+static void test_caps(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in xfer[4], from;
+	int socks[5];
+	uint8_t buf[600];
+	struct tftp_stats st;
+	ssize_t n;
+
+	for (int i = 0; i < 5; i++) {
+		uint8_t req[] = "\x00\x01"
+				"big\0octet";
+		socks[i] = udp_socket();
+		send_to(socks[i], &e->srv_addr, req, sizeof(req));
+	}
+	for (int i = 0; i < 4; i++) {
+		n = recv_pkt(e, socks[i], buf, sizeof(buf), &xfer[i], 1000);
+		assert_int_equal(n, 4 + 512);
+	}
+	assert_int_equal(recv_pkt(e, socks[4], buf, sizeof(buf), &from, 80), -1);
+	tftp_server_stats(e->srv, &st);
+	assert_int_equal(st.active, 4);
+	assert_int_equal(st.dropped, 1);
+	/* One client cancels; the fifth asks again and is served. */
+	send_to(socks[0], &xfer[0], "\x00\x05\x00\x00stop", 9);
+	assert_int_equal(recv_pkt(e, socks[0], buf, sizeof(buf), &from, 50), -1);
+	{
+		uint8_t req[] = "\x00\x01"
+				"big\0octet";
+		send_to(socks[4], &e->srv_addr, req, sizeof(req));
+	}
+	n = recv_pkt(e, socks[4], buf, sizeof(buf), &from, 1000);
+	assert_int_equal(n, 4 + 512);
+	assert_int_equal(e->ev_count[TFTP_EV_FAILED], 1);
+	for (int i = 0; i < 5; i++)
+		close(socks[i]);
+}
+
 /* Fetches a file with the given options; returns its bytes (malloc'd). */
 static uint8_t *fetch(struct env *e, const char *file, const char *mode, unsigned blk, unsigned win,
 		      size_t *len, const char *blk_opt, const char *win_opt)
@@ -411,6 +487,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_dup_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transfers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 	};

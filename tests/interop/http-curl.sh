@@ -62,6 +62,21 @@ for p in /../../etc/passwd /boot/../../outside/secret /%2e%2e/%2e%2e/etc/passwd 
 	c=$(status "$U$p")
 	[ "$c" = 403 ] && ok "traversal $p: 403" || bad "traversal $p: $c"
 done
+# A flood of refused requests is logged at most 10 a second.
+timeout 30 python3 - "$SERVE_PORT" <<'PY' || fail=1
+import socket, sys
+# evhttp closes the connection after an error reply: one connection each.
+for i in range(300):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.settimeout(5)
+    s.sendall(b"GET /../flood%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+    got = s.recv(4096)
+    s.close()
+    if not got.startswith(b"HTTP/1.1 403"):
+        sys.exit("FAIL: flood request %d got %r" % (i, got[:40]))
+PY
+n=$(grep -c 'refused path .*flood' "$SERVE_TMP/http-serve.log" || true)
+[ "$n" -le 40 ] && ok "300 refused requests, $n log lines" || bad "log flood: $n lines"
 c=$(status "$U/a%00b"); [ "$c" = 400 ] && ok "NUL: 400" || bad "NUL: $c"
 c=$(status "$U/missing"); [ "$c" = 404 ] && ok "missing: 404" || bad "missing: $c"
 c=$(status "$U/boot"); [ "$c" = 404 ] && ok "folder: 404" || bad "folder: $c"

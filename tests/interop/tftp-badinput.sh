@@ -94,6 +94,23 @@ s, (data, addr) = expect("blksize 70000", rrq(b"small", opts=b"blksize\x0070000\
 if data != b"\x00\x06blksize\x0065464\x00":
     print("FAIL: OACK for 70000 is", data); bad += 1
 
+# pxelinux's probe sequence (MAC, 8 hex-IP prefixes, default) is answered
+# with "file not found" quickly: all 10 in well under a second.
+t0 = time.time()
+probes = [b"pxelinux.cfg/01-52-54-00-12-34-56"] + \
+    [b"pxelinux.cfg/" + b"0A4D0005"[:n] for n in range(8, 0, -1)] + [b"pxelinux.cfg/default"]
+s = sock()
+for p in probes:
+    s.sendto(rrq(p), srv)
+    d = s.recvfrom(1000)[0]
+    if d[:4] != b"\x00\x05\x00\x01":
+        print("FAIL: probe", p, d[:20]); bad += 1
+dt = time.time() - t0
+if dt < 1.0:
+    print("ok: %d pxelinux probes answered in %.3f s" % (len(probes), dt))
+else:
+    print("FAIL: pxelinux probes took %.3f s" % dt); bad += 1
+
 # ACK for a block never sent and a third TID, in a live transfer.
 s = sock()
 s.sendto(rrq(b"small"), srv)

@@ -3,7 +3,7 @@
 # 0.0.0.0 in its namespace; a client in another namespace with a 1500-byte
 # MTU asks for blksize 9000 and gets 1468 (MTU - 32); replies to a request
 # sent to the subnet broadcast come from the server's own address; curl
-# fetches byte-identical across the link; SIGTERM stops the server with
+# fetches byte-identical across the link, also with 5 % loss; SIGTERM stops the server with
 # exit status 0.
 set -eu
 . "$SRCDIR/tests/lib/lab.sh"
@@ -15,7 +15,8 @@ lab_host cli 10.77.0.2/24
 mkdir -p "$LAB_TMP/root"
 head -c 3000000 /dev/urandom > "$LAB_TMP/root/kernel"
 chmod -R a+rX "$LAB_TMP/root"
-lab_bg srv "$BUILDDIR/src/tftp/tftp-serve" --root "$LAB_TMP/root" --port 69 --log-level info
+lab_bg srv "$BUILDDIR/src/tftp/tftp-serve" --root "$LAB_TMP/root" --port 69 --log-level info \
+	--timeout-ms 200 --retries 20
 srv_pid=$LAB_LAST_PID
 lab_wait 5 sh -c "ip netns exec $(lab_ns srv) ss -uln | grep -q '0.0.0.0:69 '" ||
 	lab_die "server did not start"
@@ -45,6 +46,24 @@ PY
 lab_exec cli timeout 60 curl -sS --tftp-blksize 9000 -o "$LAB_TMP/got" tftp://10.77.0.1/kernel
 cmp "$LAB_TMP/root/kernel" "$LAB_TMP/got" || lab_die "curl copy differs"
 echo "ok: curl across the link"
+
+# 5 % loss both ways: retransmission on timeout still delivers
+# byte-identical copies to curl and tftp-hpa. (Not atftp: when its ACK and
+# its one "extra ACK" for a duplicate are both lost, atftp 0.8 waits
+# forever; the server side of loss recovery, windowed too, is covered by
+# test-tftp-server.)
+head -c 150000 /dev/urandom > "$LAB_TMP/root/lossy"
+chmod a+r "$LAB_TMP/root/lossy"
+lab_loss cli 5
+lab_loss srv 5
+t0=$(date +%s)
+lab_exec cli timeout 120 curl -sS --tftp-blksize 1468 -o "$LAB_TMP/got1" tftp://10.77.0.1/lossy ||
+	lab_die "curl failed under loss"
+cmp "$LAB_TMP/root/lossy" "$LAB_TMP/got1" || lab_die "curl copy under loss differs"
+lab_exec cli timeout 120 tftp -m binary 10.77.0.1 -c get lossy "$LAB_TMP/got2" ||
+	lab_die "tftp-hpa failed under loss"
+cmp "$LAB_TMP/root/lossy" "$LAB_TMP/got2" || lab_die "tftp-hpa copy under loss differs"
+echo "ok: curl and tftp-hpa under 5 % loss ($(($(date +%s) - t0)) s)"
 
 kill -TERM "$srv_pid"
 rc=0
