@@ -7,7 +7,7 @@
 #
 # Usage: ph1/build.sh [options]
 #   --out DIR             where vmlinuz, initrd.img and size.txt go (build/ph1)
-#   --cache DIR           downloaded and unpacked packages (OUT/cache)
+#   --cache DIR           downloaded and unpacked packages (build/ph1/cache)
 #   --agent PATH          the statically linked `boottorrent` (none: a placeholder)
 #   --flavour NAME        default, or full (adds QEMU and the kvm modules)
 #   --env DIR             read DIR/ph1/{packages,modules,firmware}.list and
@@ -73,7 +73,7 @@ full) ;;
 *) die "--flavour must be default or full" ;;
 esac
 case $compress in
-xz) compressor=(xz --check=crc32 -9e --threads=1 -c) ;;
+xz) compressor=(xz --check=crc32 -9 --threads=1 -c) ;;
 zstd) compressor=(zstd -19 -q -c) ;;
 gzip) compressor=(gzip -9n -c) ;;
 *) die "--compress must be xz, zstd or gzip" ;;
@@ -110,7 +110,7 @@ if [ -n "$agent" ]; then
 fi
 [ -z "$overlay" ] || [ -d "$overlay" ] || die "--overlay $overlay: no such folder"
 
-cache=${cache:-$out/cache}
+cache=${cache:-$top/build/ph1/cache}
 mkdir -p "$out" "$cache/debs" "$cache/trees"
 out=$(cd "$out" && pwd)
 cache=$(cd "$cache" && pwd)
@@ -408,9 +408,11 @@ while read -r ko; do
 	mkdir -p "$mdest/lib/modules/$kver/$(dirname "$ko")"
 	cp "$kmods/$ko" "$mdest/lib/modules/$kver/$ko"
 done <"$work/modules"
-for f in modules.order modules.builtin modules.builtin.modinfo; do
+for f in modules.builtin modules.builtin.modinfo; do
 	cp "$kmods/$f" "$mdest/lib/modules/$kver/"
 done
+# modules.order lists every module the kernel has; keep the ones we carry.
+grep -F -x -f "$work/modules" "$kmods/modules.order" >"$mdest/lib/modules/$kver/modules.order" || true
 depmod -b "$mdest" "$kver"
 # busybox modprobe reads the text indexes; the binary ones and the builtin
 # modinfo only served depmod.
