@@ -3,11 +3,12 @@
 #   make test        install what the tests need, run every test
 #   make test-unit | test-interop | test-e2e | fuzz
 #   make demo        the demonstration (see README.md)
+#   make ph1         the phase-1 image in build/ph1 (ph1/build.sh, docs/phase1.md)
 #   make clean
 
 BUILD ?= build
 
-.PHONY: all deps test test-unit test-interop test-e2e fuzz demo clean format
+.PHONY: all deps test test-unit test-interop test-e2e fuzz demo ph1 clean format
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -41,6 +42,10 @@ fuzz:
 
 demo: all
 	@tools/demo.sh
+
+ph1:
+	@tools/deps.sh ph1
+	ph1/build.sh $(PH1_FLAGS)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')

@@ -23,6 +23,7 @@
 # See docs/phase1.md for what is inside and why.
 set -euo pipefail
 
+PATH=$PATH:/usr/sbin:/sbin
 top=$(cd "$(dirname "$0")/.." && pwd)
 here="$top/ph1"
 out="$top/build/ph1"
@@ -307,6 +308,10 @@ stage_file_list() {
 }
 
 say "fetching packages (cache: $cache)"
+if [ -z "$host_only" ] && [ -z "$(pkg_candidate busybox-static)" ] && [ "$(id -u)" = 0 ]; then
+	# A machine that never ran apt-get update knows no package to download.
+	apt-get update -qq || true
+fi
 kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
 	sed -n 's/^  Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
 if [ -z "$kpkg" ] || [ -n "$host_only" ]; then

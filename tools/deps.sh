@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a task needs, only those that are missing.
-# Usage: tools/deps.sh build|test|interop|e2e|fuzz|demo|bench...
+# Usage: tools/deps.sh build|test|interop|e2e|fuzz|demo|bench|ph1...
 # Safe to run again and again: with everything present it does nothing.
 set -eu
 
@@ -14,6 +14,10 @@ interop="transmission-cli aria2 python3-libtorrent mktorrent opentracker iproute
 e2e="qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common syslinux-efi
      linux-image-amd64 busybox-static cpio dnsmasq-base"
 demo="$e2e"
+# Building the phase-1 image (ph1/build.sh): it downloads the kernel, busybox
+# and dropbear packages itself; these are the tools it and its e2e test run
+# (which also needs a /bin/busybox: busybox or busybox-static, either).
+ph1="cpio xz-utils zstd kmod binutils qemu-system-x86 openssh-client"
 bench="gnuplot-nox hyperfine"
 
 want=""
@@ -23,9 +27,10 @@ for group in "$@"; do
 	fuzz) want="$want $build $fuzz" ;;
 	test) want="$want $build $fuzz $interop" ;;
 	interop) want="$want $build $interop" ;;
-	e2e) want="$want $build $interop $e2e" ;;
+	e2e) want="$want $build $interop $e2e $ph1" ;;
 	demo) want="$want $build $demo" ;;
 	bench) want="$want $build $interop $bench" ;;
+	ph1) want="$want $ph1" ;;
 	*) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done
