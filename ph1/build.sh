@@ -8,7 +8,8 @@
 # Usage: ph1/build.sh [options]
 #   --out DIR             where vmlinuz, initrd.img and size.txt go (build/ph1)
 #   --cache DIR           downloaded and unpacked packages (build/ph1/cache)
-#   --agent PATH          the statically linked `boottorrent` (none: a placeholder)
+#   --agent PATH|auto     the statically linked `boottorrent` (none: a placeholder);
+#                         auto builds it with ph1/build-agent.sh
 #   --flavour NAME        default, or full (adds QEMU and the kvm modules)
 #   --env DIR             read DIR/ph1/{packages,modules,firmware}.list and
 #                         DIR/ph1/overlay/ from a BootTorrent environment
@@ -19,6 +20,7 @@
 #   --compress xz|zstd|gzip   the initrd's compression (xz)
 #   --host                take packages from this machine instead of downloading
 #   --limit MIB           fail when kernel + initrd exceed this (16 for default)
+#   --force               rebuild even when nothing changed since the last build
 #
 # See docs/phase1.md for what is inside and why.
 set -euo pipefail
@@ -38,6 +40,7 @@ overlay=""
 compress=xz
 host_only=""
 limit=""
+force=""
 arch=amd64
 triplet=x86_64-linux-gnu
 
@@ -63,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--compress) compress=$2; shift 2 ;;
 	--host) host_only=1; shift ;;
 	--limit) limit=$2; shift 2 ;;
+	--force) force=1; shift ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option '$1' (try --help)" ;;
 	esac
@@ -102,6 +106,9 @@ fi
 if [ "$flavour" = full ]; then
 	extra_modules="$extra_modules $(read_list "$here/modules-full.list")"
 fi
+if [ "$agent" = auto ]; then
+	agent=$("$here/build-agent.sh") || die "the static build of the agent failed"
+fi
 if [ -n "$agent" ]; then
 	[ -f "$agent" ] || die "--agent $agent: no such file"
 	# The image has no C library for the agent: it must stand alone.
@@ -115,6 +122,32 @@ cache=${cache:-$top/build/ph1/cache}
 mkdir -p "$out" "$cache/debs" "$cache/trees"
 out=$(cd "$out" && pwd)
 cache=$(cd "$cache" && pwd)
+# Nothing to do when the recipe, the options, the inputs and the package
+# versions apt would fetch are those of the image already in OUT.
+stamp_input() {
+	local p
+	cat "$here/build.sh" "$here/init" "$here/agent-run" "$here/debug-shell" \
+		"$here/udhcpc-script" "$here"/*.list "$here"/etc/*
+	printf '%s\n' "$flavour|$extra_packages|$extra_modules|$firmware|$compress|$host_only|$limit"
+	[ -z "$agent" ] || cat "$agent"
+	for p in $overlay $firmware; do
+		[ -e "$p" ] || continue
+		(cd "$p" 2>/dev/null && find . | LC_ALL=C sort && find . -type f -exec cat {} +) ||
+			cat "$p"
+	done
+	for p in linux-image-amd64 busybox-static dropbear-bin ncurses-base $extra_packages; do
+		apt-cache policy "$p" 2>/dev/null | grep Candidate
+	done
+}
+key=$(stamp_input | sha256sum | cut -d' ' -f1)
+if [ -z "$force" ] && [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$key" ] &&
+	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/size.txt" ]; then
+	cat "$out/size.txt"
+	say "$out is up to date (--force rebuilds)"
+	exit 0
+fi
+rm -f "$out/.stamp"
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/ph1.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 parts="$work/parts"
@@ -576,4 +609,5 @@ total=$((ksize + isize))
 if [ -n "$limit" ] && [ "$total" -gt $((limit * 1048576)) ]; then
 	die "kernel + initrd ($total bytes) exceed $limit MiB"
 fi
+echo "$key" >"$out/.stamp"
 say "wrote $out/vmlinuz and $out/initrd.img"

@@ -16,8 +16,10 @@ e2e="qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common syslinux-efi
 demo="$e2e"
 # Building the phase-1 image (ph1/build.sh): it downloads the kernel, busybox
 # and dropbear packages itself; these are the tools it and its e2e test run
-# (which also needs a /bin/busybox: busybox or busybox-static, either).
-ph1="cpio xz-utils zstd kmod binutils qemu-system-x86 openssh-client"
+# (which also needs a /bin/busybox: busybox or busybox-static, either), and
+# the static archives libarchive's pkg-config names for the static agent.
+ph1="cpio xz-utils zstd kmod binutils qemu-system-x86 openssh-client
+     libacl1-dev libzstd-dev liblz4-dev"
 bench="gnuplot-nox hyperfine"
 
 want=""
@@ -30,7 +32,7 @@ for group in "$@"; do
 	e2e) want="$want $build $interop $e2e $ph1" ;;
 	demo) want="$want $build $demo" ;;
 	bench) want="$want $build $interop $bench" ;;
-	ph1) want="$want $ph1" ;;
+	ph1) want="$want $build $ph1" ;;
 	*) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done
