@@ -287,9 +287,14 @@ add_elf_deps() {
 					sed -n 's/.*program interpreter: \(.*\)\]/\1/p' | sed 's|.*/||'
 			} | while read -r need; do
 				# The loader's path is fixed by the program; put it there too.
-				if [ -e "$dest/lib/$triplet/$need" ] || [ -e "$dest/usr/lib/$triplet/$need" ]; then
-					continue
-				fi
+				# Present in this part or in an earlier one: the image has it.
+				local have=""
+				for f in "$dest" "$parts"/*; do
+					if [ -e "$f/lib/$triplet/$need" ] || [ -e "$f/usr/lib/$triplet/$need" ]; then
+						have=1
+					fi
+				done
+				[ -z "$have" ] || continue
 				if found=$(find_lib "$need"); then
 					tree=${found%%$'\t'*}
 					rel=${found#*$'\t'}
@@ -467,7 +472,12 @@ if [ -n "${firmware// /}" ]; then
 		modinfo -F firmware "$kmods/$ko" 2>/dev/null || true
 	done | sort -u >"$work/fwnames"
 	for entry in $firmware; do
-		if [ -e "$entry" ]; then
+		# A local folder mirrors /lib/firmware; a local file goes in it.
+		if [ -d "$entry" ]; then
+			cp -a "$entry/." "$fdest/lib/firmware/"
+			say "firmware $entry: $(find "$entry" -type f | wc -l) files"
+			continue
+		elif [ -e "$entry" ]; then
 			cp -a "$entry" "$fdest/lib/firmware/"
 			continue
 		fi
@@ -583,7 +593,8 @@ mv "$out/initrd.img.tmp" "$out/initrd.img"
 human() {
 	awk -v b="$1" 'BEGIN {
 		if (b >= 1048576) printf "%.2f MiB", b / 1048576
-		else printf "%.0f KiB", b / 1024 }'
+		else if (b >= 10240) printf "%.0f KiB", b / 1024
+		else printf "%.1f KiB", b / 1024 }'
 }
 ksize=$(stat -c %s "$out/vmlinuz")
 isize=$(stat -c %s "$out/initrd.img")
@@ -593,13 +604,15 @@ total=$((ksize + isize))
 	printf '%-10s %6s %12s %12s\n' part files unpacked compressed
 	printf '%-10s %6s %12s %12s\n' kernel 1 "$(human "$ksize")" "$(human "$ksize")"
 	for p in $order; do
+		if [ "$p" = agent ] && [ -z "$agent" ]; then
+			printf '%-10s %6s %12s %12s\n' agent 0 "(missing)" "-"
+		fi
 		[ -d "$parts/$p" ] || continue
 		files=$(find "$parts/$p" ! -type d | wc -l)
 		raw=$(du -sb "$parts/$p" | cut -f1)
 		packed=$(pack "$parts/$p" | wc -c)
 		printf '%-10s %6s %12s %12s\n' "$p" "$files" "$(human "$raw")" "$(human "$packed")"
 	done
-	[ -n "$agent" ] || printf '%-10s %6s %12s %12s\n' agent 0 "(missing)" "-"
 	printf '%-10s %6s %12s %12s\n' initrd "" "" "$(human "$isize")"
 	printf '%-10s %6s %12s %12s\n' total "" "" "$(human "$total")"
 	printf '\nkernel + initrd = %d bytes' "$total"
