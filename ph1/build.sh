@@ -156,8 +156,36 @@ mkdir -p "$parts"
 ## Packages ###############################################################
 
 # The version apt would install, or nothing when apt does not know PKG.
+declare -A candidate_of=()
 pkg_candidate() {
-	apt-cache policy "$1" 2>/dev/null | sed -n 's/^  Candidate: //p' | grep -v '(none)' || true
+	if [ -z "${candidate_of[$1]+set}" ]; then
+		candidate_of[$1]=$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^  Candidate: //p' |
+			grep -v '(none)' || true)
+	fi
+	echo "${candidate_of[$1]}"
+}
+
+# pkg_prefetch PKG...: asks apt for the candidates of many packages at once
+# and downloads, in one apt-get call, those not in the cache yet. (One call
+# per package costs seconds each when a flavour needs a hundred.)
+pkg_prefetch() {
+	local pkg ver f have need=""
+	[ -z "$host_only" ] || return 0
+	while read -r pkg ver; do
+		candidate_of[$pkg]=$ver
+		have=""
+		for f in "$cache/debs/${pkg}_"*.deb; do
+			[ -f "$f" ] && [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] && have=1
+		done
+		[ -n "$have" ] || need="$need $pkg"
+	done < <(apt-cache policy "$@" 2>/dev/null | awk '
+		/^[^ ]/ { p = $1; sub(":$", "", p) }
+		/^  Candidate:/ && $2 != "(none)" { print p, $2 }')
+	[ -n "$need" ] || return 0
+	say "downloading$need"
+	# shellcheck disable=SC2086 # one package per word
+	(cd "$cache/debs" && apt-get -q -o APT::Sandbox::User=root download $need) \
+		>"$work/apt.log" 2>&1 || say "warning: apt-get download failed; trying one by one"
 }
 
 # pkg_tree PKG: prints a folder holding PKG's files at their installed
@@ -276,11 +304,15 @@ find_lib() {
 # add_elf_deps DEST: adds to DEST the shared libraries (and the dynamic
 # loader) that the ELF programs in DEST need, until nothing is missing.
 add_elf_deps() {
-	local dest=$1 round f need found tree rel missing=""
-	for round in 1 2 3 4 5 6 7 8; do
+	local dest=$1 f pd need found tree rel missing=""
+	# A library can need another: go round until nothing is added.
+	for _ in 1 2 3 4 5 6 7 8; do
 		local added=0
 		while IFS= read -r f; do
 			[ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+			# Firmware for other machines (QEMU's) is ELF too: only x86-64
+			# programs (e_machine 62) run here.
+			[ "$(od -An -tu2 -j18 -N2 "$f" | tr -d ' ')" = 62 ] || continue
 			{
 				readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
 				readelf -l "$f" 2>/dev/null |
@@ -289,8 +321,8 @@ add_elf_deps() {
 				# The loader's path is fixed by the program; put it there too.
 				# Present in this part or in an earlier one: the image has it.
 				local have=""
-				for f in "$dest" "$parts"/*; do
-					if [ -e "$f/lib/$triplet/$need" ] || [ -e "$f/usr/lib/$triplet/$need" ]; then
+				for pd in "$dest" "$parts"/*; do
+					if [ -e "$pd/lib/$triplet/$need" ] || [ -e "$pd/usr/lib/$triplet/$need" ]; then
 						have=1
 					fi
 				done
@@ -435,6 +467,7 @@ modules_closure() {
 	}' "$kmods/modules.dep" "$kmods/modules.softdep"
 }
 wanted_modules="$(read_list "$here/modules.list") $extra_modules"
+# shellcheck disable=SC2086 # one name per word
 modules_closure $wanted_modules >"$work/modules"
 # A softdep may name a module this kernel builds in or lacks; only a module
 # asked for by name must exist.
@@ -503,8 +536,14 @@ if [ -n "${firmware// /}" ]; then
 	done
 fi
 
+# shellcheck disable=SC2046 # one package per word
+pkg_prefetch $(sed -e 's/#.*//' "$here/files.list" | awk 'NF >= 2 { print $2 }' | sort -u)
 stage_file_list
-add_lib_trees $(pkg_closure dropbear-bin)
+dropbear_closure=$(pkg_closure dropbear-bin)
+# shellcheck disable=SC2086 # one package per word
+pkg_prefetch $dropbear_closure
+# shellcheck disable=SC2086
+add_lib_trees $dropbear_closure
 add_elf_deps "$parts/dropbear"
 
 # busybox: one link per applet.
@@ -555,7 +594,9 @@ if [ -n "${extra_pkgs// /}" ]; then
 	xdest=$(part extra)
 	# shellcheck disable=SC2086
 	closure=$(pkg_closure $extra_pkgs)
-	say "extra packages: $(echo $extra_pkgs) ($(echo "$closure" | wc -w) with dependencies)"
+	say "extra packages:$extra_pkgs ($(echo "$closure" | wc -w) with dependencies)"
+	# shellcheck disable=SC2086
+	pkg_prefetch $closure
 	add_lib_trees $closure
 	for pkg in $extra_pkgs; do
 		tree=$(pkg_tree "$pkg")
