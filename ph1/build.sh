@@ -11,6 +11,8 @@
 #   --agent PATH|auto     the statically linked `boottorrent` (none: a placeholder);
 #                         auto builds it with ph1/build-agent.sh
 #   --flavour NAME        default, or full (adds QEMU and the kvm modules)
+#   --qemu-tar            also write OUT/qemu-x86_64.tar.xz: QEMU with its own
+#                         libraries, for the agent to fetch over the swarm
 #   --env DIR             read DIR/ph1/{packages,modules,firmware}.list and
 #                         DIR/ph1/overlay/ from a BootTorrent environment
 #   --extra-packages LIST Debian packages to add (comma or space separated)
@@ -41,6 +43,7 @@ compress=xz
 host_only=""
 limit=""
 force=""
+qemu_tar=""
 arch=amd64
 triplet=x86_64-linux-gnu
 
@@ -67,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--host) host_only=1; shift ;;
 	--limit) limit=$2; shift 2 ;;
 	--force) force=1; shift ;;
+	--qemu-tar) qemu_tar=1; shift ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option '$1' (try --help)" ;;
 	esac
@@ -127,21 +131,24 @@ cache=$(cd "$cache" && pwd)
 stamp_input() {
 	local p
 	cat "$here/build.sh" "$here/init" "$here/agent-run" "$here/debug-shell" \
-		"$here/udhcpc-script" "$here"/*.list "$here"/etc/*
-	printf '%s\n' "$flavour|$extra_packages|$extra_modules|$firmware|$compress|$host_only|$limit"
+		"$here/udhcpc-script" "$here/qemu-wrapper" "$here"/*.list "$here"/etc/*
+	local qemu_pkgs
+	qemu_pkgs=$(sed -e 's/#.*//' "$here/qemu.list" | awk 'NF { print $1 }' | sort -u)
+	printf '%s\n' "$flavour|$extra_packages|$extra_modules|$firmware|$compress|$host_only|$limit|$qemu_tar"
 	[ -z "$agent" ] || cat "$agent"
 	for p in $overlay $firmware; do
 		[ -e "$p" ] || continue
 		(cd "$p" 2>/dev/null && find . | LC_ALL=C sort && find . -type f -exec cat {} +) ||
 			cat "$p"
 	done
-	for p in linux-image-amd64 busybox-static dropbear-bin ncurses-base $extra_packages; do
-		apt-cache policy "$p" 2>/dev/null | grep Candidate
-	done
+	# shellcheck disable=SC2086 # one package per word
+	apt-cache policy linux-image-amd64 busybox-static dropbear-bin ncurses-base \
+		$extra_packages $qemu_pkgs 2>/dev/null | grep -e '^[^ ]' -e Candidate
 }
 key=$(stamp_input | sha256sum | cut -d' ' -f1)
 if [ -z "$force" ] && [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$key" ] &&
-	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/size.txt" ]; then
+	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/size.txt" ] &&
+	{ [ -z "$qemu_tar" ] || [ -f "$out/qemu-x86_64.tar.xz" ]; }; then
 	cat "$out/size.txt"
 	say "$out is up to date (--force rebuilds)"
 	exit 0
@@ -301,10 +308,12 @@ find_lib() {
 	return 1
 }
 
-# add_elf_deps DEST: adds to DEST the shared libraries (and the dynamic
-# loader) that the ELF programs in DEST need, until nothing is missing.
+# add_elf_deps DEST [self]: adds to DEST the shared libraries (and the
+# dynamic loader) that the ELF programs in DEST need, until nothing is
+# missing; those another part carries are left to it, unless "self" asks
+# for a folder that stands alone.
 add_elf_deps() {
-	local dest=$1 f pd need found tree rel missing=""
+	local dest=$1 self=${2:-} f pd need found tree rel missing=""
 	# A library can need another: go round until nothing is added.
 	for _ in 1 2 3 4 5 6 7 8; do
 		local added=0
@@ -321,7 +330,7 @@ add_elf_deps() {
 				# The loader's path is fixed by the program; put it there too.
 				# Present in this part or in an earlier one: the image has it.
 				local have=""
-				for pd in "$dest" "$parts"/*; do
+				for pd in "$dest" ${self:-"$parts"/*}; do
 					if [ -e "$pd/lib/$triplet/$need" ] || [ -e "$pd/usr/lib/$triplet/$need" ]; then
 						have=1
 					fi
@@ -586,26 +595,80 @@ if [ -n "$agent" ]; then
 	chmod 755 "$adest/usr/bin/boottorrent"
 fi
 
-# Extra packages: their own files, less documentation, plus the libraries
-# their programs need from their dependencies.
-extra_pkgs="$extra_packages"
-[ "$flavour" != full ] || extra_pkgs="$extra_pkgs qemu-system-x86 qemu-system-data seabios ipxe-qemu"
-if [ -n "${extra_pkgs// /}" ]; then
-	xdest=$(part extra)
-	# shellcheck disable=SC2086
-	closure=$(pkg_closure $extra_pkgs)
-	say "extra packages:$extra_pkgs ($(echo "$closure" | wc -w) with dependencies)"
-	# shellcheck disable=SC2086
-	pkg_prefetch $closure
-	add_lib_trees $closure
-	for pkg in $extra_pkgs; do
+# stage_packages DEST PKG...: the packages' own files, less documentation.
+stage_packages() {
+	local dest=$1 pkg tree
+	shift
+	for pkg in "$@"; do
 		tree=$(pkg_tree "$pkg")
 		pkg_files "$pkg" | grep -v -E '^usr/share/(doc|man|info|locale|lintian|bug|bash-completion)/' |
 			while read -r rel; do
-				copy_from "$tree" "$rel" "$xdest"
+				copy_from "$tree" "$rel" "$dest"
 			done
 	done
+}
+
+# stage_list DEST LIST: the packages of LIST (ph1/qemu.list's format),
+# whole or the paths given.
+stage_list() {
+	local dest=$1 pkg paths tree rel f
+	while read -r pkg paths; do
+		if [ -z "$paths" ]; then
+			stage_packages "$dest" "$pkg"
+			continue
+		fi
+		tree=$(pkg_tree "$pkg")
+		for rel in $paths; do
+			for f in "$tree"/$rel; do
+				[ -e "$f" ] || die "$2: $pkg has no $rel"
+				copy_from "$tree" "${f#"$tree"/}" "$dest"
+			done
+		done
+	done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$2")
+}
+qemu_pkgs=$(sed -e 's/#.*//' "$here/qemu.list" | awk 'NF { print $1 }' | sort -u | tr '\n' ' ')
+
+# Extra packages: their own files, plus the libraries their programs need
+# from their dependencies.
+extra_pkgs="$extra_packages"
+if [ -n "${extra_pkgs// /}" ] || [ "$flavour" = full ]; then
+	xdest=$(part extra)
+	# shellcheck disable=SC2086
+	full_pkgs=""
+	[ "$flavour" != full ] || full_pkgs=$qemu_pkgs
+	closure=$(pkg_closure $extra_pkgs $full_pkgs)
+	say "extra packages:$extra_pkgs ($(echo "$closure" | wc -w) with dependencies)"
+	# shellcheck disable=SC2086
+	pkg_prefetch $closure
+	# shellcheck disable=SC2086
+	add_lib_trees $closure
+	# shellcheck disable=SC2086
+	stage_packages "$xdest" $extra_pkgs
+	[ "$flavour" != full ] || stage_list "$xdest" "$here/qemu.list"
 	add_elf_deps "$xdest"
+fi
+
+# QEMU apart, for the bin-qemu-x86_64 method: a folder that stands alone
+# (its own loader and libraries) and runs from wherever the agent unpacks it.
+if [ -n "$qemu_tar" ]; then
+	qdest="$work/qemu/qemu-x86_64"
+	mkdir -p "$qdest/bin"
+	# shellcheck disable=SC2086
+	closure=$(pkg_closure $qemu_pkgs)
+	say "QEMU tar: $qemu_pkgs ($(echo "$closure" | wc -w) with dependencies)"
+	# shellcheck disable=SC2086
+	pkg_prefetch $closure
+	# shellcheck disable=SC2086
+	add_lib_trees $closure
+	stage_list "$qdest" "$here/qemu.list"
+	add_elf_deps "$qdest" self
+	install -m 755 "$here/qemu-wrapper" "$qdest/bin/qemu-system-x86_64"
+	"$qdest/bin/qemu-system-x86_64" --version >/dev/null ||
+		die "the QEMU folder does not run on its own"
+	(cd "$work/qemu" && find qemu-x86_64 | LC_ALL=C sort |
+		tar -c --no-recursion --owner=0 --group=0 --numeric-owner -T - | xz -9 -T1 -c) \
+		>"$out/qemu-x86_64.tar.xz.tmp"
+	mv "$out/qemu-x86_64.tar.xz.tmp" "$out/qemu-x86_64.tar.xz"
 fi
 
 if [ -n "$overlay" ]; then
@@ -656,6 +719,11 @@ total=$((ksize + isize))
 	done
 	printf '%-10s %6s %12s %12s\n' initrd "" "" "$(human "$isize")"
 	printf '%-10s %6s %12s %12s\n' total "" "" "$(human "$total")"
+	if [ -n "$qemu_tar" ]; then
+		printf '%-10s %6s %12s %12s   (apart: qemu-x86_64.tar.xz)\n' qemu \
+			"$(find "$work/qemu" ! -type d | wc -l)" "$(human "$(du -sb "$work/qemu" | cut -f1)")" \
+			"$(human "$(stat -c %s "$out/qemu-x86_64.tar.xz")")"
+	fi
 	printf '\nkernel + initrd = %d bytes' "$total"
 	[ -z "$limit" ] || printf ' (limit %d MiB)' "$limit"
 	printf '\n'
