@@ -9,6 +9,8 @@
 #      environment init wrote for the agent;
 #   2. e1000 + virtio-net: both drivers load, and the lease is taken on the
 #      interface BOOTIF names (the second one), with bt.server honoured;
+#   3. no DHCP server at boot: init says so and reaches the agent step, and
+#      when the server appears later, the client gets its lease anyway;
 # and that kernel + initrd stay under 16 MiB. Bounded to about 5 minutes.
 #
 # PH1_IMAGE=DIR reuses a built image (DIR/vmlinuz, DIR/initrd.img);
@@ -95,6 +97,7 @@ opt lease 3600
 EOF
 touch "$LAB_TMP/udhcpd.leases"
 lab_bg srv busybox udhcpd -f "$LAB_TMP/udhcpd.conf"
+udhcpd_pid=$LAB_LAST_PID
 for t in tp1 tp2 tp3; do
 	ip -n "$LAB_SW" tuntap add dev "$t" mode tap
 	ip -n "$LAB_SW" link set "$t" master br0 up
@@ -181,6 +184,19 @@ lab_exec srv timeout "$(left 90)" ssh "${sshopt[@]}" "root@$ip" 'cat /run/bootto
 	fail "two: ssh failed"
 grep -q -x -F "BT_SERVER='10.77.0.9'" "$LAB_TMP/remote2" || fail "two: bt.server not honoured"
 pass "two: bt.server=10.77.0.9 reaches the agent's environment"
+halt
+
+## Run 3: the DHCP server comes late #####################################
+kill "$udhcpd_pid"
+wait "$udhcpd_pid" 2>/dev/null || true
+boot late "bt.dhcp.tries=2" virtio-net-pci,tp1,52:54:00:77:00:04
+serial | grep -q '^ph1: error: no DHCP lease on any interface yet' || fail "late: no lease was not reported"
+pass "late: init reports no lease and still reaches the agent step"
+echo "static_lease 52:54:00:77:00:04 10.77.0.144" >>"$LAB_TMP/udhcpd.conf"
+lab_bg srv busybox udhcpd -f "$LAB_TMP/udhcpd.conf"
+lab_wait "$(left 60)" lab_exec srv ping -c 1 -W 1 10.77.0.144 ||
+	fail "late: no lease once the DHCP server is up"
+pass "late: the background udhcpc took the lease once the server came up"
 halt
 
 echo "ph1-boot: passed in $(($(date +%s) - start)) s"
