@@ -271,7 +271,12 @@ lib_trees=""
 add_lib_trees() {
 	local p t
 	for p in "$@"; do
-		t=$(pkg_tree "$p")
+		# A dependency apt cannot fetch only narrows where libraries are
+		# looked for; a library still missing is reported below.
+		t=$(pkg_tree "$p") || {
+			say "warning: cannot get $p, a dependency; going on without it"
+			continue
+		}
 		case " $lib_trees " in *" $t "*) ;; *) lib_trees="$lib_trees $t" ;; esac
 	done
 }
