@@ -4,11 +4,15 @@
 #   make test-unit | test-interop | test-e2e | fuzz
 #   make loaders     fetch the bootloaders start serves into build/loaders
 #   make demo        the demonstration (see README.md)
+#   make ph1         the phase-1 image in build/ph1 (ph1/build.sh, docs/phase1.md)
 #   make clean
 
 BUILD ?= build
 
-.PHONY: all deps loaders test test-unit test-interop test-e2e fuzz demo clean format
+<<<<<<< HEAD
+.PHONY: all deps loaders test test-unit test-interop test-e2e fuzz demo ph1 clean format
+=======
+>>>>>>> ph1
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -47,6 +51,10 @@ fuzz:
 
 demo: all
 	@tools/demo.sh
+
+ph1:
+	@tools/deps.sh ph1
+	ph1/build.sh $(PH1_FLAGS)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')

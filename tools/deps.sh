@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a task needs, only those that are missing.
-# Usage: tools/deps.sh build|test|interop|e2e|fuzz|demo|bench...
+# Usage: tools/deps.sh build|test|interop|e2e|fuzz|demo|bench|ph1...
 # Safe to run again and again: with everything present it does nothing.
 set -eu
 
@@ -18,6 +18,12 @@ demo="$e2e"
 # two are unpacked from their .debs by the script (installed, they would
 # start daemons), so only their libraries are listed here.
 bench="gnuplot-nox hyperfine dnsmasq-base bc libwrap0 libpcre2-8-0 kea-admin kea-dhcp4-server"
+# Building the phase-1 image (ph1/build.sh): it downloads the kernel, busybox
+# and dropbear packages itself; these are the tools it and its e2e test run
+# (which also needs a /bin/busybox: busybox or busybox-static, either), and
+# the static archives libarchive's pkg-config names for the static agent.
+ph1="cpio xz-utils zstd kmod binutils qemu-system-x86 openssh-client
+     libacl1-dev libzstd-dev liblz4-dev"
 
 want=""
 for group in "$@"; do
@@ -26,9 +32,10 @@ for group in "$@"; do
 	fuzz) want="$want $build $fuzz" ;;
 	test) want="$want $build $fuzz $interop" ;;
 	interop) want="$want $build $interop" ;;
-	e2e) want="$want $build $interop $e2e" ;;
-	demo) want="$want $build $demo" ;;
+	e2e) want="$want $build $interop $e2e $ph1" ;;
+	demo) want="$want $build $demo $ph1" ;;
 	bench) want="$want $build $interop $bench" ;;
+	ph1) want="$want $build $ph1" ;;
 	*) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done

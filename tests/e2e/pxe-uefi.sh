@@ -32,7 +32,8 @@ grep -q 'RRQ bootx64.efi' "$T/srv.log" || lab_die "shim was not fetched"
 grep -q 'RRQ grubx64.efi' "$T/srv.log" || lab_die "GRUB was not fetched"
 grep -q 'RRQ grub/grub.cfg' "$T/srv.log" || lab_die "grub.cfg was not fetched"
 if [ "$fw" = secboot ]; then
-	grep -aqi 'secure boot enabled\|Secure boot enabled' "$T/vm1.log" ||
-		lab_die "the kernel did not report Secure Boot"
+	lab_wait 10 grep -aq 'lockdown.*\[integrity\]' "$T/vm1.log" ||
+		lab_die "the kernel is not locked down: Secure Boot was not in force"
+	grep -a 'lockdown' "$T/vm1.log"
 fi
 echo "pxe-$fw: booted in $SECONDS s"
