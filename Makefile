@@ -9,10 +9,7 @@
 
 BUILD ?= build
 
-<<<<<<< HEAD
 .PHONY: all deps loaders test test-unit test-interop test-e2e fuzz demo ph1 clean format
-=======
->>>>>>> ph1
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
