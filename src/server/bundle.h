@@ -4,9 +4,9 @@
  * initrd after phase 1's, so the kernel unpacks it over phase 1's root.
  * It carries everything a client needs to know about this environment:
  *
- *   etc/boottorrent/Boottorrent.yaml            the environment, verbatim
- *   etc/boottorrent/oss/NAME/config.yaml        each served OS, verbatim
- *   etc/boottorrent/torrents/NAME.torrent       each served OS's torrent
+ *   etc/boottorrent/bundle/Boottorrent.yaml     the environment, verbatim
+ *   etc/boottorrent/bundle/oss/NAME/config.yaml each served OS, verbatim
+ *   etc/boottorrent/bundle/torrents/NAME.torrent each served OS's torrent
  *   etc/boottorrent/authorized_keys             SSH keys for debugging, if any
  *
  * The agent reads the YAML files with the same loader as `check`, so the
@@ -21,7 +21,7 @@
 #include "util/buf.h"
 #include "util/util.h"
 
-#define BUNDLE_PREFIX "etc/boottorrent"
+#define BUNDLE_PREFIX "etc/boottorrent/bundle"
 
 struct bundle_file {
 	const char *name; /* path inside the bundle, below BUNDLE_PREFIX */

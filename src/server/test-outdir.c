@@ -154,10 +154,10 @@ static void test_bundle_contents(void **state)
 	assert_int_equal(archive_read_open_filename(a, path, 10240), ARCHIVE_OK);
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
 		const char *n = archive_entry_pathname(e);
-		yaml |= strcmp(n, "etc/boottorrent/Boottorrent.yaml") == 0;
-		osyaml |= strcmp(n, "etc/boottorrent/oss/tiny/config.yaml") == 0;
-		torrent |= strcmp(n, "etc/boottorrent/torrents/tiny.torrent") == 0;
-		dir |= strcmp(n, "etc/boottorrent/oss/tiny") == 0 &&
+		yaml |= strcmp(n, "etc/boottorrent/bundle/Boottorrent.yaml") == 0;
+		osyaml |= strcmp(n, "etc/boottorrent/bundle/oss/tiny/config.yaml") == 0;
+		torrent |= strcmp(n, "etc/boottorrent/bundle/torrents/tiny.torrent") == 0;
+		dir |= strcmp(n, "etc/boottorrent/bundle/oss/tiny") == 0 &&
 		       archive_entry_filetype(e) == AE_IFDIR;
 	}
 	archive_read_free(a);

@@ -48,7 +48,7 @@ cmp "$T/bundle.cpio" "$env/out/boot/bundle.cpio" || fail "TFTP bundle differs"
 # Only the bundle's torrent: unpack it as phase 1 would.
 mkdir "$T/bundle"
 (cd "$T/bundle" && cpio -id --quiet <"$T/bundle.cpio")
-torrent=$T/bundle/etc/boottorrent/torrents/os1.torrent
+torrent=$T/bundle/etc/boottorrent/bundle/torrents/os1.torrent
 [ -f "$torrent" ] || fail "the bundle has no os1.torrent"
 
 # Our downloader, through the tracker (no --peer).
