@@ -4,6 +4,9 @@
 #   pxelinux.0, ldlinux.c32   BIOS       (pxelinux, syslinux-common)
 #   bootx64.efi               UEFI shim  (shim-signed, signed by Microsoft's UEFI CA)
 #   grubx64.efi               UEFI GRUB  (grub-efi-amd64-signed, network image)
+#   ipxe.efi                  UEFI iPXE  (ipxe; unsigned) for proxyDHCP: Debian 12's
+#                             GRUB takes its TFTP server from the site's DHCP
+#                             answer, not from ours, so it cannot boot behind a proxy
 # The packages are downloaded and unpacked, not installed, so this machine's
 # own boot loader is never touched. Usage: tools/fetch-loaders.sh [OUT]
 set -eu
@@ -13,7 +16,7 @@ dest="$out/loaders"
 cache="$out/loaders-cache"
 mkdir -p "$dest" "$cache"
 
-want="pxelinux syslinux-common shim-signed grub-efi-amd64-signed"
+want="pxelinux syslinux-common shim-signed grub-efi-amd64-signed ipxe"
 cd "$cache"
 for pkg in $want; do
 	ls ${pkg}_*.deb >/dev/null 2>&1 && continue
@@ -32,5 +35,6 @@ install -m 644 root/usr/lib/PXELINUX/pxelinux.0 "$dest/pxelinux.0"
 install -m 644 root/usr/lib/syslinux/modules/bios/ldlinux.c32 "$dest/ldlinux.c32"
 install -m 644 root/usr/lib/shim/shimx64.efi.signed "$dest/bootx64.efi"
 install -m 644 root/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed "$dest/grubx64.efi"
+install -m 644 root/boot/ipxe.efi "$dest/ipxe.efi"
 rm -rf root
 echo "loaders in $dest: $(cd "$dest" && ls | tr '\n' ' ')"

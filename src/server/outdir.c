@@ -31,6 +31,7 @@ static const struct {
 	{"ldlinux.c32", "ldlinux.c32", false},
 	{"bootx64.efi", "bootx64.efi", true},
 	{"grubx64.efi", "grubx64.efi", true},
+	{"ipxe.efi", "ipxe.efi", true},
 };
 
 const char *server_data_dir(void)
@@ -222,6 +223,7 @@ static int copy_loaders(const struct server_out_opts *o, struct server_out *out)
 	}
 	out->bios = have[0] && have[1];
 	out->uefi = have[2] && have[3];
+	out->ipxe_efi = have[4];
 	if (!out->bios)
 		logger_log(o->log, LOG_WARN, "SERVER",
 			   "no pxelinux in %s/loaders: BIOS machines cannot boot "

@@ -6,6 +6,7 @@
  *   out/boot/                  the root TFTP and HTTP serve
  *     pxelinux.0 ldlinux.c32   BIOS: Debian's pxelinux
  *     bootx64.efi grubx64.efi  UEFI: Debian's signed shim and network GRUB
+ *     ipxe.efi                 UEFI behind a proxyDHCP: Debian's iPXE
  *     pxelinux.cfg/default, pxelinux.cfg/01-<mac>      per host with an OS
  *     grub/grub.cfg, grub/host-<mac>.cfg
  *     boot.ipxe                iPXE and UEFI HTTP boot
@@ -54,6 +55,7 @@ struct server_out {
 	struct server_torrent *torrents;
 	size_t n_torrents;
 	bool bios, uefi, ph1; /* what could be provided */
+	bool ipxe_efi;	      /* iPXE for UEFI, for proxy mode */
 };
 
 /* Builds out/ for env. Missing bootloaders or phase 1 are warnings through

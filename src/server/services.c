@@ -92,6 +92,12 @@ static int dhcp_start(struct services *s, const struct bt_env *env, const struct
 		snprintf(c.boot.bios, sizeof(c.boot.bios), "pxelinux.0");
 	if (out->uefi)
 		snprintf(c.boot.uefi, sizeof(c.boot.uefi), "bootx64.efi");
+	/* Behind a proxy, Debian 12's signed GRUB takes its TFTP server from
+	 * the site's DHCP answer rather than ours and cannot find grub.cfg;
+	 * iPXE handles proxyDHCP and goes on over HTTP. The price: no Secure
+	 * Boot in proxy mode (docs/external-dhcp.md says so). */
+	if (c.mode == DHCP_MODE_PROXY && out->ipxe_efi && env->http.enable)
+		snprintf(c.boot.uefi, sizeof(c.boot.uefi), "ipxe.efi");
 	if (env->http.enable) {
 		snprintf(c.boot.ipxe, sizeof(c.boot.ipxe), "http://%s:%u/boot.ipxe", s->addr,
 			 env->http.port);
