@@ -172,6 +172,7 @@ struct bt_swarm {
 	uint32_t pex_gen;
 	struct bt_blockrec *contrib;	/* per piece */
 	uint16_t *ss_given;		/* per piece: super-seed offers */
+	uint32_t ss_dups;		/* offers of pieces some peer already had */
 	uint32_t npeers;		/* attached */
 	uint32_t nunchoked;
 	/* Totals. */

@@ -293,6 +293,16 @@ static void ss_offer(struct bt_swarm *w, struct bt_peer *p)
 				bt_bitfield_clear(&p->have, p->ss[i].piece);
 		if (piece < 0)
 			return;
+		/* A second copy of a piece that some peer already holds is a
+		 * cost the swarm could carry itself: allow only a budget of
+		 * them (half the torrent), enough to keep every node busy
+		 * early on without sending the image twice. A piece no peer
+		 * has is always offered, so nothing can stall. */
+		if (w->ss_given[piece] > 0 && w->picker.avail[piece] > 0) {
+			if (w->ss_dups >= w->mi->piece_count / 2)
+				return;
+			w->ss_dups++;
+		}
 		w->ss_given[piece]++;
 		p->ss[p->nss++] = (struct bt_ss_offer){(uint32_t)piece, 0};
 		bt_peer_send_index(p, BT_MSG_HAVE, (uint32_t)piece);
