@@ -27,11 +27,12 @@ struct event;
 
 /* Limits on what one peer may make us hold. */
 #define BT_MAX_OUR_REQUESTS 256		/* our requests outstanding at one peer */
-#define BT_MIN_OUR_REQUESTS 8
+#define BT_MIN_OUR_REQUESTS 16
+#define BT_REQUEST_QUEUE_TIME 1.5	/* seconds of a peer's rate kept requested */
 #define BT_MAX_THEIR_REQUESTS 1024	/* their requests queued with us */
 #define BT_ADVERTISED_REQQ 512		/* what we tell peers (BEP 10 reqq) */
-#define BT_OUTPUT_HIGH (1u << 20)	/* stop serving above this much queued output */
-#define BT_OUTPUT_LOW (256u * 1024)	/* resume below this */
+#define BT_OUTPUT_HIGH (256u * 1024)	/* stop serving above this much queued output */
+#define BT_OUTPUT_LOW (128u * 1024)	/* resume below this */
 #define BT_INPUT_MAX (1u << 20)		/* socket bytes read before parsing */
 #define BT_HANDSHAKE_TIMEOUT 10		/* seconds to connect and handshake */
 #define BT_IDLE_TIMEOUT 120		/* seconds without any message */

@@ -873,9 +873,11 @@ static void tick_peer(struct bt_swarm *w, struct bt_peer *p, int64_t now)
 	}
 	if (now - p->t_last_send > BT_KEEPALIVE_INTERVAL * 1000)
 		bt_peer_send_keepalive(p);
-	/* Keep about half a second of this peer's rate in flight. */
+	/* Keep BT_REQUEST_QUEUE_TIME seconds of this peer's rate in flight: a
+	 * sender serving many peers queues their requests, so the time a request
+	 * waits is longer than the network round trip. */
 	{
-		double target = p->rate_down * 0.5 / BT_BLOCK_SIZE;
+		double target = p->rate_down * BT_REQUEST_QUEUE_TIME / BT_BLOCK_SIZE;
 		uint32_t t = (uint32_t)MIN(MAX(target, (double)BT_MIN_OUR_REQUESTS),
 					   (double)BT_MAX_OUR_REQUESTS);
 		if (p->snubbed)
