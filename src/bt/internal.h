@@ -143,6 +143,9 @@ struct bt_session {
 	struct event *tick;
 	struct event *reap;
 	struct bufferevent_rate_limit_group *rate_group; /* NULL when unlimited */
+	int lpd_fd;			/* -1 without local service discovery */
+	char lpd_cookie[16];
+	struct event *lpd_read, *lpd_timer;
 	struct ev_token_bucket_cfg *rate_cfg;
 	uint64_t rng;
 };
@@ -218,6 +221,25 @@ void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_
 void bt_swarm_detach(struct bt_swarm *w, struct bt_peer *p);
 void bt_swarm_tick(struct bt_swarm *w, int64_t now_ms);
 void bt_swarm_connect_more(struct bt_swarm *w);
+
+/* lpd.c: BEP 14 local service discovery. */
+#define BT_LPD_MAX_MSG 1400
+#define BT_LPD_MAX_HASHES 16
+struct bt_lpd_msg {
+	uint16_t port;
+	uint8_t hashes[BT_LPD_MAX_HASHES][20];
+	size_t n_hashes;
+	char cookie[32];
+	size_t cookie_len;
+};
+/* Parses one announce datagram. 0 or BT_E_PROTOCOL. */
+int bt_lpd_parse(const uint8_t *p, size_t len, struct bt_lpd_msg *out) WUR;
+int bt_lpd_build(struct buf *b, uint16_t port, const uint8_t (*hashes)[20], size_t n,
+		 const char *cookie) WUR;
+int bt_lpd_start(struct bt_session *s) WUR;
+void bt_lpd_stop(struct bt_session *s);
+void bt_lpd_announce_soon(struct bt_session *s);
+void bt_swarm_add_peer_lpd(struct bt_swarm *w, const struct sockaddr_in *a);
 
 /* ext.c: BEP 10 and BEP 11 payloads. */
 struct bt_ext_handshake {

@@ -129,6 +129,12 @@ int bt_swarm_add_peer(struct bt_swarm *w, const struct sockaddr *sa, socklen_t l
 	return r == -EINVAL ? 0 : r;
 }
 
+void bt_swarm_add_peer_lpd(struct bt_swarm *w, const struct sockaddr_in *a)
+{
+	if (add_peer_source(w, a, BT_SRC_LPD) == 0)
+		bt_swarm_connect_more(w);
+}
+
 int bt_swarm_add_peer_str(struct bt_swarm *w, const char *hostport)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
@@ -990,6 +996,7 @@ int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *di
 	w->contrib = xcalloc(mi->piece_count, sizeof(*w->contrib));
 	w->ss_given = xcalloc(mi->piece_count, sizeof(*w->ss_given));
 	s->swarms[s->nswarms++] = w;
+	bt_lpd_announce_soon(s);
 	swarm_log(w, LOG_INFO, "%u of %u pieces present%s", w->picker.have.set, mi->piece_count,
 		  w->complete ? " (complete)" : "");
 	*out = w;
