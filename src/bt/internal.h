@@ -27,8 +27,8 @@ struct event;
 
 /* Limits on what one peer may make us hold. */
 #define BT_MAX_OUR_REQUESTS 256		/* our requests outstanding at one peer */
-#define BT_MIN_OUR_REQUESTS 16
-#define BT_REQUEST_QUEUE_TIME 1.5	/* seconds of a peer's rate kept requested */
+#define BT_MIN_OUR_REQUESTS 4
+#define BT_REQUEST_QUEUE_TIME 0.5	/* seconds of a peer's rate kept requested */
 #define BT_MAX_THEIR_REQUESTS 1024	/* their requests queued with us */
 #define BT_ADVERTISED_REQQ 512		/* what we tell peers (BEP 10 reqq) */
 #define BT_OUTPUT_HIGH (256u * 1024)	/* stop serving above this much queued output */
@@ -43,6 +43,7 @@ struct event;
 #define BT_PEX_INTERVAL 60
 #define BT_PEX_MAX 50			/* peers taken from or sent in one PEX message */
 #define BT_SS_SLOTS 6			/* super-seed pieces offered per peer at once */
+#define BT_SS_DUP_BUDGET 0.4		/* second copies the super-seeder may offer, x pieces */
 #define BT_SS_RELEASE 2			/* seconds after the peer has it, offer more */
 #define BT_MAX_DUP_HAVES 2000		/* redundant HAVEs before we call it a flood */
 

@@ -301,11 +301,11 @@ static void ss_offer(struct bt_swarm *w, struct bt_peer *p)
 			return;
 		/* A second copy of a piece that some peer already holds is a
 		 * cost the swarm could carry itself: allow only a budget of
-		 * them (half the torrent), enough to keep every node busy
-		 * early on without sending the image twice. A piece no peer
+		 * them (BT_SS_DUP_BUDGET of the torrent), enough to keep every
+		 * node busy early on without sending the image twice. A piece no peer
 		 * has is always offered, so nothing can stall. */
 		if (w->ss_given[piece] > 0 && w->picker.avail[piece] > 0) {
-			if (w->ss_dups >= w->mi->piece_count / 2)
+			if (w->ss_dups >= (uint32_t)(w->mi->piece_count * BT_SS_DUP_BUDGET))
 				return;
 			w->ss_dups++;
 		}
