@@ -883,7 +883,11 @@ static void tick_peer(struct bt_swarm *w, struct bt_peer *p, int64_t now)
 	 * sender serving many peers queues their requests, so the time a request
 	 * waits is longer than the network round trip. */
 	{
-		double target = p->rate_down * BT_REQUEST_QUEUE_TIME / BT_BLOCK_SIZE;
+		/* The headroom lets the queue grow against a peer that answers
+		 * in batches (transmission sends every half second): without it,
+		 * rate x time would only ever ask for what already arrives. */
+		double target = p->rate_down * BT_REQUEST_QUEUE_TIME / BT_BLOCK_SIZE +
+				BT_MIN_OUR_REQUESTS;
 		uint32_t t = (uint32_t)MIN(MAX(target, (double)BT_MIN_OUR_REQUESTS),
 					   (double)BT_MAX_OUR_REQUESTS);
 		if (p->snubbed)
