@@ -28,7 +28,7 @@ struct event;
 /* Limits on what one peer may make us hold. */
 #define BT_MAX_OUR_REQUESTS 256		/* our requests outstanding at one peer */
 #define BT_MIN_OUR_REQUESTS 4
-#define BT_REQUEST_QUEUE_TIME 1.0	/* seconds of a peer's rate kept requested */
+#define BT_REQUEST_QUEUE_TIME 0.5	/* seconds of a peer's rate kept requested */
 #define BT_MAX_THEIR_REQUESTS 1024	/* their requests queued with us */
 #define BT_ADVERTISED_REQQ 512		/* what we tell peers (BEP 10 reqq) */
 #define BT_OUTPUT_HIGH (256u * 1024)	/* stop serving above this much queued output */
