@@ -364,7 +364,8 @@ static void ban(struct bt_swarm *w, struct bt_known *k)
 	k->banned = true;
 	w->banned++;
 	swarm_log(w, LOG_WARN, "banning %s: %u bad pieces", k->name, k->strikes);
-	for (struct bt_peer *p = w->session->peers; p; p = p->next) {
+	for (struct bt_peer *p = w->session->peers, *next; p; p = next) {
+		next = p->next; /* closing moves p to the graveyard */
 		if (p->swarm != w || p->known != k || p->dead)
 			continue;
 		if (w->nbanned_ids < 256) {
