@@ -151,8 +151,8 @@ static struct bt_block block_of(const struct bt_picker *p, uint32_t piece, uint3
 }
 
 /* Takes the unrequested blocks of a partial piece. */
-static size_t take_blocks(const struct bt_picker *p, struct bt_partial *pp,
-			  struct bt_block *out, size_t max)
+static size_t take_blocks(const struct bt_picker *p, struct bt_partial *pp, struct bt_block *out,
+			  size_t max)
 {
 	size_t n = 0;
 
@@ -185,9 +185,9 @@ static int64_t rarest_new(const struct bt_picker *p, const struct bt_bitfield *p
 	return best;
 }
 
-size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has,
-		      struct bt_block *out, size_t max,
-		      bool (*skip)(void *ctx, uint32_t piece, uint32_t begin), void *ctx)
+size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has, struct bt_block *out,
+		      size_t max, bool (*skip)(void *ctx, uint32_t piece, uint32_t begin),
+		      void *ctx)
 {
 	size_t n = 0;
 	int64_t piece;

@@ -58,8 +58,8 @@ static int open_file(struct bt_storage *st, size_t i, const char *rel_in)
 		return pfd;
 	}
 	/* base is one checked component and O_NOFOLLOW refuses a link there. */
-	fd = openat(pfd, base, (st->writable ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC,
-		    0644);
+	fd = openat(pfd, base,
+		    (st->writable ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		r = -errno;
 	close(pfd);
@@ -222,8 +222,7 @@ static int io(struct bt_storage *st, uint32_t piece, uint32_t begin, uint8_t *p,
 	return len == 0 ? 0 : -EIO;
 }
 
-int bt_storage_read(struct bt_storage *st, uint32_t piece, uint32_t begin, void *out,
-		    uint32_t len)
+int bt_storage_read(struct bt_storage *st, uint32_t piece, uint32_t begin, void *out, uint32_t len)
 {
 	return io(st, piece, begin, out, len, false);
 }

@@ -21,11 +21,11 @@
 
 struct bt_storage {
 	const struct metainfo *mi;
-	int dirfd;		/* the target folder */
-	int *fds;		/* one per file, -1 for empty files */
-	bool *fresh;		/* the file was created (or empty) at open */
+	int dirfd;   /* the target folder */
+	int *fds;    /* one per file, -1 for empty files */
+	bool *fresh; /* the file was created (or empty) at open */
 	bool writable;
-	uint8_t *scratch;	/* for hashing */
+	uint8_t *scratch; /* for hashing */
 	size_t scratch_len;
 };
 

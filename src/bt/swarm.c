@@ -99,8 +99,7 @@ static struct bt_known *known_add(struct bt_swarm *w, const struct sockaddr_in *
 static bool is_our_address(const struct bt_swarm *w, const struct sockaddr_in *a)
 {
 	/* Our own listening address on loopback: never dial ourselves. */
-	return a->sin_port == htons(w->session->port) &&
-	       (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	return a->sin_port == htons(w->session->port) && (ntohl(a->sin_addr.s_addr) >> 24) == 127;
 }
 
 static int add_peer_source(struct bt_swarm *w, const struct sockaddr_in *a, int source)
@@ -243,12 +242,12 @@ static void fill_requests(struct bt_swarm *w, struct bt_peer *p)
 	if (p->dead || !p->attached || p->peer_choking || !p->am_interested || w->complete ||
 	    p->nreq >= p->queue_target)
 		return;
-	n = bt_picker_pick(&w->picker, &p->have, blocks, p->queue_target - p->nreq,
-			   already_asked, p);
+	n = bt_picker_pick(&w->picker, &p->have, blocks, p->queue_target - p->nreq, already_asked,
+			   p);
 	now = bt_now_ms();
 	for (size_t i = 0; i < n; i++) {
-		p->reqs[p->nreq++] = (struct bt_req){blocks[i].piece, blocks[i].begin,
-						     blocks[i].length, now};
+		p->reqs[p->nreq++] =
+			(struct bt_req){blocks[i].piece, blocks[i].begin, blocks[i].length, now};
 		bt_peer_send_block(p, BT_MSG_REQUEST, blocks[i].piece, blocks[i].begin,
 				   blocks[i].length);
 	}
@@ -523,8 +522,7 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 			j = find_req(q, m->index, m->begin, m->length);
 			if (j >= 0) {
 				remove_req(q, j);
-				bt_peer_send_block(q, BT_MSG_CANCEL, m->index, m->begin,
-						   m->length);
+				bt_peer_send_block(q, BT_MSG_CANCEL, m->index, m->begin, m->length);
 			}
 		}
 	}
@@ -533,8 +531,7 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 
 		r = bt_storage_verify(&w->storage, m->index, &ok);
 		if (r) {
-			swarm_log(w, LOG_ERROR, "cannot read piece %u: %s", m->index,
-				  strerror(-r));
+			swarm_log(w, LOG_ERROR, "cannot read piece %u: %s", m->index, strerror(-r));
 			ok = false;
 		}
 		if (ok)
@@ -574,8 +571,7 @@ static void on_cancel(struct bt_peer *p, const struct bt_msg *m)
 			memmove(&p->inq[i], &p->inq[i + 1], (p->ninq - i - 1) * sizeof(*p->inq));
 			p->ninq--;
 			if (p->fast)
-				bt_peer_send_block(p, BT_MSG_REJECT, m->index, m->begin,
-						   m->length);
+				bt_peer_send_block(p, BT_MSG_REJECT, m->index, m->begin, m->length);
 			return;
 		}
 	}
@@ -647,8 +643,7 @@ static void after_availability(struct bt_swarm *w, struct bt_peer *p)
 void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg *m)
 {
 	switch (m->type) {
-	case BT_MSG_KEEPALIVE:
-		break;
+	case BT_MSG_KEEPALIVE: break;
 	case BT_MSG_CHOKE:
 		p->peer_choking = true;
 		/* Without the fast extension a choke drops every request; with
@@ -706,12 +701,8 @@ void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_
 		}
 		after_availability(w, p);
 		break;
-	case BT_MSG_REQUEST:
-		on_request(w, p, m);
-		break;
-	case BT_MSG_CANCEL:
-		on_cancel(p, m);
-		break;
+	case BT_MSG_REQUEST: on_request(w, p, m); break;
+	case BT_MSG_CANCEL: on_cancel(p, m); break;
 	case BT_MSG_PIECE:
 		on_block(w, p, m);
 		if (!p->dead)
@@ -725,9 +716,7 @@ void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_
 		}
 		break;
 	}
-	case BT_MSG_EXTENDED:
-		on_extended(w, p, m);
-		break;
+	case BT_MSG_EXTENDED: on_extended(w, p, m); break;
 	default:
 		/* PORT, SUGGEST, ALLOWED_FAST: tolerated, unused. */
 		break;
@@ -887,8 +876,8 @@ static void tick_peer(struct bt_swarm *w, struct bt_peer *p, int64_t now)
 		/* The headroom lets the queue grow against a peer that answers
 		 * in batches (transmission sends every half second): without it,
 		 * rate x time would only ever ask for what already arrives. */
-		double target = p->rate_down * BT_REQUEST_QUEUE_TIME / BT_BLOCK_SIZE +
-				BT_MIN_OUR_REQUESTS;
+		double target =
+			p->rate_down * BT_REQUEST_QUEUE_TIME / BT_BLOCK_SIZE + BT_MIN_OUR_REQUESTS;
 		uint32_t t = (uint32_t)MIN(MAX(target, (double)BT_MIN_OUR_REQUESTS),
 					   (double)BT_MAX_OUR_REQUESTS);
 		if (p->snubbed)
@@ -933,9 +922,9 @@ void bt_swarm_tick(struct bt_swarm *w, int64_t now)
 
 /* ---- lifecycle and queries ---- */
 
-int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *dir,
-		 bool seed_only, const struct bt_swarm_config *cfg,
-		 const struct bt_swarm_callbacks *cb, struct bt_swarm **out)
+int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *dir, bool seed_only,
+		 const struct bt_swarm_config *cfg, const struct bt_swarm_callbacks *cb,
+		 struct bt_swarm **out)
 {
 	struct bt_swarm *w;
 	struct bt_bitfield have;

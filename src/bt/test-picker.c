@@ -209,9 +209,12 @@ static void test_superseed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rarest_first),	   cmocka_unit_test(test_tie_break_random),
-		cmocka_unit_test(test_finish_started_first), cmocka_unit_test(test_endgame_and_verify),
-		cmocka_unit_test(test_interest),	   cmocka_unit_test(test_superseed),
+		cmocka_unit_test(test_rarest_first),
+		cmocka_unit_test(test_tie_break_random),
+		cmocka_unit_test(test_finish_started_first),
+		cmocka_unit_test(test_endgame_and_verify),
+		cmocka_unit_test(test_interest),
+		cmocka_unit_test(test_superseed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
