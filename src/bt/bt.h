@@ -45,7 +45,10 @@ struct bt_session_config {
 
 struct bt_swarm_config {
 	bool super_seed;       /* BEP 16 when we are a seed */
-	bool no_pex;	       /* disable BEP 11 peer exchange */
+	bool no_pex;	       /* disable BEP 11 peer exchange (always off when private) */
+	bool skip_recheck;     /* seed_only: trust that the files are the torrent's (the
+				* caller just hashed them); otherwise every piece is
+				* verified at start, synchronously */
 	uint32_t max_unchoked; /* interested peers served at once (default 64) */
 	uint32_t max_peers;    /* connections in this swarm (default 80) */
 	uint32_t ban_strikes;  /* bad pieces a peer may contribute (default 2) */

@@ -262,6 +262,19 @@ int bt_storage_verify(struct bt_storage *st, uint32_t piece, bool *ok)
 	return 0;
 }
 
+bool bt_storage_sizes_ok(const struct bt_storage *st)
+{
+	for (size_t i = 0; i < st->mi->file_count; i++) {
+		struct stat sb;
+
+		if (st->fds[i] < 0)
+			continue;
+		if (fstat(st->fds[i], &sb) < 0 || (uint64_t)sb.st_size != st->mi->files[i].length)
+			return false;
+	}
+	return true;
+}
+
 int bt_storage_recheck(struct bt_storage *st, struct bt_bitfield *have)
 {
 	const struct metainfo *mi = st->mi;

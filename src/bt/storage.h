@@ -49,6 +49,9 @@ int bt_storage_write(struct bt_storage *st, uint32_t piece, uint32_t begin, cons
  * *ok; returns 0 or a negative errno. */
 int bt_storage_verify(struct bt_storage *st, uint32_t piece, bool *ok) WUR;
 
+/* True when every file has exactly the length the metainfo gives. */
+bool bt_storage_sizes_ok(const struct bt_storage *st);
+
 /* Verifies every piece whose files all existed at open (pieces in files we
  * just created are missing by definition), setting its bit in have (sized
  * piece_count). Returns 0 or a negative errno. */

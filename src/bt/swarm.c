@@ -950,6 +950,9 @@ int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *di
 		w->cfg.max_peers = 80;
 	if (!w->cfg.ban_strikes)
 		w->cfg.ban_strikes = 2;
+	/* BEP 27: a private torrent's peers come from its tracker only. */
+	if (mi->private_flag)
+		w->cfg.no_pex = true;
 	w->seed_only = seed_only;
 	w->geo = (struct bt_wire_geometry){mi->piece_length, mi->piece_count, mi->total_length,
 					   true, true};
@@ -970,7 +973,15 @@ int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *di
 	bt_picker_init(&w->picker, mi->piece_count, mi->piece_length, mi->total_length,
 		       cfg && cfg->seed ? cfg->seed : s->rng ^ (uint64_t)(uintptr_t)w);
 	bt_bitfield_init(&have, mi->piece_count);
-	r = bt_storage_recheck(&w->storage, &have);
+	if (w->cfg.skip_recheck && seed_only && bt_storage_sizes_ok(&w->storage)) {
+		/* The caller made the torrent from these very files (the
+		 * server's hash cache): hashing them again would only stall
+		 * the loop. Every piece is still read from disk as it is sent. */
+		bt_bitfield_set_all(&have);
+		r = 0;
+	} else {
+		r = bt_storage_recheck(&w->storage, &have);
+	}
 	if (r) {
 		logger_log(&s->log, LOG_ERROR, "SWARM", "%s: cannot check data: %s", mi->name,
 			   strerror(-r));
