@@ -129,7 +129,7 @@ static void on_seed_timer(evutil_socket_t fd, short what, void *ctx)
 static void print_progress(struct run *r, bool final)
 {
 	struct bt_swarm_stats st;
-	char down[16], up[16], have[16], total[16];
+	char down[16], up[16], have[16], total[16], sent[16];
 	double pct, eta = -1;
 	int64_t el = now_ms() - r->t_start_ms;
 
@@ -143,8 +143,9 @@ static void print_progress(struct run *r, bool final)
 	fmt_bytes(total, sizeof(total), st.total_bytes);
 	if (r->tty && !final)
 		printf("\r\033[K");
-	printf("%5.1f%% %s/%s  down %s/s  up %s/s  peers %u (%u seeds)", pct, have, total, down, up,
-	       st.peers, st.seeds);
+	fmt_bytes(sent, sizeof(sent), st.uploaded);
+	printf("%5.1f%% %s/%s  down %s/s  up %s/s (sent %s)  peers %u (%u seeds)", pct, have, total,
+	       down, up, sent, st.peers, st.seeds);
 	if (eta >= 0)
 		printf("  ETA %.0fs", eta);
 	else
