@@ -2,12 +2,13 @@
 #   make             build build/boottorrent
 #   make test        install what the tests need, run every test
 #   make test-unit | test-interop | test-e2e | fuzz
+#   make loaders     fetch the bootloaders start serves into build/loaders
 #   make demo        the demonstration (see README.md)
 #   make clean
 
 BUILD ?= build
 
-.PHONY: all deps test test-unit test-interop test-e2e fuzz demo clean format
+.PHONY: all deps loaders test test-unit test-interop test-e2e fuzz demo clean format
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -19,9 +20,14 @@ $(BUILD)/build.ninja:
 deps:
 	@tools/deps.sh test
 
+# The bootloaders start serves (pxelinux, signed shim and GRUB), from
+# Debian's packages, unpacked into $(BUILD)/loaders.
+loaders:
+	@tools/fetch-loaders.sh $(BUILD)
+
 test:
-	@tools/deps.sh test
-	@tools/test.sh unit interop fuzz
+	@tools/deps.sh test e2e
+	@tools/test.sh unit interop e2e fuzz
 
 test-unit:
 	@tools/deps.sh build

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs BootTorrent's tests and ends with one line "N passed, M failed".
-# Usage: tools/test.sh [unit] [interop] [e2e] [fuzz]   (default: unit interop fuzz)
+# Usage: tools/test.sh [unit] [interop] [e2e] [fuzz]   (default: all four)
 #
 # unit, interop and e2e run in build-test/ (ASan + UBSan, warnings as errors);
 # fuzz runs each libFuzzer harness for FUZZ_SECONDS (default 20) in
@@ -8,7 +8,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-kinds=${*:-unit interop fuzz}
+kinds=${*:-unit interop e2e fuzz}
 fuzz_seconds=${FUZZ_SECONDS:-20}
 
 setup() { # dir, extra meson options...

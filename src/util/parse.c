@@ -42,7 +42,7 @@ int parse_i64_str(const char *s, int64_t min, int64_t max, int64_t *out)
 			return -1;
 		*out = v;
 	} else {
-		if ((int64_t)mag > max)
+		if ((int64_t)mag > max || (int64_t)mag < min)
 			return -1;
 		*out = (int64_t)mag;
 	}

@@ -86,6 +86,9 @@ static void test_parse_u64(void **state)
 	assert_int_equal(parse_i64_str("-9223372036854775808", INT64_MIN, 0, &i), 0);
 	assert_true(i == INT64_MIN);
 	assert_int_equal(parse_i64_str("--1", -100, 100, &i), -1);
+	/* The lower bound holds for positive numbers too. */
+	assert_int_equal(parse_i64_str("0", 1, 65535, &i), -1);
+	assert_int_equal(parse_i64_str("-5", 1, 65535, &i), -1);
 	assert_int_equal(parse_size_str("256k", &v), 0);
 	assert_int_equal(v, 262144);
 	assert_int_equal(parse_size_str("4M", &v), 0);

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Building an environment's out/ folder, which `start` serves and which can
+ * always be deleted and rebuilt:
+ *
+ *   out/boot/                  the root TFTP and HTTP serve
+ *     pxelinux.0 ldlinux.c32   BIOS: Debian's pxelinux
+ *     bootx64.efi grubx64.efi  UEFI: Debian's signed shim and network GRUB
+ *     pxelinux.cfg/default, pxelinux.cfg/01-<mac>      per host with an OS
+ *     grub/grub.cfg, grub/host-<mac>.cfg
+ *     boot.ipxe                iPXE and UEFI HTTP boot
+ *     ph1/vmlinuz ph1/initrd.img                       phase 1
+ *     bundle.cpio              the client bundle (bundle.h)
+ *     torrents/NAME.torrent    one per served OS (also inside the bundle)
+ *   out/cache/NAME.hashes      piece-hash cache (hashcache.h)
+ *
+ * Each OS is one multi-file torrent named after its folder, holding every
+ * file of oss/NAME except config.yaml, so that the seeder serves oss/ in
+ * place. Torrents carry no creation date: the same files give the same
+ * bytes and the same info-hash on every start.
+ */
+#ifndef BT_SERVER_OUTDIR_H
+#define BT_SERVER_OUTDIR_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "bencode/metainfo.h"
+#include "bencode/torrent-make.h"
+#include "config/env.h"
+#include "util/log.h"
+
+struct server_out_opts {
+	/* Where phase 1 (ph1/vmlinuz, ph1/initrd.img) and the bootloaders
+	 * (loaders/) were built; see server_data_dir(). */
+	const char *data_dir;
+	/* Called while an OS is hashed (not when its cache is used). */
+	void (*progress)(void *ctx, const char *os, uint64_t done, uint64_t total);
+	void *progress_ctx;
+	const struct logger *log;
+};
+
+struct server_torrent {
+	char *os;   /* the OS folder's name */
+	char *path; /* out/boot/torrents/NAME.torrent */
+	struct metainfo mi;
+	bool cached; /* the piece hashes came from the cache */
+};
+
+struct server_out {
+	char *dir;  /* ENV/out */
+	char *boot; /* ENV/out/boot */
+	struct in_addr address; /* the address clients reach the server at */
+	struct server_torrent *torrents;
+	size_t n_torrents;
+	bool bios, uefi, ph1; /* what could be provided */
+};
+
+/* Builds out/ for env. Missing bootloaders or phase 1 are warnings through
+ * o->log (that firmware cannot boot); a failure to hash or write is an
+ * error. Returns 0, or a negative errno / positive TORRENT_E_* code with a
+ * message in err. out must be released either way. */
+int server_out_build(const struct bt_env *env, const struct server_out_opts *o,
+		     struct server_out *out, char *err, size_t errlen) WUR;
+void server_out_release(struct server_out *out);
+
+/* The default data folder: the program's own folder when it holds ph1/ or
+ * loaders/ (a build tree), else /usr/lib/boottorrent. Returns a static
+ * string or the value of $BOOTTORRENT_DATA. */
+const char *server_data_dir(void);
+
+#endif

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/env.h"
+#include "server/outdir.h"
+#include "server/server.h"
+#include "util/log.h"
+
+struct server {
+	const struct server_opts *opts;
+	struct bt_env *env;
+	struct server_out out;
+	struct event_base *base;
+	struct event *sigint, *sigterm, *sighup;
+	struct logger log;
+	bool progress_tty;
+};
+
+/* Loads and validates the environment exactly as `check` does, printing
+ * the same messages; a server never starts on an environment that check
+ * rejects. */
+static int load_env(const char *dir, struct bt_env **out)
+{
+	struct config_sys sys = {.iface_lookup = config_iface_lookup_system};
+	struct diag_list dl;
+	int r;
+
+	diag_list_init(&dl);
+	r = bt_env_open(dir, &sys, &dl, out);
+	diag_list_sort(&dl);
+	diag_list_print(&dl, stderr);
+	diag_list_release(&dl);
+	if (r != 0 && r != CONFIG_E_INVALID)
+		fprintf(stderr, "boottorrent start: %s: %s\n", dir, strerror(-r));
+	return r;
+}
+
+static void apply_logging(const struct bt_env *env)
+{
+	log_set_level(env->logging.level);
+	for (size_t i = 0; i < env->logging.n_components; i++)
+		if (log_set_component_level(env->logging.components[i].component,
+					    env->logging.components[i].level) < 0)
+			log_msg(LOG_WARN, "SERVER", "too many per-component log levels");
+}
+
+static void hash_progress(void *ctx, const char *os, uint64_t done, uint64_t total)
+{
+	struct server *s = ctx;
+	int pct = total ? (int)(done * 100 / total) : 100;
+
+	if (s->progress_tty) {
+		fprintf(stderr, "\rhashing %s: %3d%%", os, pct);
+		if (done == total)
+			fputc('\n', stderr);
+	}
+}
+
+static int build_out(struct server *s)
+{
+	struct server_out_opts o = {
+		.data_dir = s->opts->data_dir ? s->opts->data_dir : server_data_dir(),
+		.progress = hash_progress,
+		.progress_ctx = s,
+		.log = &s->log,
+	};
+	char err[1024] = "";
+	char addr[INET_ADDRSTRLEN];
+	int r;
+
+	r = server_out_build(s->env, &o, &s->out, err, sizeof(err));
+	if (r != 0) {
+		log_msg(LOG_ERROR, "SERVER", "building %s/out: %s", s->env->dir, err);
+		return r;
+	}
+	inet_ntop(AF_INET, &s->out.address, addr, sizeof(addr));
+	for (size_t i = 0; i < s->out.n_torrents; i++) {
+		const struct server_torrent *t = &s->out.torrents[i];
+		char hex[41];
+		hex_encode(hex, t->mi.info_hash, 20);
+		log_msg(LOG_INFO, "SERVER", "%s: %s, %u pieces%s", t->os, hex, t->mi.piece_count,
+			t->cached ? " (hashes from the cache)" : "");
+	}
+	log_msg(LOG_INFO, "SERVER", "out/ ready for clients reaching %s (BIOS %s, UEFI %s, phase 1 %s)",
+		addr, s->out.bios ? "yes" : "no", s->out.uefi ? "yes" : "no",
+		s->out.ph1 ? "yes" : "no");
+	return 0;
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *ctx)
+{
+	struct server *s = ctx;
+
+	log_msg(LOG_INFO, "SERVER", "%s: stopping", strsignal((int)sig));
+	event_base_loopexit(s->base, NULL);
+}
+
+static void on_reload_signal(evutil_socket_t sig, short what, void *ctx)
+{
+	struct server *s = ctx;
+	struct bt_env *env = NULL;
+	struct server_out out = s->out;
+
+	log_msg(LOG_INFO, "SERVER", "SIGHUP: reading %s again", s->env->dir);
+	if (load_env(s->env->dir, &env) != 0) {
+		log_msg(LOG_ERROR, "SERVER", "the changed environment is invalid; keeping the old one");
+		return;
+	}
+	bt_env_free(s->env);
+	s->env = env;
+	apply_logging(env);
+	if (build_out(s) != 0) {
+		log_msg(LOG_ERROR, "SERVER", "rebuilding out/ failed; serving the old one");
+		s->out = out;
+		return;
+	}
+	server_out_release(&out);
+}
+
+static int start_signals(struct server *s)
+{
+	s->sigint = evsignal_new(s->base, SIGINT, on_stop_signal, s);
+	s->sigterm = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
+	s->sighup = evsignal_new(s->base, SIGHUP, on_reload_signal, s);
+	if (!s->sigint || !s->sigterm || !s->sighup || evsignal_add(s->sigint, NULL) < 0 ||
+	    evsignal_add(s->sigterm, NULL) < 0 || evsignal_add(s->sighup, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void server_release(struct server *s)
+{
+	if (s->sigint)
+		event_free(s->sigint);
+	if (s->sigterm)
+		event_free(s->sigterm);
+	if (s->sighup)
+		event_free(s->sighup);
+	if (s->base)
+		event_base_free(s->base);
+	server_out_release(&s->out);
+	bt_env_free(s->env);
+}
+
+int server_run(const struct server_opts *o)
+{
+	struct server s = {.opts = o};
+	int r;
+
+	/* A client that goes away mid-write must not kill the server. */
+	signal(SIGPIPE, SIG_IGN);
+	s.log = log_default_logger();
+	s.progress_tty = isatty(STDERR_FILENO);
+	if (load_env(o->env_dir, &s.env) != 0) {
+		fprintf(stderr, "boottorrent start: fix the problems above ('boottorrent check %s' "
+				"shows them again)\n", o->env_dir);
+		return 1;
+	}
+	apply_logging(s.env);
+	s.log = log_default_logger();
+	r = build_out(&s);
+	if (r != 0 || o->build_only)
+		goto out;
+	s.base = event_base_new();
+	if (!s.base) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = start_signals(&s);
+	if (r < 0)
+		goto out;
+	log_msg(LOG_INFO, "SERVER", "serving %s; SIGHUP re-reads it, SIGINT or SIGTERM stops",
+		s.env->dir);
+	event_base_dispatch(s.base);
+	log_msg(LOG_INFO, "SERVER", "stopped");
+out:
+	server_release(&s);
+	return r == 0 ? 0 : 1;
+}
