@@ -37,8 +37,9 @@ struct event;
 #define BT_HANDSHAKE_TIMEOUT 10	     /* seconds to connect and handshake */
 #define BT_IDLE_TIMEOUT 120	     /* seconds without any message */
 #define BT_KEEPALIVE_INTERVAL 90
-#define BT_REQUEST_TIMEOUT 20 /* seconds without a block while requests wait */
-#define BT_MAX_KNOWN 1000     /* addresses per swarm */
+#define BT_CHOKED_REQUEST_GRACE 3 /* s a choking fast peer has to reject our requests */
+#define BT_REQUEST_TIMEOUT 20	  /* seconds without a block while requests wait */
+#define BT_MAX_KNOWN 1000	  /* addresses per swarm */
 #define BT_MAX_SWARMS 64
 #define BT_PEX_INTERVAL 60
 #define BT_PEX_MAX 50	      /* peers taken from or sent in one PEX message */
@@ -127,6 +128,7 @@ struct bt_peer {
 	uint32_t dup_haves;
 	uint32_t unwanted_blocks;
 	int64_t t_start, t_last_recv, t_last_send, t_last_block;
+	int64_t t_choked; /* when the peer last choked us */
 };
 
 struct bt_session {

@@ -646,8 +646,9 @@ void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_
 	case BT_MSG_KEEPALIVE: break;
 	case BT_MSG_CHOKE:
 		p->peer_choking = true;
+		p->t_choked = bt_now_ms();
 		/* Without the fast extension a choke drops every request; with
-		 * it, the peer rejects each one (and timeouts catch the rest). */
+		 * it, the peer rejects each one (and the tick drops the rest). */
 		if (!p->fast)
 			drop_requests(w, p);
 		break;
@@ -867,6 +868,8 @@ static void tick_peer(struct bt_swarm *w, struct bt_peer *p, int64_t now)
 		drop_requests(w, p);
 		p->t_last_block = now;
 	}
+	if (p->peer_choking && p->nreq > 0 && now - p->t_choked > BT_CHOKED_REQUEST_GRACE * 1000)
+		drop_requests(w, p); /* rejects that never came */
 	if (now - p->t_last_send > BT_KEEPALIVE_INTERVAL * 1000)
 		bt_peer_send_keepalive(p);
 	/* Keep BT_REQUEST_QUEUE_TIME seconds of this peer's rate in flight: a
