@@ -330,3 +330,24 @@ int64_t bt_picker_superseed_choose(const struct bt_picker *p, const uint16_t *gi
 	}
 	return best;
 }
+
+uint32_t bt_picker_queue_target(double rate, uint32_t current, uint32_t their_reqq, bool snubbed,
+				double queue_time, uint32_t min_blocks, uint32_t max_blocks)
+{
+	/* The headroom lets the queue grow against a peer that answers in
+	 * batches (transmission sends every half second): without it, rate x
+	 * time would only ever ask for what already arrives. */
+	double want = rate * queue_time / BT_BLOCK_SIZE + min_blocks;
+	uint32_t t = (uint32_t)MIN(MAX(want, (double)min_blocks), (double)max_blocks);
+	uint32_t floor = snubbed ? 2 : min_blocks;
+
+	if (snubbed)
+		t = 2;
+	if (their_reqq)
+		t = MIN(t, their_reqq);
+	/* Grow at once; shrink slowly, so that one slow second does not drain
+	 * the pipe. */
+	t = t > current ? t : MAX(t, current * 7 / 8);
+	t = MAX(t, floor);
+	return their_reqq ? MIN(t, MAX(their_reqq, floor)) : t;
+}

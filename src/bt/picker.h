@@ -109,4 +109,13 @@ uint64_t bt_picker_have_bytes(const struct bt_picker *p);
 int64_t bt_picker_superseed_choose(const struct bt_picker *p, const uint16_t *given,
 				   const struct bt_bitfield *peer_has);
 
+/* The request pipeline for one peer: how many blocks to keep requested,
+ * given its measured rate (bytes/s), the current target, the queue it
+ * advertised (BEP 10 reqq, 0 = unknown) and whether it is snubbed.
+ * queue_time seconds of the rate plus min_blocks of headroom, between
+ * min_blocks and max_blocks; it grows at once and shrinks by at most 1/8
+ * per call (one call per second). */
+uint32_t bt_picker_queue_target(double rate, uint32_t current, uint32_t their_reqq, bool snubbed,
+				double queue_time, uint32_t min_blocks, uint32_t max_blocks);
+
 #endif

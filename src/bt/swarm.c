@@ -875,23 +875,9 @@ static void tick_peer(struct bt_swarm *w, struct bt_peer *p, int64_t now)
 	/* Keep BT_REQUEST_QUEUE_TIME seconds of this peer's rate in flight: a
 	 * sender serving many peers queues their requests, so the time a request
 	 * waits is longer than the network round trip. */
-	{
-		/* The headroom lets the queue grow against a peer that answers
-		 * in batches (transmission sends every half second): without it,
-		 * rate x time would only ever ask for what already arrives. */
-		double target =
-			p->rate_down * BT_REQUEST_QUEUE_TIME / BT_BLOCK_SIZE + BT_MIN_OUR_REQUESTS;
-		uint32_t t = (uint32_t)MIN(MAX(target, (double)BT_MIN_OUR_REQUESTS),
-					   (double)BT_MAX_OUR_REQUESTS);
-		if (p->snubbed)
-			t = 2;
-		if (p->their_reqq)
-			t = MIN(t, p->their_reqq);
-		/* Only grow fast; shrink slowly so one slow second does not
-		 * drain the pipe. */
-		p->queue_target = t > p->queue_target ? t : MAX(t, p->queue_target * 7 / 8);
-		p->queue_target = MAX(p->queue_target, p->snubbed ? 2u : BT_MIN_OUR_REQUESTS);
-	}
+	p->queue_target = bt_picker_queue_target(p->rate_down, p->queue_target, p->their_reqq,
+						 p->snubbed, BT_REQUEST_QUEUE_TIME,
+						 BT_MIN_OUR_REQUESTS, BT_MAX_OUR_REQUESTS);
 	if (p->ut_pex && now >= p->next_pex)
 		send_pex(w, p, now);
 	if (super_seeding(w)) {
