@@ -182,7 +182,9 @@ void bt_swarm_connect_more(struct bt_swarm *w)
 		/* Backoff for the next attempt in case this one fails; a
 		 * successful handshake resets it. */
 		k->failures = (uint8_t)MIN(k->failures + 1, 8);
-		k->next_try = now + MIN(1 << k->failures, 120);
+		/* A peer we were told about by hand (the server, for an
+		 * agent) is worth trying every few seconds until it answers. */
+		k->next_try = now + MIN(1 << k->failures, k->source == BT_SRC_STATIC ? 5 : 120);
 		if (bt_peer_new(w->session, -1, &k->addr, w, k))
 			n++;
 	}

@@ -36,16 +36,17 @@ bt_same seed/data got1/data || bt_fail "get from transmission: data differs"
 echo "ok: get from transmission-cli"
 
 # We seed; transmission downloads (its finish script marks completion).
-# Transmission does not dial loopback peers from a tracker: we dial it.
-bt_bg timeout 60 "$BOOTTORRENT" seed t.torrent --dir seed --port $((BTP + 3)) \
-	--peer 127.0.0.1:$((BTP + 4)) -v > seed.log 2>&1
 printf '#!/bin/sh\ntouch "%s/tr-done"\n' "$T" > done.sh
 chmod 755 done.sh
 tr_config tr2
 mkdir got2
-bt_bg timeout 60 transmission-cli -g "$T/tr2" -w "$T/got2" -p $((BTP + 4)) -et -M \
+bt_bg timeout 90 transmission-cli -g "$T/tr2" -w "$T/got2" -p $((BTP + 4)) -et -M \
 	-f "$T/done.sh" t.torrent > tr-get.log 2>&1
-bt_wait 50 test -f tr-done || bt_fail "transmission did not finish from our seed"
+bt_wait 20 sh -c "ss -ltn | grep -q ':$((BTP + 4)) '" || bt_fail "transmission did not listen"
+# Transmission does not dial loopback peers from a tracker: we dial it.
+bt_bg timeout 90 "$BOOTTORRENT" seed t.torrent --dir seed --port $((BTP + 3)) \
+	--peer 127.0.0.1:$((BTP + 4)) -v > seed.log 2>&1
+bt_wait 70 test -f tr-done || bt_fail "transmission did not finish from our seed"
 # Its write cache may still hold the last blocks when the script runs.
 bt_wait 10 bt_same seed/data got2/data || bt_fail "transmission from our seed: data differs"
 echo "ok: transmission-cli from our seed"
