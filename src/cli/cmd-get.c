@@ -369,7 +369,12 @@ int cli_bt_run(int argc, char **argv, bool seed)
 		return cli_usage_error(cmd, "--dir is required");
 	e = metainfo_load(&r.mi, argv[optind], err, sizeof(err));
 	if (e) {
-		fprintf(stderr, "boottorrent %s: %s: %s\n", cmd, argv[optind], err);
+		/* A read error names the file already; a parse error names the
+		 * field. */
+		if (e < 0)
+			fprintf(stderr, "boottorrent %s: %s\n", cmd, err);
+		else
+			fprintf(stderr, "boottorrent %s: %s: %s\n", cmd, argv[optind], err);
 		return EXIT_FAIL;
 	}
 	/* A peer closing its socket must not kill us. */
