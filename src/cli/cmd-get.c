@@ -25,7 +25,7 @@
 
 struct run {
 	const char *cmd;
-	bool seed;		/* the seed command */
+	bool seed; /* the seed command */
 	struct event_base *base;
 	struct bt_session *session;
 	struct bt_swarm *swarm;
@@ -37,7 +37,7 @@ struct run {
 	bool tty;
 	bool stopping;
 	bool interrupted;
-	uint64_t seed_time;	/* get: seconds to seed after completion */
+	uint64_t seed_time; /* get: seconds to seed after completion */
 	uint64_t progress_every;
 	int64_t t_start_ms;
 	int64_t t_done_ms;
@@ -64,15 +64,18 @@ static void usage(FILE *f, bool seed)
 	else
 		fprintf(f,
 			"Usage: boottorrent get TORRENT --dir DIR [OPTIONS]\n"
-			"Download TORRENT into DIR, verifying every piece; exit 0 when complete.\n\n"
+			"Download TORRENT into DIR, verifying every piece; exit 0 when "
+			"complete.\n\n"
 			"  --dir DIR           the folder to download into (created if missing)\n"
-			"  --seed-time S       keep seeding S seconds after completion (default 0)\n");
+			"  --seed-time S       keep seeding S seconds after completion (default "
+			"0)\n");
 	fprintf(f, "  --peer HOST:PORT    a peer to connect to (repeatable)\n"
 		   "  --port P            TCP port to listen on (default 6881, 0 = any)\n"
 		   "  --bind ADDR         IPv4 address to listen on\n"
 		   "  --no-tracker        do not announce to the torrent's trackers\n"
 		   "  --tracker URL       announce here instead of the torrent's trackers\n"
 		   "  --no-pex            no peer exchange\n"
+		   "  --lpd               local service discovery (BEP 14 multicast)\n"
 		   "  --max-upload-rate R upload at most R bytes/s (e.g. 10M)\n"
 		   "  --max-peers N       connections (default 80)\n"
 		   "  --max-unchoked N    peers served at once (default 64)\n"
@@ -126,7 +129,7 @@ static void on_seed_timer(evutil_socket_t fd, short what, void *ctx)
 static void print_progress(struct run *r, bool final)
 {
 	struct bt_swarm_stats st;
-	char down[16], up[16], have[16], total[16];
+	char down[16], up[16], have[16], total[16], sent[16];
 	double pct, eta = -1;
 	int64_t el = now_ms() - r->t_start_ms;
 
@@ -140,8 +143,9 @@ static void print_progress(struct run *r, bool final)
 	fmt_bytes(total, sizeof(total), st.total_bytes);
 	if (r->tty && !final)
 		printf("\r\033[K");
-	printf("%5.1f%% %s/%s  down %s/s  up %s/s  peers %u (%u seeds)", pct, have, total, down,
-	       up, st.peers, st.seeds);
+	fmt_bytes(sent, sizeof(sent), st.uploaded);
+	printf("%5.1f%% %s/%s  down %s/s  up %s/s (sent %s)  peers %u (%u seeds)", pct, have, total,
+	       down, up, sent, st.peers, st.seeds);
 	if (eta >= 0)
 		printf("  ETA %.0fs", eta);
 	else
@@ -215,9 +219,8 @@ static int start_tracker(struct run *r, const char *override, const struct logge
 {
 	const char *urls[TRACKER_CLIENT_URLS_MAX];
 	struct tracker_client_config tc = {0};
-	struct tracker_client_callbacks cb = {.on_report = on_report,
-					      .on_stopped = on_tracker_stopped,
-					      .ctx = r};
+	struct tracker_client_callbacks cb = {
+		.on_report = on_report, .on_stopped = on_tracker_stopped, .ctx = r};
 	size_t n = 0;
 
 	if (override) {
@@ -255,8 +258,22 @@ static int start_tracker(struct run *r, const char *override, const struct logge
 int cli_bt_run(int argc, char **argv, bool seed);
 int cli_bt_run(int argc, char **argv, bool seed)
 {
-	enum { O_DIR = 256, O_SEED_TIME, O_PEER, O_PORT, O_BIND, O_NO_TRACKER, O_TRACKER,
-	       O_NO_PEX, O_MAX_UP, O_MAX_PEERS, O_MAX_UNCHOKED, O_SUPER, O_PROGRESS };
+	enum {
+		O_DIR = 256,
+		O_SEED_TIME,
+		O_PEER,
+		O_PORT,
+		O_BIND,
+		O_NO_TRACKER,
+		O_TRACKER,
+		O_NO_PEX,
+		O_LPD,
+		O_MAX_UP,
+		O_MAX_PEERS,
+		O_MAX_UNCHOKED,
+		O_SUPER,
+		O_PROGRESS
+	};
 	static const struct option opts[] = {
 		{"dir", required_argument, NULL, O_DIR},
 		{"seed-time", required_argument, NULL, O_SEED_TIME},
@@ -266,6 +283,7 @@ int cli_bt_run(int argc, char **argv, bool seed)
 		{"no-tracker", no_argument, NULL, O_NO_TRACKER},
 		{"tracker", required_argument, NULL, O_TRACKER},
 		{"no-pex", no_argument, NULL, O_NO_PEX},
+		{"lpd", no_argument, NULL, O_LPD},
 		{"max-upload-rate", required_argument, NULL, O_MAX_UP},
 		{"max-peers", required_argument, NULL, O_MAX_PEERS},
 		{"max-unchoked", required_argument, NULL, O_MAX_UNCHOKED},
@@ -313,6 +331,7 @@ int cli_bt_run(int argc, char **argv, bool seed)
 		case O_NO_TRACKER: no_tracker = true; break;
 		case O_TRACKER: tracker_url = optarg; break;
 		case O_NO_PEX: wcfg.no_pex = true; break;
+		case O_LPD: scfg.lpd = true; break;
 		case O_MAX_UP:
 			if (parse_size_str(optarg, &scfg.max_upload_rate) != 0)
 				return cli_usage_error(cmd, "bad --max-upload-rate '%s'", optarg);
@@ -341,8 +360,7 @@ int cli_bt_run(int argc, char **argv, bool seed)
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'q': log_set_level(LOG_ERROR); break;
 		case 'h': usage(stdout, seed); return EXIT_OK;
-		default:
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
@@ -351,7 +369,12 @@ int cli_bt_run(int argc, char **argv, bool seed)
 		return cli_usage_error(cmd, "--dir is required");
 	e = metainfo_load(&r.mi, argv[optind], err, sizeof(err));
 	if (e) {
-		fprintf(stderr, "boottorrent %s: %s: %s\n", cmd, argv[optind], err);
+		/* A read error names the file already; a parse error names the
+		 * field. */
+		if (e < 0)
+			fprintf(stderr, "boottorrent %s: %s\n", cmd, err);
+		else
+			fprintf(stderr, "boottorrent %s: %s: %s\n", cmd, argv[optind], err);
 		return EXIT_FAIL;
 	}
 	/* A peer closing its socket must not kill us. */
