@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include "agent/seed.h"
 #include "agent/ui.h"
 #include "config/env.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/parse.h"
 #include "util/path.h"
@@ -77,7 +79,24 @@ struct agent {
 	bool loop_done;
 	char warning[256];
 	FILE *diag; /* where configuration diagnostics go */
+	struct buf notes; /* lines for the terminal once curses has ended */
 };
+
+/* A result line for the terminal: printed now in plain mode, else kept
+ * until curses ends (the full-screen view would paint over it). */
+static void PRINTF_LIKE(2, 3) note(struct agent *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!a->ui || ui_is_plain(a->ui)) {
+		vprintf(fmt, ap);
+		fflush(stdout);
+	} else if (buf_vprintf(&a->notes, fmt, ap) != 0) {
+		/* A full buffer only loses lines that were shown on screen. */
+	}
+	va_end(ap);
+}
 
 static void report(struct agent *a, enum agent_phase ph, const char *error)
 {
@@ -703,6 +722,7 @@ int agent_run(const struct agent_opts *o)
 	struct sigaction sa = {.sa_handler = on_term};
 	struct timeval one = {1, 0};
 
+	buf_init(&a.notes, 16384);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	gather(&a);
@@ -756,16 +776,12 @@ int agent_run(const struct agent_opts *o)
 			goto out;
 		a.os = &a.env->oss[i];
 	}
-	ui_suspend(a.ui);
-	printf("agent: chosen OS %s (%s) by %s\n", a.os->name,
-	       a.os->dispname ? a.os->dispname : a.os->name,
-	       ch.kind == AGENT_CHOICE_AUTO
-		       ? (ch.why == AGENT_WHY_CMDLINE ? "command line"
-			  : ch.why == AGENT_WHY_HOST  ? "host assignment"
-						      : "timeout 0")
-		       : "menu");
-	fflush(stdout);
-	ui_resume(a.ui);
+	note(&a, "agent: chosen OS %s (%s) by %s\n", a.os->name,
+	     a.os->dispname ? a.os->dispname : a.os->name,
+	     ch.kind == AGENT_CHOICE_AUTO ? (ch.why == AGENT_WHY_CMDLINE ? "command line"
+					     : ch.why == AGENT_WHY_HOST	 ? "host assignment"
+									 : "timeout 0")
+					  : o->no_menu ? "--no-menu" : "menu");
 
 	a.t_start = mono_ms();
 	r = start_download(&a, err, sizeof(err));
@@ -789,21 +805,17 @@ int agent_run(const struct agent_opts *o)
 
 		agent_dl_status(a.dl, &s);
 		fmt_bytes(have, sizeof(have), s.st.have_bytes);
-		ui_suspend(a.ui);
-		printf("agent: %s complete: %s in %.1f s, uploaded %llu bytes, peers %u\n",
-		       a.os->name, have, (double)(s.complete_ms - a.t_start) / 1000,
-		       (unsigned long long)s.st.uploaded, s.st.peers);
-		fflush(stdout);
-		ui_resume(a.ui);
+		note(&a, "agent: %s complete: %s in %.1f s, uploaded %llu bytes, peers %u\n",
+		     a.os->name, have, (double)(s.complete_ms - a.t_start) / 1000,
+		     (unsigned long long)s.st.uploaded, s.st.peers);
 	}
 	if (o->no_boot) {
 		report(&a, AGENT_PHASE_SEEDING, NULL);
 		agent_reporter_flush(a.rep, 500);
 		agent_dl_stop(a.dl, 1000);
 		a.dl = NULL;
-		ui_suspend(a.ui);
-		printf("agent: --no-boot: not booting %s (method %s)\n", a.os->name,
-		       os_method_name(a.os->method));
+		note(&a, "agent: --no-boot: not booting %s (method %s)\n", a.os->name,
+		     os_method_name(a.os->method));
 		rc = EXIT_SUCCESS;
 		goto out;
 	}
@@ -821,6 +833,9 @@ out:
 	agent_reporter_free(a.rep);
 	bt_env_free(a.env);
 	ui_free(a.ui);
+	if (a.notes.len)
+		fwrite(a.notes.data, 1, a.notes.len, stdout);
+	buf_release(&a.notes);
 	if (a.base)
 		event_base_free(a.base);
 	if (logf) {
