@@ -61,5 +61,28 @@ tail -n 2 "$AG_WORK/agent2.out"
 grep -q 'No peer reachable yet (server 127.0.0.1); retrying' "$AG_WORK/agent2.out" ||
 	fail "no message about the unreachable server"
 
+# With a tracker: the seeder is found through it (the static peer's port
+# is closed), and once the tracker says nobody else needs pieces the agent
+# stops seeding early instead of waiting out seed_time (60 s).
+if start_tracker debian; then
+	start_seed debian
+	write_bundle 5 debian 60 1
+	rm -rf "$AG_WORK/data"
+	rc=0
+	start=$(date +%s)
+	timeout 40 "$BOOTTORRENT" agent --bundle "$AG_WORK/bundle" --dir "$AG_WORK/data" \
+		--cmdline "$AG_WORK/cmdline" --os debian --no-boot --plain --port 0 \
+		>"$AG_WORK/agent3.out" 2>&1 || rc=$?
+	took=$(($(date +%s) - start))
+	tail -n 4 "$AG_WORK/agent3.out"
+	[ "$rc" = 0 ] || fail "the agent with a tracker exited with $rc"
+	cmp "$AG_WORK/src/debian/file0" "$AG_WORK/data/debian/file0" || fail "file0 differs (tracker)"
+	grep -q 'seeding done: no machine needs pieces' "$AG_WORK/agent3.out" ||
+		fail "no early stop"
+	[ "$took" -lt 30 ] || fail "the early stop took $took s"
+else
+	echo "no tracker-serve in \$BUILDDIR: the tracker part is skipped"
+fi
+
 [ "$AG_FAILS" = 0 ] || exit 1
 echo "PASS"

@@ -51,19 +51,51 @@ make_os() {
 		head -c $((kib * 1024)) /dev/urandom >"$AG_WORK/src/$name/file$i"
 		i=$((i + 1))
 	done
-	"$BOOTTORRENT" mktorrent -q -d ${AG_ANNOUNCE:+-a "$AG_ANNOUNCE"} "$AG_WORK/src/$name" \
+	"$BOOTTORRENT" mktorrent -q -d "$AG_WORK/src/$name" \
 		-o "$AG_WORK/bundle/torrents/$name.torrent" >/dev/null
 }
 
 # start_seed NAME: `boottorrent seed` of NAME on a free loopback port, in
 # $SEED_PORT once it listens.
 start_seed() {
-	local log="$AG_WORK/seed-$1.log"
+	local log="$AG_WORK/seed-$1.log" notrk=--no-tracker
+	[ -z "${AG_ANNOUNCE:-}" ] || notrk=""
 	timeout 300 "$BOOTTORRENT" seed "$AG_WORK/bundle/torrents/$1.torrent" --dir "$AG_WORK/src" \
-		--port 0 --bind 127.0.0.1 ${AG_ANNOUNCE:+} ${AG_ANNOUNCE:---no-tracker} >"$log" 2>&1 &
+		--port 0 --bind 127.0.0.1 $notrk >"$log" 2>&1 &
 	AG_PIDS="$AG_PIDS $!"
 	wait_for 10 grep -qs 'listening on port' "$log" || { echo "seed did not start"; cat "$log"; exit 1; }
 	SEED_PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log" | head -n 1)
+}
+
+# start_tracker NAME...: the tracker module's test driver on a free loopback
+# port, serving NAMEs' torrents, which are made again with its announce URL
+# (the info-hash does not change); sets AG_ANNOUNCE.
+start_tracker() {
+	local tool="${BUILDDIR:-}/src/tracker/tracker-serve" port pid tries=0 name
+	[ -x "$tool" ] || return 1
+	: >"$AG_WORK/whitelist"
+	for name in "$@"; do
+		"$BOOTTORRENT" torrent-info "$AG_WORK/bundle/torrents/$name.torrent" |
+			awk '/^Info hash:/ { print $3 }' >>"$AG_WORK/whitelist"
+	done
+	while [ $tries -lt 5 ]; do
+		tries=$((tries + 1))
+		port=$((20000 + RANDOM % 20000))
+		"$tool" -a 127.0.0.1 -p "$port" -i 2 -q -w "$AG_WORK/whitelist" \
+			>"$AG_WORK/tracker.log" 2>&1 &
+		pid=$!
+		sleep 0.5
+		if kill -0 "$pid" 2>/dev/null; then
+			AG_PIDS="$AG_PIDS $pid"
+			AG_ANNOUNCE="http://127.0.0.1:$port/announce"
+			for name in "$@"; do
+				"$BOOTTORRENT" mktorrent -q -d -f -a "$AG_ANNOUNCE" "$AG_WORK/src/$name" \
+					-o "$AG_WORK/bundle/torrents/$name.torrent" >/dev/null
+			done
+			return 0
+		fi
+	done
+	return 1
 }
 
 # start_reporter: a small HTTP server on loopback that answers 204 to POST
