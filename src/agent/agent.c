@@ -78,7 +78,7 @@ struct agent {
 	int vm_status;
 	bool loop_done;
 	char warning[256];
-	FILE *diag; /* where configuration diagnostics go */
+	FILE *diag;	  /* where configuration diagnostics go */
 	struct buf notes; /* lines for the terminal once curses has ended */
 };
 
@@ -117,8 +117,8 @@ static void report(struct agent *a, enum agent_phase ph, const char *error)
 		agent_dl_status(a->dl, &s);
 		r.have_bytes = s.st.have_bytes;
 		r.total_bytes = s.st.total_bytes;
-		r.progress = s.st.total_bytes ? (double)s.st.have_bytes / (double)s.st.total_bytes
-					      : 0;
+		r.progress =
+			s.st.total_bytes ? (double)s.st.have_bytes / (double)s.st.total_bytes : 0;
 		r.downloaded = s.st.downloaded;
 		r.uploaded = s.st.uploaded;
 		r.rate_down = s.st.rate_down;
@@ -397,7 +397,8 @@ static void fill_progress(struct agent *a, const struct agent_dl_status *s, stru
 		int64_t left = (agent_seed_remaining_ms(&ss) + 999) / 1000;
 
 		if (s->leechers >= 0)
-			snprintf(state, slen, "seeding for %llds more (%lld machines still need pieces)",
+			snprintf(state, slen,
+				 "seeding for %llds more (%lld machines still need pieces)",
 				 (long long)left, (long long)s->leechers);
 		else
 			snprintf(state, slen, "seeding for %llds more", (long long)left);
@@ -516,8 +517,7 @@ static char *os_folder(struct agent *a)
 }
 
 /* Joins a path from the OS's config below its folder, refusing escapes. */
-static char *os_file(struct agent *a, const char *folder, const char *rel, char *err,
-		     size_t errlen)
+static char *os_file(struct agent *a, const char *folder, const char *rel, char *err, size_t errlen)
 {
 	if (!rel || !path_relative_ok(rel)) {
 		snprintf(err, errlen, "'%s' is not a file inside the OS folder", rel ? rel : "");
@@ -589,8 +589,8 @@ static int run_program(struct agent *a, char **argv, const char *folder, bool ba
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 	}
-	printf("BootTorrent: %s ended (%s %d)\n", argv[0],
-	       WIFEXITED(st) ? "status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	printf("BootTorrent: %s ended (%s %d)\n", argv[0], WIFEXITED(st) ? "status" : "signal",
+	       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 	fflush(stdout);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
 		snprintf(err, errlen, "%s could not be started (missing?)", argv[0]);
@@ -656,7 +656,8 @@ static int boot_qemu(struct agent *a, const char *folder, char *err, size_t errl
 		       im, p1, g);
 		if (asked > ram.guest) {
 			fmt_bytes(want, sizeof(want), asked);
-			printf("BootTorrent: warning: the guest asks for %s (-m), more than is left\n",
+			printf("BootTorrent: warning: the guest asks for %s (-m), more than is "
+			       "left\n",
 			       want);
 		}
 	}
@@ -677,9 +678,7 @@ static int boot(struct agent *a, char *err, size_t errlen)
 	case OS_METHOD_KEXEC: r = boot_kexec(a, folder, err, errlen); break;
 	case OS_METHOD_BIN: r = boot_bin(a, folder, err, errlen); break;
 	case OS_METHOD_QEMU: r = boot_qemu(a, folder, err, errlen); break;
-	default:
-		snprintf(err, errlen, "no boot method set for %s", a->os->name);
-		r = -EINVAL;
+	default: snprintf(err, errlen, "no boot method set for %s", a->os->name); r = -EINVAL;
 	}
 	free(folder);
 	return r;
@@ -749,9 +748,10 @@ int agent_run(const struct agent_opts *o)
 		goto out;
 
 	r = load_bundle(&a, err, sizeof(err));
-	a.http_port = o->http_port ? o->http_port
+	a.http_port = o->http_port     ? o->http_port
 		      : a.cl.http_port ? a.cl.http_port
-		      : a.env ? a.env->http.port : 80;
+		      : a.env	       ? a.env->http.port
+				       : 80;
 	a.rep = agent_reporter_new(a.base, a.has_server ? &a.server : NULL, a.http_port);
 	if (r != 0) {
 		rc = fail_screen(&a, "No environment", err);
@@ -781,7 +781,8 @@ int agent_run(const struct agent_opts *o)
 	     ch.kind == AGENT_CHOICE_AUTO ? (ch.why == AGENT_WHY_CMDLINE ? "command line"
 					     : ch.why == AGENT_WHY_HOST	 ? "host assignment"
 									 : "timeout 0")
-					  : o->no_menu ? "--no-menu" : "menu");
+	     : o->no_menu		  ? "--no-menu"
+					  : "menu");
 
 	a.t_start = mono_ms();
 	r = start_download(&a, err, sizeof(err));

@@ -15,21 +15,21 @@
 #include "util/util.h"
 
 struct agent_opts {
-	const char *bundle;	 /* NULL: /etc/boottorrent, else $BT_BUNDLE */
-	const char *dir;	 /* NULL: $BT_DATA, else /run/boottorrent */
-	const char *os;		 /* boot this OS without a menu */
-	const char *cmdline;	 /* file to read instead of /proc/cmdline */
-	bool no_boot;		 /* stop after the seeding policy */
-	bool no_menu;		 /* boot the default without a menu */
-	bool plain;		 /* plain lines, no curses */
-	bool nokvm;		 /* QEMU without -enable-kvm */
-	bool seed_full;		 /* seed all of seed_time (no early stop) */
+	const char *bundle;  /* NULL: /etc/boottorrent, else $BT_BUNDLE */
+	const char *dir;     /* NULL: $BT_DATA, else /run/boottorrent */
+	const char *os;	     /* boot this OS without a menu */
+	const char *cmdline; /* file to read instead of /proc/cmdline */
+	bool no_boot;	     /* stop after the seeding policy */
+	bool no_menu;	     /* boot the default without a menu */
+	bool plain;	     /* plain lines, no curses */
+	bool nokvm;	     /* QEMU without -enable-kvm */
+	bool seed_full;	     /* seed all of seed_time (no early stop) */
 	bool has_server;
 	struct in_addr server;
-	uint16_t http_port;	 /* 0: bt.http, else the bundle's http.port */
-	uint16_t port;		 /* our BitTorrent port (default 6881; 0 any) */
+	uint16_t http_port; /* 0: bt.http, else the bundle's http.port */
+	uint16_t port;	    /* our BitTorrent port (default 6881; 0 any) */
 	bool has_seed_time;
-	uint32_t seed_time;	 /* overrides boot.seed_time */
+	uint32_t seed_time; /* overrides boot.seed_time */
 };
 
 /* Runs the agent; returns the process exit code (0: booted, or with

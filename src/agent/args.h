@@ -12,7 +12,7 @@
 
 #include "util/util.h"
 
-#define AGENT_ARGS_MAX 256	  /* words */
+#define AGENT_ARGS_MAX 256	 /* words */
 #define AGENT_ARGS_MAX_LEN 65536 /* bytes of input */
 
 enum {

@@ -39,8 +39,7 @@ const char *agent_kexec_explain(int err)
 	case EKEYEXPIRED: return "the kernel's signature has expired (Secure Boot is on)";
 	case EBADMSG: return "the kernel's signature is malformed (Secure Boot is on)";
 	case ENOEXEC: return "not a bootable kernel (kexec needs an x86 bzImage)";
-	case ENOSYS:
-		return "this phase-1 kernel cannot kexec (built without CONFIG_KEXEC_FILE)";
+	case ENOSYS: return "this phase-1 kernel cannot kexec (built without CONFIG_KEXEC_FILE)";
 	case EBUSY: return "another kexec is already loaded or running";
 	case ENOMEM: return "not enough memory to hold the kernel and initrd for kexec";
 	case EINVAL: return "the kernel, initrd or command line was refused (too long?)";
@@ -161,10 +160,26 @@ static uint64_t qemu_size(const char *s)
 		n = (size_t)(comma - s);
 	if (n > 0) {
 		switch (s[n - 1]) {
-		case 'k': case 'K': mult = 1024; n--; break;
-		case 'M': case 'm': mult = (uint64_t)1 << 20; n--; break;
-		case 'G': case 'g': mult = (uint64_t)1 << 30; n--; break;
-		case 'T': case 't': mult = (uint64_t)1 << 40; n--; break;
+		case 'k':
+		case 'K':
+			mult = 1024;
+			n--;
+			break;
+		case 'M':
+		case 'm':
+			mult = (uint64_t)1 << 20;
+			n--;
+			break;
+		case 'G':
+		case 'g':
+			mult = (uint64_t)1 << 30;
+			n--;
+			break;
+		case 'T':
+		case 't':
+			mult = (uint64_t)1 << 40;
+			n--;
+			break;
 		default: break;
 		}
 	}

@@ -38,10 +38,10 @@ int agent_meminfo_parse(const char *text, size_t len, struct agent_meminfo *out)
 
 /* RAM for a QEMU guest: MemTotal - image - what phase 1 itself uses. */
 struct agent_ram {
-	uint64_t total;	 /* MemTotal */
-	uint64_t image;	 /* the downloaded OS, held in tmpfs */
-	uint64_t ph1;	 /* used by phase 1 besides the image */
-	uint64_t guest;	 /* what is left */
+	uint64_t total; /* MemTotal */
+	uint64_t image; /* the downloaded OS, held in tmpfs */
+	uint64_t ph1;	/* used by phase 1 besides the image */
+	uint64_t guest; /* what is left */
 };
 /* The image lives in tmpfs, so it is already counted as not available:
  * phase 1's own use is total - available - image (at least 0), and the

@@ -59,8 +59,7 @@ void agent_mac_format(const uint8_t mac[6], char *out, size_t outlen)
 }
 
 /* True when word[0..wlen) is key followed by '=' and sets *val. */
-static bool key_is(const char *word, size_t wlen, const char *key, const char **val,
-		   size_t *vlen)
+static bool key_is(const char *word, size_t wlen, const char *key, const char **val, size_t *vlen)
 {
 	size_t k = strlen(key);
 

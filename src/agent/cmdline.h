@@ -28,7 +28,7 @@
 struct agent_cmdline {
 	bool has_server;
 	struct in_addr server;
-	uint16_t http_port; /* 0 when not given */
+	uint16_t http_port;		/* 0 when not given */
 	char os[AGENT_OS_NAME_MAX + 1]; /* "" when not given */
 	bool has_mac;
 	uint8_t mac[6];
@@ -57,8 +57,8 @@ enum agent_choice_kind {
 
 enum agent_choice_why {
 	AGENT_WHY_MENU = 0,
-	AGENT_WHY_CMDLINE, /* bt.os= or --os */
-	AGENT_WHY_HOST,	   /* hosts: this MAC has an OS */
+	AGENT_WHY_CMDLINE,  /* bt.os= or --os */
+	AGENT_WHY_HOST,	    /* hosts: this MAC has an OS */
 	AGENT_WHY_TIMEOUT0, /* timeout 0: the default at once */
 };
 

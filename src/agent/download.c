@@ -122,9 +122,8 @@ static void start_tracker(struct agent_dl *dl)
 {
 	const char *urls[TRACKER_CLIENT_URLS_MAX];
 	struct tracker_client_config tc = {0};
-	struct tracker_client_callbacks cb = {.on_report = on_report,
-					      .on_stopped = on_stopped,
-					      .ctx = dl};
+	struct tracker_client_callbacks cb = {
+		.on_report = on_report, .on_stopped = on_stopped, .ctx = dl};
 	size_t n = 0;
 
 	for (size_t t = 0; t < dl->mi.tier_count; t++)
@@ -152,14 +151,14 @@ static void start_tracker(struct agent_dl *dl)
 	tracker_client_announce_now(dl->tracker, TRACKER_EVENT_STARTED);
 }
 
-int agent_dl_new(struct event_base *base, const struct agent_dl_config *cfg,
-		 struct agent_dl **out, char *err, size_t errlen)
+int agent_dl_new(struct event_base *base, const struct agent_dl_config *cfg, struct agent_dl **out,
+		 char *err, size_t errlen)
 {
 	struct agent_dl *dl = xcalloc(1, sizeof(*dl));
 	struct bt_session_config scfg = {.port = cfg->listen_port};
 	struct bt_swarm_config wcfg = {0};
-	struct bt_swarm_callbacks cb = {.complete = on_complete, .peer_connected = on_peer,
-					.ctx = dl};
+	struct bt_swarm_callbacks cb = {
+		.complete = on_complete, .peer_connected = on_peer, .ctx = dl};
 	int r;
 
 	*out = NULL;

@@ -34,22 +34,22 @@ struct agent_dl_config {
 struct agent_dl_status {
 	struct bt_swarm_stats st;
 	bool complete;
-	int64_t complete_ms;   /* monotonic ms when it completed */
-	int64_t leechers;      /* last count a tracker gave after completion, or -1 */
-	int64_t seeders;       /* last count a tracker gave, or -1 */
-	bool tracker_ever_ok;  /* a tracker has answered */
-	int tracker_error;     /* the last announce's error (0 when it worked) */
-	char tracker_msg[160]; /* that error, for people */
-	size_t n_trackers;     /* usable tracker URLs */
-	bool server_connected; /* a peer at the server's address is connected */
+	int64_t complete_ms;		  /* monotonic ms when it completed */
+	int64_t leechers;		  /* last count a tracker gave after completion, or -1 */
+	int64_t seeders;		  /* last count a tracker gave, or -1 */
+	bool tracker_ever_ok;		  /* a tracker has answered */
+	int tracker_error;		  /* the last announce's error (0 when it worked) */
+	char tracker_msg[160];		  /* that error, for people */
+	size_t n_trackers;		  /* usable tracker URLs */
+	bool server_connected;		  /* a peer at the server's address is connected */
 	uint64_t from_server, from_peers; /* UINT64_MAX: the engine cannot say */
 };
 
 /* Loads the torrent, opens (creates) its files under dir, and starts the
  * swarm and the announces. Returns 0, or a negative errno / METAINFO_E_*
  * code with a message in err. */
-int agent_dl_new(struct event_base *base, const struct agent_dl_config *cfg,
-		 struct agent_dl **out, char *err, size_t errlen) WUR;
+int agent_dl_new(struct event_base *base, const struct agent_dl_config *cfg, struct agent_dl **out,
+		 char *err, size_t errlen) WUR;
 /* Stops at once (no "stopped" announce). NULL is a no-op. */
 void agent_dl_free(struct agent_dl *dl);
 /* Announces "stopped" (waiting at most timeout_ms on base), then frees. */

@@ -30,21 +30,11 @@ enum agent_menu_action agent_menu_key(struct agent_menu *m, enum agent_key k)
 	if (m->done)
 		return AGENT_MENU_NONE;
 	switch (k) {
-	case AGENT_KEY_UP:
-		m->sel = m->sel == 0 ? m->n - 1 : m->sel - 1;
-		return AGENT_MENU_REDRAW;
-	case AGENT_KEY_DOWN:
-		m->sel = m->sel + 1 == m->n ? 0 : m->sel + 1;
-		return AGENT_MENU_REDRAW;
-	case AGENT_KEY_HOME:
-		m->sel = 0;
-		return AGENT_MENU_REDRAW;
-	case AGENT_KEY_END:
-		m->sel = m->n - 1;
-		return AGENT_MENU_REDRAW;
-	case AGENT_KEY_ENTER:
-		m->done = true;
-		return AGENT_MENU_BOOT;
+	case AGENT_KEY_UP: m->sel = m->sel == 0 ? m->n - 1 : m->sel - 1; return AGENT_MENU_REDRAW;
+	case AGENT_KEY_DOWN: m->sel = m->sel + 1 == m->n ? 0 : m->sel + 1; return AGENT_MENU_REDRAW;
+	case AGENT_KEY_HOME: m->sel = 0; return AGENT_MENU_REDRAW;
+	case AGENT_KEY_END: m->sel = m->n - 1; return AGENT_MENU_REDRAW;
+	case AGENT_KEY_ENTER: m->done = true; return AGENT_MENU_BOOT;
 	case AGENT_KEY_INTR:
 		if (!m->counting)
 			return AGENT_MENU_NONE;
@@ -54,8 +44,7 @@ enum agent_menu_action agent_menu_key(struct agent_menu *m, enum agent_key k)
 		/* Nobody is watching the countdown while the shell runs. */
 		m->counting = false;
 		return AGENT_MENU_SHELL;
-	case AGENT_KEY_OTHER:
-		break;
+	case AGENT_KEY_OTHER: break;
 	}
 	return AGENT_MENU_NONE;
 }

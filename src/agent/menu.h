@@ -39,12 +39,12 @@ enum agent_menu_action {
 };
 
 struct agent_menu {
-	size_t n;	   /* entries (at least 1) */
-	size_t sel;	   /* selected entry */
-	size_t def;	   /* the default entry */
-	bool counting;	   /* the countdown runs */
-	int64_t left_ms;   /* time left while counting */
-	bool done;	   /* BOOT was returned; nothing changes any more */
+	size_t n;	 /* entries (at least 1) */
+	size_t sel;	 /* selected entry */
+	size_t def;	 /* the default entry */
+	bool counting;	 /* the countdown runs */
+	int64_t left_ms; /* time left while counting */
+	bool done;	 /* BOOT was returned; nothing changes any more */
 };
 
 /* Starts a menu of n entries (n >= 1) with def selected (clamped) and a

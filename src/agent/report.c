@@ -76,10 +76,11 @@ int agent_report_json(const struct agent_report *r, struct buf *out)
 		e = buf_printf(out,
 			       ",\"have_bytes\":%llu,\"total_bytes\":%llu,\"downloaded\":%llu,"
 			       "\"uploaded\":%llu,\"rate_down\":%.0f,\"rate_up\":%.0f,\"peers\":%u",
-			       (unsigned long long)r->have_bytes, (unsigned long long)r->total_bytes,
+			       (unsigned long long)r->have_bytes,
+			       (unsigned long long)r->total_bytes,
 			       (unsigned long long)r->downloaded, (unsigned long long)r->uploaded,
-			       r->rate_down >= 0 ? r->rate_down : 0, r->rate_up >= 0 ? r->rate_up : 0,
-			       r->peers);
+			       r->rate_down >= 0 ? r->rate_down : 0,
+			       r->rate_up >= 0 ? r->rate_up : 0, r->peers);
 	if (!e) {
 		if (r->from_server == UINT64_MAX)
 			e = buf_append_str(out, ",\"from_server\":null,\"from_peers\":null");

@@ -28,8 +28,8 @@ enum agent_phase {
 };
 
 struct agent_report {
-	const char *mac;    /* "aa:bb:cc:dd:ee:ff" or NULL */
-	const char *ip;	    /* our address or NULL */
+	const char *mac; /* "aa:bb:cc:dd:ee:ff" or NULL */
+	const char *ip;	 /* our address or NULL */
 	enum agent_phase phase;
 	const char *os;	    /* folder name or NULL */
 	const char *method; /* "kexec", "bin", "bin-qemu-x86_64" or NULL */

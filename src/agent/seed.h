@@ -21,9 +21,9 @@
 #include "util/util.h"
 
 struct agent_seed_state {
-	uint32_t seed_time_s;	  /* boot.seed_time */
-	bool early_stop;	  /* stop once nobody needs pieces */
-	bool complete;		  /* our download is complete */
+	uint32_t seed_time_s;	   /* boot.seed_time */
+	bool early_stop;	   /* stop once nobody needs pieces */
+	bool complete;		   /* our download is complete */
 	int64_t since_complete_ms; /* time since it completed */
 	/* The latest leecher count a tracker reported after we completed,
 	 * -1 when none has answered since. */

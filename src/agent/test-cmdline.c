@@ -112,7 +112,8 @@ static struct bt_env *env_from(const char *yaml, const char *const *oss, size_t 
 	for (size_t i = 0; i < n; i++) {
 		char cfg[128];
 
-		snprintf(cfg, sizeof(cfg), "dispname: %s OS\nmethod: kexec\nkernel: k\ninitrd: i\n", oss[i]);
+		snprintf(cfg, sizeof(cfg), "dispname: %s OS\nmethod: kexec\nkernel: k\ninitrd: i\n",
+			 oss[i]);
 		if (bt_env_parse_os(env, oss[i], (const uint8_t *)cfg, strlen(cfg), &dl) != 0) {
 			diag_list_print(&dl, stderr);
 			fail();

@@ -58,7 +58,7 @@ static void test_countdown(void **state)
 	assert_int_equal(agent_menu_seconds_left(&m), 3);
 	agent_menu_status(&m, s, sizeof(s));
 	assert_non_null(strstr(s, "Booting default OS in 3 seconds..."));
-	assert_int_equal(agent_menu_tick(&m, 400), AGENT_MENU_NONE); /* 2.6 s: shows 3 */
+	assert_int_equal(agent_menu_tick(&m, 400), AGENT_MENU_NONE);   /* 2.6 s: shows 3 */
 	assert_int_equal(agent_menu_tick(&m, 700), AGENT_MENU_REDRAW); /* 1.9 s */
 	assert_int_equal(agent_menu_seconds_left(&m), 2);
 	assert_int_equal(agent_menu_tick(&m, 0), AGENT_MENU_NONE);
@@ -147,9 +147,9 @@ static void test_keycodes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_arrows_wrap), cmocka_unit_test(test_countdown),
+		cmocka_unit_test(test_arrows_wrap),  cmocka_unit_test(test_countdown),
 		cmocka_unit_test(test_ctrl_c_stops), cmocka_unit_test(test_ctrl_s_shell),
-		cmocka_unit_test(test_timeouts),    cmocka_unit_test(test_keycodes),
+		cmocka_unit_test(test_timeouts),     cmocka_unit_test(test_keycodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,7 @@ struct ui;
 
 /* What the progress screen shows. */
 struct ui_progress {
-	const char *title;	/* "Downloading Debian (debian)" */
+	const char *title; /* "Downloading Debian (debian)" */
 	uint64_t have, total;
 	double rate_down, rate_up;
 	uint32_t peers, seeds;

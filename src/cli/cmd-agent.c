@@ -13,34 +13,46 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: boottorrent agent [OPTIONS]\n"
-		"Phase 1's agent: choose an OS (menu, host assignment or bt.os=), download it\n"
-		"into RAM over BitTorrent, seed it for a while, then boot it.\n\n"
-		"  --bundle DIR      the client bundle (default /etc/boottorrent)\n"
-		"  --dir DIR         where images go, a tmpfs (default $BT_DATA, else\n"
-		"                    /run/boottorrent)\n"
-		"  --os NAME         boot this OS without a menu\n"
-		"  --no-menu         boot the default OS without a menu\n"
-		"  --no-boot         stop after downloading and seeding (benchmarks, tests)\n"
-		"  --server IP       the BootTorrent server (default bt.server= on the kernel\n"
-		"                    command line, else $BT_SERVER)\n"
-		"  --http-port P     the server's HTTP port for reports (default bt.http=)\n"
-		"  --port P          our BitTorrent port (default 6881, 0 = any)\n"
-		"  --seed-time S     seconds to seed before booting (default boot.seed_time)\n"
-		"  --seed-full       seed all of the seed time, even when nobody needs pieces\n"
-		"  --no-kvm          run QEMU without KVM (also bt.nokvm on the command line)\n"
-		"  --plain           plain progress lines instead of the full-screen view\n"
-		"                    (automatic when stdout is not a terminal)\n"
-		"  --cmdline FILE    read FILE instead of /proc/cmdline (tests)\n"
-		"  -v, --verbose     debug logging\n"
-		"  -h, --help        this help\n");
+	fprintf(f, "Usage: boottorrent agent [OPTIONS]\n"
+		   "Phase 1's agent: choose an OS (menu, host assignment or bt.os=), download it\n"
+		   "into RAM over BitTorrent, seed it for a while, then boot it.\n\n"
+		   "  --bundle DIR      the client bundle (default /etc/boottorrent)\n"
+		   "  --dir DIR         where images go, a tmpfs (default $BT_DATA, else\n"
+		   "                    /run/boottorrent)\n"
+		   "  --os NAME         boot this OS without a menu\n"
+		   "  --no-menu         boot the default OS without a menu\n"
+		   "  --no-boot         stop after downloading and seeding (benchmarks, tests)\n"
+		   "  --server IP       the BootTorrent server (default bt.server= on the kernel\n"
+		   "                    command line, else $BT_SERVER)\n"
+		   "  --http-port P     the server's HTTP port for reports (default bt.http=)\n"
+		   "  --port P          our BitTorrent port (default 6881, 0 = any)\n"
+		   "  --seed-time S     seconds to seed before booting (default boot.seed_time)\n"
+		   "  --seed-full       seed all of the seed time, even when nobody needs pieces\n"
+		   "  --no-kvm          run QEMU without KVM (also bt.nokvm on the command line)\n"
+		   "  --plain           plain progress lines instead of the full-screen view\n"
+		   "                    (automatic when stdout is not a terminal)\n"
+		   "  --cmdline FILE    read FILE instead of /proc/cmdline (tests)\n"
+		   "  -v, --verbose     debug logging\n"
+		   "  -h, --help        this help\n");
 }
 
 int cmd_agent(int argc, char **argv)
 {
-	enum { O_BUNDLE = 256, O_DIR, O_OS, O_NO_BOOT, O_NO_MENU, O_SERVER, O_HTTP_PORT,
-	       O_PLAIN, O_PORT, O_SEED_TIME, O_SEED_FULL, O_NO_KVM, O_CMDLINE };
+	enum {
+		O_BUNDLE = 256,
+		O_DIR,
+		O_OS,
+		O_NO_BOOT,
+		O_NO_MENU,
+		O_SERVER,
+		O_HTTP_PORT,
+		O_PLAIN,
+		O_PORT,
+		O_SEED_TIME,
+		O_SEED_FULL,
+		O_NO_KVM,
+		O_CMDLINE
+	};
 	static const struct option opts[] = {
 		{"bundle", required_argument, NULL, O_BUNDLE},
 		{"dir", required_argument, NULL, O_DIR},
@@ -100,8 +112,7 @@ int cmd_agent(int argc, char **argv)
 		case O_CMDLINE: o.cmdline = optarg; break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return EXIT_OK;
-		default:
-			return cli_usage_error("agent", "unknown option '%s'", argv[optind - 1]);
+		default: return cli_usage_error("agent", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
