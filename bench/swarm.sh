@@ -46,6 +46,15 @@ cat > "$work/done.sh" <<'EOF'
 [ -f "$DONE_FILE" ] || date +%s.%N > "$DONE_FILE"
 EOF
 chmod 755 "$work/done.sh"
+cat > "$work/wait-go.sh" <<'EOF'
+#!/bin/sh
+# Start the command once the file $1 exists.
+go=$1
+shift
+while [ ! -f "$go" ]; do sleep 0.01; done
+exec "$@"
+EOF
+chmod 755 "$work/wait-go.sh"
 
 tstar() { # N -> T* in seconds
 	awk -v n="$1" -v s="$SIZE_MB" -v u="$UP" -v d="$DOWN" 'BEGIN {
@@ -87,15 +96,17 @@ for n in $NS; do
 			sleep 4 # its integrity check of 64 MiB
 		fi
 		sleep 1
-		tx0=$(tx_bytes)
-		t0=$(date +%s.%N)
+		# Every node waits for the "go" file, so they all start together
+		# however long it takes to launch them.
+		rm -f "$work/go"
 		for i in $(seq 1 "$n"); do
 			mkdir -p "$work/n$i"
 			if [ "$stack" = ours ]; then
-				lab_bg "n$i" "$BOOTTORRENT" get "$work/t.torrent" --dir "$work/n$i" \
+				lab_bg "n$i" "$work/wait-go.sh" "$work/go" "$BOOTTORRENT" get "$work/t.torrent" --dir "$work/n$i" \
 					--port 6881 --seed-time "$LIMIT" $GET_OPTS > "$work/n$i.log" 2>&1
 			else
-				lab_bg "n$i" env DONE_FILE="$work/n$i.done" aria2c --dir="$work/n$i" \
+				lab_bg "n$i" "$work/wait-go.sh" "$work/go" env \
+					DONE_FILE="$work/n$i.done" aria2c --dir="$work/n$i" \
 					--listen-port=6881 --seed-ratio=0 --seed-time=100 \
 					--bt-enable-lpd=false --enable-dht=false --enable-dht6=false \
 					--file-allocation=none --console-log-level=warn \
@@ -103,6 +114,10 @@ for n in $NS; do
 					"$work/t.torrent" > "$work/n$i.log" 2>&1
 			fi
 		done
+		sleep 2
+		tx0=$(tx_bytes)
+		t0=$(date +%s.%N)
+		touch "$work/go"
 		# Wait for every node's completion (our get prints "complete:").
 		i=0
 		while :; do

@@ -27,11 +27,12 @@ struct event;
 
 /* Limits on what one peer may make us hold. */
 #define BT_MAX_OUR_REQUESTS 256		/* our requests outstanding at one peer */
-#define BT_MIN_OUR_REQUESTS 8
+#define BT_MIN_OUR_REQUESTS 4
+#define BT_REQUEST_QUEUE_TIME 1.0	/* seconds of a peer's rate kept requested */
 #define BT_MAX_THEIR_REQUESTS 1024	/* their requests queued with us */
 #define BT_ADVERTISED_REQQ 512		/* what we tell peers (BEP 10 reqq) */
-#define BT_OUTPUT_HIGH (1u << 20)	/* stop serving above this much queued output */
-#define BT_OUTPUT_LOW (256u * 1024)	/* resume below this */
+#define BT_OUTPUT_HIGH (256u * 1024)	/* stop serving above this much queued output */
+#define BT_OUTPUT_LOW (128u * 1024)	/* resume below this */
 #define BT_INPUT_MAX (1u << 20)		/* socket bytes read before parsing */
 #define BT_HANDSHAKE_TIMEOUT 10		/* seconds to connect and handshake */
 #define BT_IDLE_TIMEOUT 120		/* seconds without any message */
@@ -42,6 +43,7 @@ struct event;
 #define BT_PEX_INTERVAL 60
 #define BT_PEX_MAX 50			/* peers taken from or sent in one PEX message */
 #define BT_SS_SLOTS 6			/* super-seed pieces offered per peer at once */
+#define BT_SS_DUP_BUDGET 0.4		/* second copies the super-seeder may offer, x pieces */
 #define BT_SS_RELEASE 2			/* seconds after the peer has it, offer more */
 #define BT_MAX_DUP_HAVES 2000		/* redundant HAVEs before we call it a flood */
 
@@ -142,6 +144,9 @@ struct bt_session {
 	struct event *tick;
 	struct event *reap;
 	struct bufferevent_rate_limit_group *rate_group; /* NULL when unlimited */
+	int lpd_fd;			/* -1 without local service discovery */
+	char lpd_cookie[16];
+	struct event *lpd_read, *lpd_timer;
 	struct ev_token_bucket_cfg *rate_cfg;
 	uint64_t rng;
 };
@@ -172,6 +177,7 @@ struct bt_swarm {
 	uint32_t pex_gen;
 	struct bt_blockrec *contrib;	/* per piece */
 	uint16_t *ss_given;		/* per piece: super-seed offers */
+	uint32_t ss_dups;		/* offers of pieces some peer already had */
 	uint32_t npeers;		/* attached */
 	uint32_t nunchoked;
 	/* Totals. */
@@ -216,6 +222,25 @@ void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_
 void bt_swarm_detach(struct bt_swarm *w, struct bt_peer *p);
 void bt_swarm_tick(struct bt_swarm *w, int64_t now_ms);
 void bt_swarm_connect_more(struct bt_swarm *w);
+
+/* lpd.c: BEP 14 local service discovery. */
+#define BT_LPD_MAX_MSG 1400
+#define BT_LPD_MAX_HASHES 16
+struct bt_lpd_msg {
+	uint16_t port;
+	uint8_t hashes[BT_LPD_MAX_HASHES][20];
+	size_t n_hashes;
+	char cookie[32];
+	size_t cookie_len;
+};
+/* Parses one announce datagram. 0 or BT_E_PROTOCOL. */
+int bt_lpd_parse(const uint8_t *p, size_t len, struct bt_lpd_msg *out) WUR;
+int bt_lpd_build(struct buf *b, uint16_t port, const uint8_t (*hashes)[20], size_t n,
+		 const char *cookie) WUR;
+int bt_lpd_start(struct bt_session *s) WUR;
+void bt_lpd_stop(struct bt_session *s);
+void bt_lpd_announce_soon(struct bt_session *s);
+void bt_swarm_add_peer_lpd(struct bt_swarm *w, const struct sockaddr_in *a);
 
 /* ext.c: BEP 10 and BEP 11 payloads. */
 struct bt_ext_handshake {

@@ -127,6 +127,7 @@ struct bt_session *bt_session_new(struct event_base *base, const struct bt_sessi
 		s->cfg.max_per_ip = 8;
 	if (log)
 		s->log = *log;
+	s->lpd_fd = -1;
 	s->rng = seed_from_clock();
 	/* Azureus-style peer id: -BT0100- and 12 random bytes. */
 	memcpy(s->peer_id, "-BT0100-", 8);
@@ -167,6 +168,12 @@ struct bt_session *bt_session_new(struct event_base *base, const struct bt_sessi
 		if (s->rate_cfg)
 			s->rate_group = bufferevent_rate_limit_group_new(base, s->rate_cfg);
 	}
+	if (cfg->lpd) {
+		int r = bt_lpd_start(s);
+		if (r)
+			logger_log(&s->log, LOG_WARN, "SWARM",
+				   "local service discovery unavailable: %s", strerror(-r));
+	}
 	s->tick = event_new(base, -1, EV_PERSIST, on_tick, s);
 	s->reap = event_new(base, -1, 0, on_reap, s);
 	event_add(s->tick, &one);
@@ -181,6 +188,7 @@ void bt_session_free(struct bt_session *s)
 	while (s->peers)
 		bt_peer_close(s->peers, "session ends");
 	on_reap(-1, 0, s);
+	bt_lpd_stop(s);
 	if (s->listener)
 		evconnlistener_free(s->listener);
 	if (s->rate_group)

@@ -129,6 +129,12 @@ int bt_swarm_add_peer(struct bt_swarm *w, const struct sockaddr *sa, socklen_t l
 	return r == -EINVAL ? 0 : r;
 }
 
+void bt_swarm_add_peer_lpd(struct bt_swarm *w, const struct sockaddr_in *a)
+{
+	if (add_peer_source(w, a, BT_SRC_LPD) == 0)
+		bt_swarm_connect_more(w);
+}
+
 int bt_swarm_add_peer_str(struct bt_swarm *w, const char *hostport)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
@@ -293,6 +299,16 @@ static void ss_offer(struct bt_swarm *w, struct bt_peer *p)
 				bt_bitfield_clear(&p->have, p->ss[i].piece);
 		if (piece < 0)
 			return;
+		/* A second copy of a piece that some peer already holds is a
+		 * cost the swarm could carry itself: allow only a budget of
+		 * them (BT_SS_DUP_BUDGET of the torrent), enough to keep every
+		 * node busy early on without sending the image twice. A piece no peer
+		 * has is always offered, so nothing can stall. */
+		if (w->ss_given[piece] > 0 && w->picker.avail[piece] > 0) {
+			if (w->ss_dups >= (uint32_t)(w->mi->piece_count * BT_SS_DUP_BUDGET))
+				return;
+			w->ss_dups++;
+		}
 		w->ss_given[piece]++;
 		p->ss[p->nss++] = (struct bt_ss_offer){(uint32_t)piece, 0};
 		bt_peer_send_index(p, BT_MSG_HAVE, (uint32_t)piece);
@@ -863,9 +879,15 @@ static void tick_peer(struct bt_swarm *w, struct bt_peer *p, int64_t now)
 	}
 	if (now - p->t_last_send > BT_KEEPALIVE_INTERVAL * 1000)
 		bt_peer_send_keepalive(p);
-	/* Keep about half a second of this peer's rate in flight. */
+	/* Keep BT_REQUEST_QUEUE_TIME seconds of this peer's rate in flight: a
+	 * sender serving many peers queues their requests, so the time a request
+	 * waits is longer than the network round trip. */
 	{
-		double target = p->rate_down * 0.5 / BT_BLOCK_SIZE;
+		/* The headroom lets the queue grow against a peer that answers
+		 * in batches (transmission sends every half second): without it,
+		 * rate x time would only ever ask for what already arrives. */
+		double target = p->rate_down * BT_REQUEST_QUEUE_TIME / BT_BLOCK_SIZE +
+				BT_MIN_OUR_REQUESTS;
 		uint32_t t = (uint32_t)MIN(MAX(target, (double)BT_MIN_OUR_REQUESTS),
 					   (double)BT_MAX_OUR_REQUESTS);
 		if (p->snubbed)
@@ -978,6 +1000,7 @@ int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *di
 	w->contrib = xcalloc(mi->piece_count, sizeof(*w->contrib));
 	w->ss_given = xcalloc(mi->piece_count, sizeof(*w->ss_given));
 	s->swarms[s->nswarms++] = w;
+	bt_lpd_announce_soon(s);
 	swarm_log(w, LOG_INFO, "%u of %u pieces present%s", w->picker.have.set, mi->piece_count,
 		  w->complete ? " (complete)" : "");
 	*out = w;

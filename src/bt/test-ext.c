@@ -79,12 +79,57 @@ static void test_pex(void **state)
 	assert_int_equal(ntohs(out[0].sin_port), 6881);
 }
 
+static void test_lpd(void **state)
+{
+	static const char ok[] = "BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\n"
+				 "Port: 6881\r\n"
+				 "Infohash: 0123456789abcdef0123456789ABCDEF01234567\r\n"
+				 "Infohash: ffffffffffffffffffffffffffffffffffffffff\r\n"
+				 "cookie: xyz\r\n\r\n\r\n";
+	static const char *const bad[] = {
+		"BT-SEARCH * HTTP/1.0\r\nPort: 1\r\nInfohash: "
+		"0123456789abcdef0123456789abcdef01234567\r\n\r\n",
+		"BT-SEARCH * HTTP/1.1\r\nPort: 0\r\nInfohash: "
+		"0123456789abcdef0123456789abcdef01234567\r\n\r\n",
+		"BT-SEARCH * HTTP/1.1\r\nPort: 70000\r\nInfohash: "
+		"0123456789abcdef0123456789abcdef01234567\r\n\r\n",
+		"BT-SEARCH * HTTP/1.1\r\nPort: 1\r\nInfohash: 0123\r\n\r\n",
+		"BT-SEARCH * HTTP/1.1\r\nPort: 1\r\nInfohash: "
+		"0123456789abcdef0123456789abcdef0123456g\r\n\r\n",
+		"BT-SEARCH * HTTP/1.1\r\nPort: 1\r\n\r\n",
+		"BT-SEARCH * HTTP/1.1\r\nno colon here\r\n\r\n",
+		"BT-SEARCH * HTTP/1.1\r\nPort: 1",
+	};
+	struct bt_lpd_msg m;
+	struct buf b;
+	uint8_t hashes[2][20];
+
+	assert_int_equal(bt_lpd_parse((const uint8_t *)ok, strlen(ok), &m), 0);
+	assert_int_equal(m.port, 6881);
+	assert_int_equal(m.n_hashes, 2);
+	assert_int_equal(m.hashes[0][0], 0x01);
+	assert_int_equal(m.hashes[0][19], 0x67);
+	assert_int_equal(m.cookie_len, 3);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(bt_lpd_parse((const uint8_t *)bad[i], strlen(bad[i]), &m),
+				 BT_E_PROTOCOL);
+	memset(hashes, 0xab, sizeof(hashes));
+	buf_init(&b, BT_LPD_MAX_MSG);
+	assert_int_equal(bt_lpd_build(&b, 51413, (const uint8_t(*)[20])hashes, 2, "c00k"), 0);
+	assert_int_equal(bt_lpd_parse(b.data, b.len, &m), 0);
+	assert_int_equal(m.port, 51413);
+	assert_int_equal(m.n_hashes, 2);
+	assert_memory_equal(m.hashes, hashes, sizeof(hashes));
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_roundtrip),
 		cmocka_unit_test(test_handshake_fields),
 		cmocka_unit_test(test_pex),
+		cmocka_unit_test(test_lpd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,7 @@ static void usage(FILE *f, bool seed)
 		   "  --no-tracker        do not announce to the torrent's trackers\n"
 		   "  --tracker URL       announce here instead of the torrent's trackers\n"
 		   "  --no-pex            no peer exchange\n"
+		   "  --lpd               local service discovery (BEP 14 multicast)\n"
 		   "  --max-upload-rate R upload at most R bytes/s (e.g. 10M)\n"
 		   "  --max-peers N       connections (default 80)\n"
 		   "  --max-unchoked N    peers served at once (default 64)\n"
@@ -256,7 +257,7 @@ int cli_bt_run(int argc, char **argv, bool seed);
 int cli_bt_run(int argc, char **argv, bool seed)
 {
 	enum { O_DIR = 256, O_SEED_TIME, O_PEER, O_PORT, O_BIND, O_NO_TRACKER, O_TRACKER,
-	       O_NO_PEX, O_MAX_UP, O_MAX_PEERS, O_MAX_UNCHOKED, O_SUPER, O_PROGRESS };
+	       O_NO_PEX, O_LPD, O_MAX_UP, O_MAX_PEERS, O_MAX_UNCHOKED, O_SUPER, O_PROGRESS };
 	static const struct option opts[] = {
 		{"dir", required_argument, NULL, O_DIR},
 		{"seed-time", required_argument, NULL, O_SEED_TIME},
@@ -266,6 +267,7 @@ int cli_bt_run(int argc, char **argv, bool seed)
 		{"no-tracker", no_argument, NULL, O_NO_TRACKER},
 		{"tracker", required_argument, NULL, O_TRACKER},
 		{"no-pex", no_argument, NULL, O_NO_PEX},
+		{"lpd", no_argument, NULL, O_LPD},
 		{"max-upload-rate", required_argument, NULL, O_MAX_UP},
 		{"max-peers", required_argument, NULL, O_MAX_PEERS},
 		{"max-unchoked", required_argument, NULL, O_MAX_UNCHOKED},
@@ -313,6 +315,7 @@ int cli_bt_run(int argc, char **argv, bool seed)
 		case O_NO_TRACKER: no_tracker = true; break;
 		case O_TRACKER: tracker_url = optarg; break;
 		case O_NO_PEX: wcfg.no_pex = true; break;
+		case O_LPD: scfg.lpd = true; break;
 		case O_MAX_UP:
 			if (parse_size_str(optarg, &scfg.max_upload_rate) != 0)
 				return cli_usage_error(cmd, "bad --max-upload-rate '%s'", optarg);

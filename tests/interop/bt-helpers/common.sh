@@ -67,7 +67,8 @@ bt_fail() {
 	for f in "$T"/*.log; do
 		[ -f "$f" ] || continue
 		echo "---- $f (last 15 lines)" >&2
-		tail -n 15 "$f" >&2
+		# Progress lines of other clients end in CR: make them lines.
+		tr '\r' '\n' < "$f" | tail -n 15 >&2
 	done
 	exit 1
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # A python3-libtorrent peer for interop tests (run with /usr/bin/python3).
 # Usage: lt-peer.py seed|get TORRENT SAVE_DIR PORT [--peer HOST:PORT]... [--timeout S]
+#        [--linger S] [--lsd] [--bind ADDR]
 # "get" exits 0 once every piece is verified (then keeps seeding --linger S);
 # "seed" checks the data and seeds until the timeout. Prints "ready" when
 # listening and "complete" when done.
@@ -9,7 +10,7 @@ import libtorrent as lt
 
 def main():
     mode, torrent, save, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    peers, timeout, linger = [], 60.0, 0.0
+    peers, timeout, linger, lsd, bind = [], 60.0, 0.0, False, "127.0.0.1"
     args = sys.argv[5:]
     while args:
         a = args.pop(0)
@@ -20,9 +21,13 @@ def main():
             timeout = float(args.pop(0))
         elif a == "--linger":
             linger = float(args.pop(0))
+        elif a == "--lsd":
+            lsd = True
+        elif a == "--bind":
+            bind = args.pop(0)
     s = lt.session({
-        "listen_interfaces": "127.0.0.1:%d" % port,
-        "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
+        "listen_interfaces": "%s:%d" % (bind, port),
+        "enable_dht": False, "enable_lsd": lsd, "enable_upnp": False,
         "enable_natpmp": False, "allow_multiple_connections_per_ip": True,
         # We do not speak MSE/PE encryption; libtorrent would try it first.
         "out_enc_policy": int(lt.enc_policy.disabled),
