@@ -538,12 +538,14 @@ static int boot_kexec(struct agent *a, const char *folder, char *err, size_t err
 		free(kernel);
 		return -EINVAL;
 	}
+	/* The swarm holds the files open for writing, and the kernel refuses
+	 * to load a file that is (ETXTBSY): seeding ends here. */
+	report(a, AGENT_PHASE_BOOTING, NULL);
+	agent_reporter_flush(a->rep, 1000);
+	agent_dl_stop(a->dl, 1000);
+	a->dl = NULL;
 	r = agent_kexec_load(kernel, initrd, a->os->cmdline);
 	if (r == 0) {
-		report(a, AGENT_PHASE_BOOTING, NULL);
-		agent_reporter_flush(a->rep, 1000);
-		agent_dl_stop(a->dl, 1000);
-		a->dl = NULL;
 		ui_suspend(a->ui);
 		printf("BootTorrent: kexec into %s\n", a->os->name);
 		fflush(stdout);

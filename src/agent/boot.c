@@ -41,6 +41,7 @@ const char *agent_kexec_explain(int err)
 	case ENOEXEC: return "not a bootable kernel (kexec needs an x86 bzImage)";
 	case ENOSYS: return "this phase-1 kernel cannot kexec (built without CONFIG_KEXEC_FILE)";
 	case EBUSY: return "another kexec is already loaded or running";
+	case ETXTBSY: return "the kernel or initrd is still open for writing";
 	case ENOMEM: return "not enough memory to hold the kernel and initrd for kexec";
 	case EINVAL: return "the kernel, initrd or command line was refused (too long?)";
 	case ENOENT: return "the kernel or initrd file is missing";
