@@ -30,6 +30,10 @@ struct agent_dl {
 	bool stopped;
 };
 
+static void noop_cb(evutil_socket_t fd, short what, void *ctx)
+{
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -229,10 +233,16 @@ void agent_dl_stop(struct agent_dl *dl, uint32_t timeout_ms)
 		tracker_client_stop(dl->tracker, timeout_ms);
 		end = mono_ms() + timeout_ms + 200;
 		while (!dl->stopped && mono_ms() < end) {
+			/* A timer of our own bounds each round; event_base_loopexit()
+			 * would stay armed and end the caller's next loop early. */
 			struct timeval tv = {0, 50000};
+			struct event *wake = evtimer_new(dl->base, noop_cb, NULL);
 
-			event_base_loopexit(dl->base, &tv);
+			if (!wake)
+				break;
+			evtimer_add(wake, &tv);
 			event_base_loop(dl->base, EVLOOP_ONCE);
+			event_free(wake);
 		}
 	}
 	agent_dl_free(dl);

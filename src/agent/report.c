@@ -197,6 +197,10 @@ void agent_reporter_send(struct agent_reporter *rp, const struct agent_report *r
 		post(rp);
 }
 
+static void noop_cb(evutil_socket_t fd, short what, void *ctx)
+{
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -213,10 +217,16 @@ void agent_reporter_flush(struct agent_reporter *rp, uint32_t timeout_ms)
 		return;
 	/* Bounded: each round waits at most 50 ms for the loop. */
 	while ((rp->in_flight || rp->pending) && mono_ms() < end) {
+		/* A timer of our own bounds each round; event_base_loopexit()
+		 * would stay armed and end the caller's next loop early. */
 		struct timeval tv = {0, 50000};
+		struct event *wake = evtimer_new(rp->base, noop_cb, NULL);
 
-		event_base_loopexit(rp->base, &tv);
+		if (!wake)
+			break;
+		evtimer_add(wake, &tv);
 		event_base_loop(rp->base, EVLOOP_ONCE);
+		event_free(wake);
 	}
 }
 
