@@ -34,6 +34,8 @@
 #define DEFAULT_SWARM_PORT 6881
 /* Without a peer or a tracker answer for this long, say so on screen. */
 #define UNREACHABLE_AFTER_MS 5000
+/* A failure screen waits this long for a person before the agent exits. */
+#define FAIL_RESTART_S 120
 
 static volatile sig_atomic_t got_term;
 
@@ -292,23 +294,28 @@ static void run_shell_blocking(struct agent *a)
  * at once). Ctrl+S opens a shell first. */
 static int fail_screen(struct agent *a, const char *title, const char *msg)
 {
+	static const char hint[] = "Enter: start again (by itself in 2 minutes)    Ctrl+S: shell";
 	enum agent_key k;
 
 	log_msg(LOG_ERROR, "AGENT", "%s: %s", title, msg);
 	report(a, AGENT_PHASE_FAILED, msg);
 	agent_reporter_flush(a->rep, 1000);
-	ui_draw_message(a->ui, title, msg, "Enter: start again    Ctrl+S: shell");
+	ui_draw_message(a->ui, title, msg, hint);
 	if (ui_is_plain(a->ui))
 		return EXIT_FAILURE;
-	/* Bounded by the person, or by SIGTERM. */
-	while (!got_term) {
+	/* Nobody may be at the machine: after a while the agent exits and
+	 * phase 1 starts it again, which tries everything anew. */
+	int64_t end = mono_ms() + (int64_t)FAIL_RESTART_S * 1000;
+
+	while (!got_term && mono_ms() < end) {
 		if (ui_read_key(a->ui, 500, &k) != 0)
 			continue;
 		if (k == AGENT_KEY_ENTER)
 			break;
 		if (k == AGENT_KEY_SHELL) {
 			run_shell_blocking(a);
-			ui_draw_message(a->ui, title, msg, "Enter: start again    Ctrl+S: shell");
+			ui_draw_message(a->ui, title, msg, hint);
+			end = mono_ms() + (int64_t)FAIL_RESTART_S * 1000;
 		}
 	}
 	return EXIT_FAILURE;

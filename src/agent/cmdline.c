@@ -95,6 +95,10 @@ static int parse_word(const char *w, size_t wl, struct agent_cmdline *out)
 			return 1;
 		out->http_port = (uint16_t)n;
 	} else if (key_is(w, wl, "bt.os", &v, &vl)) {
+		/* GRUB writes "bt.os=${bt_os}", empty when no OS is set: that
+		 * is no choice, not an error. */
+		if (vl == 0)
+			return 0;
 		/* An OS is a folder name: one safe path component. */
 		if (vl > AGENT_OS_NAME_MAX || !path_component_ok(v, vl))
 			return 1;
