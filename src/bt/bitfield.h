@@ -14,9 +14,9 @@
 #include "util/util.h"
 
 struct bt_bitfield {
-	uint8_t *bits;	 /* owned, bytes() long */
-	uint32_t count;	 /* number of indexes */
-	uint32_t set;	 /* number of set bits */
+	uint8_t *bits;	/* owned, bytes() long */
+	uint32_t count; /* number of indexes */
+	uint32_t set;	/* number of set bits */
 };
 
 /* Allocates count cleared bits. */

@@ -33,23 +33,26 @@ struct bt_session;
 struct bt_swarm;
 
 struct bt_session_config {
-	uint16_t port;		/* TCP listen port; 0 picks a free one */
-	const char *bind;	/* listen address (IPv4 text), NULL for any */
-	bool no_listen;		/* outgoing connections only */
-	uint32_t max_peers;	/* connections in all swarms (default 200) */
-	uint32_t max_per_ip;	/* connections from one address (default 8;
-				 * loopback is exempt, for tests) */
-	bool lpd;		/* BEP 14 local service discovery */
+	uint16_t port;		  /* TCP listen port; 0 picks a free one */
+	const char *bind;	  /* listen address (IPv4 text), NULL for any */
+	bool no_listen;		  /* outgoing connections only */
+	uint32_t max_peers;	  /* connections in all swarms (default 200) */
+	uint32_t max_per_ip;	  /* connections from one address (default 8;
+				   * loopback is exempt, for tests) */
+	bool lpd;		  /* BEP 14 local service discovery */
 	uint64_t max_upload_rate; /* bytes/s over all peers, 0 = unlimited */
 };
 
 struct bt_swarm_config {
-	bool super_seed;	/* BEP 16 when we are a seed */
-	bool no_pex;		/* disable BEP 11 peer exchange */
-	uint32_t max_unchoked;	/* interested peers served at once (default 64) */
-	uint32_t max_peers;	/* connections in this swarm (default 80) */
-	uint32_t ban_strikes;	/* bad pieces a peer may contribute (default 2) */
-	uint64_t seed;		/* random seed (0: from the clock and pid) */
+	bool super_seed;       /* BEP 16 when we are a seed */
+	bool no_pex;	       /* disable BEP 11 peer exchange (always off when private) */
+	bool skip_recheck;     /* seed_only: trust that the files are the torrent's (the
+				* caller just hashed them); otherwise every piece is
+				* verified at start, synchronously */
+	uint32_t max_unchoked; /* interested peers served at once (default 64) */
+	uint32_t max_peers;    /* connections in this swarm (default 80) */
+	uint32_t ban_strikes;  /* bad pieces a peer may contribute (default 2) */
+	uint64_t seed;	       /* random seed (0: from the clock and pid) */
 };
 
 /* Events for the role that runs the swarm. Any may be NULL. */
@@ -64,18 +67,18 @@ struct bt_swarm_callbacks {
 
 struct bt_swarm_stats {
 	uint64_t total_bytes;
-	uint64_t have_bytes;	/* verified */
-	uint64_t downloaded;	/* payload bytes received (incl. wasted) */
-	uint64_t uploaded;	/* payload bytes sent */
-	uint64_t wasted;	/* bytes of bad pieces and unwanted blocks */
+	uint64_t have_bytes; /* verified */
+	uint64_t downloaded; /* payload bytes received (incl. wasted) */
+	uint64_t uploaded;   /* payload bytes sent */
+	uint64_t wasted;     /* bytes of bad pieces and unwanted blocks */
 	uint32_t piece_count;
 	uint32_t pieces_have;
-	uint32_t peers;		/* connected, handshake done */
-	uint32_t seeds;		/* of which have every piece */
-	uint32_t known;		/* addresses known */
+	uint32_t peers; /* connected, handshake done */
+	uint32_t seeds; /* of which have every piece */
+	uint32_t known; /* addresses known */
 	uint32_t bad_pieces;
 	uint32_t banned;
-	double rate_down;	/* payload bytes/s over the last seconds */
+	double rate_down; /* payload bytes/s over the last seconds */
 	double rate_up;
 };
 
@@ -92,9 +95,9 @@ uint16_t bt_session_port(const struct bt_session *s);
  * seed_only), rechecks what is there, and starts accepting and making
  * connections. mi must outlive the swarm. Returns 0 or a negative errno
  * (*out is NULL then). */
-int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *dir,
-		 bool seed_only, const struct bt_swarm_config *cfg,
-		 const struct bt_swarm_callbacks *cb, struct bt_swarm **out) WUR;
+int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *dir, bool seed_only,
+		 const struct bt_swarm_config *cfg, const struct bt_swarm_callbacks *cb,
+		 struct bt_swarm **out) WUR;
 void bt_swarm_free(struct bt_swarm *w);
 
 /* Offers an address to connect to (IPv4 only for now). Duplicates are

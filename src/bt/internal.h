@@ -26,26 +26,27 @@ struct evconnlistener;
 struct event;
 
 /* Limits on what one peer may make us hold. */
-#define BT_MAX_OUR_REQUESTS 256		/* our requests outstanding at one peer */
+#define BT_MAX_OUR_REQUESTS 256 /* our requests outstanding at one peer */
 #define BT_MIN_OUR_REQUESTS 4
-#define BT_REQUEST_QUEUE_TIME 1.0	/* seconds of a peer's rate kept requested */
-#define BT_MAX_THEIR_REQUESTS 1024	/* their requests queued with us */
-#define BT_ADVERTISED_REQQ 512		/* what we tell peers (BEP 10 reqq) */
-#define BT_OUTPUT_HIGH (256u * 1024)	/* stop serving above this much queued output */
-#define BT_OUTPUT_LOW (128u * 1024)	/* resume below this */
-#define BT_INPUT_MAX (1u << 20)		/* socket bytes read before parsing */
-#define BT_HANDSHAKE_TIMEOUT 10		/* seconds to connect and handshake */
-#define BT_IDLE_TIMEOUT 120		/* seconds without any message */
+#define BT_REQUEST_QUEUE_TIME 0.5    /* seconds of a peer's rate kept requested */
+#define BT_MAX_THEIR_REQUESTS 1024   /* their requests queued with us */
+#define BT_ADVERTISED_REQQ 512	     /* what we tell peers (BEP 10 reqq) */
+#define BT_OUTPUT_HIGH (256u * 1024) /* stop serving above this much queued output */
+#define BT_OUTPUT_LOW (128u * 1024)  /* resume below this */
+#define BT_INPUT_MAX (1u << 20)	     /* socket bytes read before parsing */
+#define BT_HANDSHAKE_TIMEOUT 10	     /* seconds to connect and handshake */
+#define BT_IDLE_TIMEOUT 120	     /* seconds without any message */
 #define BT_KEEPALIVE_INTERVAL 90
-#define BT_REQUEST_TIMEOUT 20		/* seconds without a block while requests wait */
-#define BT_MAX_KNOWN 1000		/* addresses per swarm */
+#define BT_CHOKED_REQUEST_GRACE 3 /* s a choking fast peer has to reject our requests */
+#define BT_REQUEST_TIMEOUT 20	  /* seconds without a block while requests wait */
+#define BT_MAX_KNOWN 1000	  /* addresses per swarm */
 #define BT_MAX_SWARMS 64
 #define BT_PEX_INTERVAL 60
-#define BT_PEX_MAX 50			/* peers taken from or sent in one PEX message */
-#define BT_SS_SLOTS 6			/* super-seed pieces offered per peer at once */
-#define BT_SS_DUP_BUDGET 0.4		/* second copies the super-seeder may offer, x pieces */
-#define BT_SS_RELEASE 2			/* seconds after the peer has it, offer more */
-#define BT_MAX_DUP_HAVES 2000		/* redundant HAVEs before we call it a flood */
+#define BT_PEX_MAX 50	      /* peers taken from or sent in one PEX message */
+#define BT_SS_SLOTS 6	      /* super-seed pieces offered per peer at once */
+#define BT_SS_DUP_BUDGET 0.4  /* second copies the super-seeder may offer, x pieces */
+#define BT_SS_RELEASE 2	      /* seconds after the peer has it, offer more */
+#define BT_MAX_DUP_HAVES 2000 /* redundant HAVEs before we call it a flood */
 
 enum bt_peer_source {
 	BT_SRC_STATIC = 0,
@@ -59,16 +60,16 @@ enum bt_peer_source {
  * connections so that strikes and bans stick. */
 struct bt_known {
 	struct sockaddr_in addr;
-	char name[32];		/* "a.b.c.d:port" */
-	uint8_t source;		/* enum bt_peer_source */
-	uint8_t strikes;	/* bad pieces it contributed to */
-	uint8_t failures;	/* connection attempts that failed in a row */
+	char name[32];	  /* "a.b.c.d:port" */
+	uint8_t source;	  /* enum bt_peer_source */
+	uint8_t strikes;  /* bad pieces it contributed to */
+	uint8_t failures; /* connection attempts that failed in a row */
 	bool banned;
-	bool self;		/* it was us */
-	bool connected;		/* a peer (in or out) is using this address */
-	bool dialable;		/* we may connect to it (it listens there) */
-	int64_t next_try;	/* monotonic seconds */
-	uint32_t pex_gen;	/* when it became connected (for PEX "added") */
+	bool self;	  /* it was us */
+	bool connected;	  /* a peer (in or out) is using this address */
+	bool dialable;	  /* we may connect to it (it listens there) */
+	int64_t next_try; /* monotonic seconds */
+	uint32_t pex_gen; /* when it became connected (for PEX "added") */
 };
 
 struct bt_req {
@@ -80,27 +81,27 @@ struct bt_req {
 
 struct bt_ss_offer {
 	uint32_t piece;
-	int64_t had_since;	/* when the peer said it has it, 0 before */
+	int64_t had_since; /* when the peer said it has it, 0 before */
 };
 
 struct bt_peer {
 	struct bt_session *session;
-	struct bt_swarm *swarm;		/* NULL until the handshake names it */
-	struct bt_peer *next, *prev;	/* in the session's list */
+	struct bt_swarm *swarm;	     /* NULL until the handshake names it */
+	struct bt_peer *next, *prev; /* in the session's list */
 	struct bufferevent *bev;
-	struct bt_known *known;		/* the address entry, may be NULL */
+	struct bt_known *known; /* the address entry, may be NULL */
 	struct sockaddr_in addr;
 	char name[32];
 	bool outgoing;
 	bool tcp_up;
 	bool handshake_sent;
-	bool attached;			/* handshake done and accepted by a swarm */
-	bool dead;			/* closed; freed by the session soon */
+	bool attached; /* handshake done and accepted by a swarm */
+	bool dead;     /* closed; freed by the session soon */
 	bool fast;
 	bool extended;
 	uint8_t peer_id[20];
 	struct bt_wire wire;
-	struct bt_bitfield have;	/* sized once attached */
+	struct bt_bitfield have; /* sized once attached */
 	bool bitfield_seen;
 	bool am_choking, am_interested, peer_choking, peer_interested;
 	bool snubbed;
@@ -112,21 +113,22 @@ struct bt_peer {
 	struct bt_block *inq;
 	uint32_t ninq;
 	/* BEP 10. */
-	uint8_t ut_pex;			/* their id for ut_pex, 0 = none */
-	uint16_t listen_port;		/* from their extension handshake */
+	uint8_t ut_pex;	      /* their id for ut_pex, 0 = none */
+	uint16_t listen_port; /* from their extension handshake */
 	uint32_t their_reqq;
-	uint32_t pex_gen;		/* known entries newer than this are "added" */
+	uint32_t pex_gen; /* known entries newer than this are "added" */
 	int64_t next_pex;
 	/* Super-seeding. */
 	struct bt_ss_offer ss[BT_SS_SLOTS];
 	uint32_t nss;
 	/* Accounting, times in monotonic ms. */
 	uint64_t down_total, up_total;
-	uint64_t down_tick, up_tick;	/* payload bytes since the last tick */
-	double rate_down, rate_up;	/* bytes/s, smoothed */
+	uint64_t down_tick, up_tick; /* payload bytes since the last tick */
+	double rate_down, rate_up;   /* bytes/s, smoothed */
 	uint32_t dup_haves;
 	uint32_t unwanted_blocks;
 	int64_t t_start, t_last_recv, t_last_send, t_last_block;
+	int64_t t_choked; /* when the peer last choked us */
 };
 
 struct bt_session {
@@ -138,13 +140,13 @@ struct bt_session {
 	uint8_t peer_id[20];
 	struct bt_swarm *swarms[BT_MAX_SWARMS];
 	size_t nswarms;
-	struct bt_peer *peers;		/* every connection, attached or not */
+	struct bt_peer *peers; /* every connection, attached or not */
 	uint32_t npeers;
-	struct bt_peer *graveyard;	/* closed, freed at the next reap */
+	struct bt_peer *graveyard; /* closed, freed at the next reap */
 	struct event *tick;
 	struct event *reap;
 	struct bufferevent_rate_limit_group *rate_group; /* NULL when unlimited */
-	int lpd_fd;			/* -1 without local service discovery */
+	int lpd_fd;					 /* -1 without local service discovery */
 	char lpd_cookie[16];
 	struct event *lpd_read, *lpd_timer;
 	struct ev_token_bucket_cfg *rate_cfg;
@@ -155,8 +157,8 @@ struct bt_session {
  * senders, each block's hash and sender, so that the guilty one is found
  * when the piece later passes (a small "smart ban"). */
 struct bt_blockrec {
-	struct bt_known **from;		/* per block */
-	uint8_t (*bad_hash)[20];	/* per block, after a failure; NULL before */
+	struct bt_known **from;	 /* per block */
+	uint8_t (*bad_hash)[20]; /* per block, after a failure; NULL before */
 	struct bt_known **bad_from;
 	uint32_t nblocks;
 };
@@ -175,16 +177,16 @@ struct bt_swarm {
 	struct bt_known *known;
 	uint32_t nknown;
 	uint32_t pex_gen;
-	struct bt_blockrec *contrib;	/* per piece */
-	uint16_t *ss_given;		/* per piece: super-seed offers */
-	uint32_t ss_dups;		/* offers of pieces some peer already had */
-	uint32_t npeers;		/* attached */
+	struct bt_blockrec *contrib; /* per piece */
+	uint16_t *ss_given;	     /* per piece: super-seed offers */
+	uint32_t ss_dups;	     /* offers of pieces some peer already had */
+	uint32_t npeers;	     /* attached */
 	uint32_t nunchoked;
 	/* Totals. */
 	uint64_t downloaded, uploaded, wasted;
 	double rate_down, rate_up;
 	uint32_t bad_pieces, banned;
-	uint8_t *banned_ids;		/* 20 bytes each */
+	uint8_t *banned_ids; /* 20 bytes each */
 	uint32_t nbanned_ids;
 };
 
@@ -244,16 +246,15 @@ void bt_swarm_add_peer_lpd(struct bt_swarm *w, const struct sockaddr_in *a);
 
 /* ext.c: BEP 10 and BEP 11 payloads. */
 struct bt_ext_handshake {
-	uint8_t ut_pex;		/* 0 when absent */
-	uint16_t port;		/* 0 when absent */
-	uint32_t reqq;		/* 0 when absent */
+	uint8_t ut_pex; /* 0 when absent */
+	uint16_t port;	/* 0 when absent */
+	uint32_t reqq;	/* 0 when absent */
 };
 int bt_ext_handshake_build(struct buf *b, uint16_t port, bool pex) WUR;
 int bt_ext_handshake_parse(const uint8_t *p, size_t len, struct bt_ext_handshake *out) WUR;
 /* Builds a ut_pex payload with addrs[0..n) as "added". */
 int bt_pex_build(struct buf *b, const struct sockaddr_in *added, size_t n) WUR;
 /* Parses a ut_pex payload; writes at most max "added" IPv4 peers. */
-int bt_pex_parse(const uint8_t *p, size_t len, struct sockaddr_in *out, size_t max,
-		 size_t *n) WUR;
+int bt_pex_parse(const uint8_t *p, size_t len, struct sockaddr_in *out, size_t max, size_t *n) WUR;
 
 #endif

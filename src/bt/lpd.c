@@ -20,7 +20,7 @@
 
 #define LPD_GROUP "239.192.152.143"
 #define LPD_PORT 6771
-#define LPD_INTERVAL 300	/* seconds between announces (BEP 14: 5 minutes) */
+#define LPD_INTERVAL 300 /* seconds between announces (BEP 14: 5 minutes) */
 
 int bt_lpd_parse(const uint8_t *p, size_t len, struct bt_lpd_msg *out)
 {
@@ -157,7 +157,8 @@ static void on_lpd_timer(evutil_socket_t fd, short what, void *ctx)
 
 int bt_lpd_start(struct bt_session *s)
 {
-	struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons(LPD_PORT),
+	struct sockaddr_in any = {.sin_family = AF_INET,
+				  .sin_port = htons(LPD_PORT),
 				  .sin_addr.s_addr = htonl(INADDR_ANY)};
 	struct ip_mreq mreq;
 	struct timeval tv = {LPD_INTERVAL, 0};

@@ -151,8 +151,8 @@ static struct bt_block block_of(const struct bt_picker *p, uint32_t piece, uint3
 }
 
 /* Takes the unrequested blocks of a partial piece. */
-static size_t take_blocks(const struct bt_picker *p, struct bt_partial *pp,
-			  struct bt_block *out, size_t max)
+static size_t take_blocks(const struct bt_picker *p, struct bt_partial *pp, struct bt_block *out,
+			  size_t max)
 {
 	size_t n = 0;
 
@@ -185,9 +185,9 @@ static int64_t rarest_new(const struct bt_picker *p, const struct bt_bitfield *p
 	return best;
 }
 
-size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has,
-		      struct bt_block *out, size_t max,
-		      bool (*skip)(void *ctx, uint32_t piece, uint32_t begin), void *ctx)
+size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has, struct bt_block *out,
+		      size_t max, bool (*skip)(void *ctx, uint32_t piece, uint32_t begin),
+		      void *ctx)
 {
 	size_t n = 0;
 	int64_t piece;
@@ -329,4 +329,25 @@ int64_t bt_picker_superseed_choose(const struct bt_picker *p, const uint16_t *gi
 		}
 	}
 	return best;
+}
+
+uint32_t bt_picker_queue_target(double rate, uint32_t current, uint32_t their_reqq, bool snubbed,
+				double queue_time, uint32_t min_blocks, uint32_t max_blocks)
+{
+	/* The headroom lets the queue grow against a peer that answers in
+	 * batches (transmission sends every half second): without it, rate x
+	 * time would only ever ask for what already arrives. */
+	double want = rate * queue_time / BT_BLOCK_SIZE + min_blocks;
+	uint32_t t = (uint32_t)MIN(MAX(want, (double)min_blocks), (double)max_blocks);
+	uint32_t floor = snubbed ? 2 : min_blocks;
+
+	if (snubbed)
+		t = 2;
+	if (their_reqq)
+		t = MIN(t, their_reqq);
+	/* Grow at once; shrink slowly, so that one slow second does not drain
+	 * the pipe. */
+	t = t > current ? t : MAX(t, current * 7 / 8);
+	t = MAX(t, floor);
+	return their_reqq ? MIN(t, MAX(their_reqq, floor)) : t;
 }

@@ -34,24 +34,24 @@ struct bt_block {
 struct bt_partial {
 	uint32_t piece;
 	uint32_t nblocks;
-	uint32_t received;	/* blocks with got set */
-	uint8_t *req;		/* outstanding requests per block */
-	uint8_t *got;		/* block received (not yet verified) */
+	uint32_t received; /* blocks with got set */
+	uint8_t *req;	   /* outstanding requests per block */
+	uint8_t *got;	   /* block received (not yet verified) */
 };
 
 struct bt_picker {
 	uint32_t piece_count;
 	uint32_t piece_length;
 	uint64_t total_length;
-	struct bt_bitfield have;	/* verified pieces */
-	uint16_t *avail;		/* how many connected peers have each piece */
-	uint32_t *order;		/* random tie-break key per piece */
-	int32_t *partial_of;		/* piece -> index in partial[], or -1 */
+	struct bt_bitfield have; /* verified pieces */
+	uint16_t *avail;	 /* how many connected peers have each piece */
+	uint32_t *order;	 /* random tie-break key per piece */
+	int32_t *partial_of;	 /* piece -> index in partial[], or -1 */
 	struct bt_partial *partial;
 	size_t npartial;
 	size_t cap_partial;
 	uint64_t rng;
-	bool endgame;			/* set by the last pick that went to endgame */
+	bool endgame; /* set by the last pick that went to endgame */
 };
 
 /* Makes a picker for the geometry (as checked by bt_wire_set_geometry);
@@ -76,9 +76,9 @@ bool bt_picker_interesting(const struct bt_picker *p, const struct bt_bitfield *
  * marks them requested. skip (may be NULL) is asked about endgame
  * duplicates: return true when this peer already asked for that block.
  * Returns the number of blocks written to out. */
-size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has,
-		      struct bt_block *out, size_t max,
-		      bool (*skip)(void *ctx, uint32_t piece, uint32_t begin), void *ctx);
+size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has, struct bt_block *out,
+		      size_t max, bool (*skip)(void *ctx, uint32_t piece, uint32_t begin),
+		      void *ctx);
 
 /* A request was dropped without the block (choke, reject, timeout, peer
  * gone): the block may be asked for again. */
@@ -108,5 +108,14 @@ uint64_t bt_picker_have_bytes(const struct bt_picker *p);
  * then the rarest, then in random order. Returns the index or -1. */
 int64_t bt_picker_superseed_choose(const struct bt_picker *p, const uint16_t *given,
 				   const struct bt_bitfield *peer_has);
+
+/* The request pipeline for one peer: how many blocks to keep requested,
+ * given its measured rate (bytes/s), the current target, the queue it
+ * advertised (BEP 10 reqq, 0 = unknown) and whether it is snubbed.
+ * queue_time seconds of the rate plus min_blocks of headroom, between
+ * min_blocks and max_blocks; it grows at once and shrinks by at most 1/8
+ * per call (one call per second). */
+uint32_t bt_picker_queue_target(double rate, uint32_t current, uint32_t their_reqq, bool snubbed,
+				double queue_time, uint32_t min_blocks, uint32_t max_blocks);
 
 #endif

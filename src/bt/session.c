@@ -58,8 +58,8 @@ bool bt_session_may_connect(struct bt_session *s, const struct sockaddr_in *a)
 	return is_loopback(a) || count_ip(s, a) < s->cfg.max_per_ip;
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-		      int salen, void *ctx)
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *ctx)
 {
 	struct bt_session *s = ctx;
 	struct sockaddr_in a;
@@ -146,9 +146,9 @@ struct bt_session *bt_session_new(struct event_base *base, const struct bt_sessi
 			free(s);
 			return NULL;
 		}
-		s->listener = evconnlistener_new_bind(
-			base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 64,
-			(struct sockaddr *)&sin, sizeof(sin));
+		s->listener = evconnlistener_new_bind(base, on_accept, s,
+						      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 64,
+						      (struct sockaddr *)&sin, sizeof(sin));
 		if (!s->listener) {
 			*err = errno ? -errno : -EADDRINUSE;
 			free(s);

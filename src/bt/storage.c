@@ -58,8 +58,8 @@ static int open_file(struct bt_storage *st, size_t i, const char *rel_in)
 		return pfd;
 	}
 	/* base is one checked component and O_NOFOLLOW refuses a link there. */
-	fd = openat(pfd, base, (st->writable ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC,
-		    0644);
+	fd = openat(pfd, base,
+		    (st->writable ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		r = -errno;
 	close(pfd);
@@ -222,8 +222,7 @@ static int io(struct bt_storage *st, uint32_t piece, uint32_t begin, uint8_t *p,
 	return len == 0 ? 0 : -EIO;
 }
 
-int bt_storage_read(struct bt_storage *st, uint32_t piece, uint32_t begin, void *out,
-		    uint32_t len)
+int bt_storage_read(struct bt_storage *st, uint32_t piece, uint32_t begin, void *out, uint32_t len)
 {
 	return io(st, piece, begin, out, len, false);
 }
@@ -261,6 +260,19 @@ int bt_storage_verify(struct bt_storage *st, uint32_t piece, bool *ok)
 	sha1_digest(&sha, sizeof(digest), digest);
 	*ok = memcmp(digest, metainfo_piece_hash(st->mi, piece), sizeof(digest)) == 0;
 	return 0;
+}
+
+bool bt_storage_sizes_ok(const struct bt_storage *st)
+{
+	for (size_t i = 0; i < st->mi->file_count; i++) {
+		struct stat sb;
+
+		if (st->fds[i] < 0)
+			continue;
+		if (fstat(st->fds[i], &sb) < 0 || (uint64_t)sb.st_size != st->mi->files[i].length)
+			return false;
+	}
+	return true;
 }
 
 int bt_storage_recheck(struct bt_storage *st, struct bt_bitfield *have)

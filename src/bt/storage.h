@@ -21,11 +21,11 @@
 
 struct bt_storage {
 	const struct metainfo *mi;
-	int dirfd;		/* the target folder */
-	int *fds;		/* one per file, -1 for empty files */
-	bool *fresh;		/* the file was created (or empty) at open */
+	int dirfd;   /* the target folder */
+	int *fds;    /* one per file, -1 for empty files */
+	bool *fresh; /* the file was created (or empty) at open */
 	bool writable;
-	uint8_t *scratch;	/* for hashing */
+	uint8_t *scratch; /* for hashing */
 	size_t scratch_len;
 };
 
@@ -48,6 +48,9 @@ int bt_storage_write(struct bt_storage *st, uint32_t piece, uint32_t begin, cons
 /* Hashes the piece as it is on disk and compares with the metainfo. Sets
  * *ok; returns 0 or a negative errno. */
 int bt_storage_verify(struct bt_storage *st, uint32_t piece, bool *ok) WUR;
+
+/* True when every file has exactly the length the metainfo gives. */
+bool bt_storage_sizes_ok(const struct bt_storage *st);
 
 /* Verifies every piece whose files all existed at open (pieces in files we
  * just created are missing by definition), setting its bit in have (sized

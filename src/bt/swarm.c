@@ -99,8 +99,7 @@ static struct bt_known *known_add(struct bt_swarm *w, const struct sockaddr_in *
 static bool is_our_address(const struct bt_swarm *w, const struct sockaddr_in *a)
 {
 	/* Our own listening address on loopback: never dial ourselves. */
-	return a->sin_port == htons(w->session->port) &&
-	       (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	return a->sin_port == htons(w->session->port) && (ntohl(a->sin_addr.s_addr) >> 24) == 127;
 }
 
 static int add_peer_source(struct bt_swarm *w, const struct sockaddr_in *a, int source)
@@ -243,12 +242,12 @@ static void fill_requests(struct bt_swarm *w, struct bt_peer *p)
 	if (p->dead || !p->attached || p->peer_choking || !p->am_interested || w->complete ||
 	    p->nreq >= p->queue_target)
 		return;
-	n = bt_picker_pick(&w->picker, &p->have, blocks, p->queue_target - p->nreq,
-			   already_asked, p);
+	n = bt_picker_pick(&w->picker, &p->have, blocks, p->queue_target - p->nreq, already_asked,
+			   p);
 	now = bt_now_ms();
 	for (size_t i = 0; i < n; i++) {
-		p->reqs[p->nreq++] = (struct bt_req){blocks[i].piece, blocks[i].begin,
-						     blocks[i].length, now};
+		p->reqs[p->nreq++] =
+			(struct bt_req){blocks[i].piece, blocks[i].begin, blocks[i].length, now};
 		bt_peer_send_block(p, BT_MSG_REQUEST, blocks[i].piece, blocks[i].begin,
 				   blocks[i].length);
 	}
@@ -364,7 +363,8 @@ static void ban(struct bt_swarm *w, struct bt_known *k)
 	k->banned = true;
 	w->banned++;
 	swarm_log(w, LOG_WARN, "banning %s: %u bad pieces", k->name, k->strikes);
-	for (struct bt_peer *p = w->session->peers; p; p = p->next) {
+	for (struct bt_peer *p = w->session->peers, *next; p; p = next) {
+		next = p->next; /* closing moves p to the graveyard */
 		if (p->swarm != w || p->known != k || p->dead)
 			continue;
 		if (w->nbanned_ids < 256) {
@@ -522,8 +522,7 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 			j = find_req(q, m->index, m->begin, m->length);
 			if (j >= 0) {
 				remove_req(q, j);
-				bt_peer_send_block(q, BT_MSG_CANCEL, m->index, m->begin,
-						   m->length);
+				bt_peer_send_block(q, BT_MSG_CANCEL, m->index, m->begin, m->length);
 			}
 		}
 	}
@@ -532,8 +531,7 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 
 		r = bt_storage_verify(&w->storage, m->index, &ok);
 		if (r) {
-			swarm_log(w, LOG_ERROR, "cannot read piece %u: %s", m->index,
-				  strerror(-r));
+			swarm_log(w, LOG_ERROR, "cannot read piece %u: %s", m->index, strerror(-r));
 			ok = false;
 		}
 		if (ok)
@@ -573,8 +571,7 @@ static void on_cancel(struct bt_peer *p, const struct bt_msg *m)
 			memmove(&p->inq[i], &p->inq[i + 1], (p->ninq - i - 1) * sizeof(*p->inq));
 			p->ninq--;
 			if (p->fast)
-				bt_peer_send_block(p, BT_MSG_REJECT, m->index, m->begin,
-						   m->length);
+				bt_peer_send_block(p, BT_MSG_REJECT, m->index, m->begin, m->length);
 			return;
 		}
 	}
@@ -646,12 +643,12 @@ static void after_availability(struct bt_swarm *w, struct bt_peer *p)
 void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg *m)
 {
 	switch (m->type) {
-	case BT_MSG_KEEPALIVE:
-		break;
+	case BT_MSG_KEEPALIVE: break;
 	case BT_MSG_CHOKE:
 		p->peer_choking = true;
+		p->t_choked = bt_now_ms();
 		/* Without the fast extension a choke drops every request; with
-		 * it, the peer rejects each one (and timeouts catch the rest). */
+		 * it, the peer rejects each one (and the tick drops the rest). */
 		if (!p->fast)
 			drop_requests(w, p);
 		break;
@@ -705,12 +702,8 @@ void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_
 		}
 		after_availability(w, p);
 		break;
-	case BT_MSG_REQUEST:
-		on_request(w, p, m);
-		break;
-	case BT_MSG_CANCEL:
-		on_cancel(p, m);
-		break;
+	case BT_MSG_REQUEST: on_request(w, p, m); break;
+	case BT_MSG_CANCEL: on_cancel(p, m); break;
 	case BT_MSG_PIECE:
 		on_block(w, p, m);
 		if (!p->dead)
@@ -724,9 +717,7 @@ void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_
 		}
 		break;
 	}
-	case BT_MSG_EXTENDED:
-		on_extended(w, p, m);
-		break;
+	case BT_MSG_EXTENDED: on_extended(w, p, m); break;
 	default:
 		/* PORT, SUGGEST, ALLOWED_FAST: tolerated, unused. */
 		break;
@@ -877,28 +868,16 @@ static void tick_peer(struct bt_swarm *w, struct bt_peer *p, int64_t now)
 		drop_requests(w, p);
 		p->t_last_block = now;
 	}
+	if (p->peer_choking && p->nreq > 0 && now - p->t_choked > BT_CHOKED_REQUEST_GRACE * 1000)
+		drop_requests(w, p); /* rejects that never came */
 	if (now - p->t_last_send > BT_KEEPALIVE_INTERVAL * 1000)
 		bt_peer_send_keepalive(p);
 	/* Keep BT_REQUEST_QUEUE_TIME seconds of this peer's rate in flight: a
 	 * sender serving many peers queues their requests, so the time a request
 	 * waits is longer than the network round trip. */
-	{
-		/* The headroom lets the queue grow against a peer that answers
-		 * in batches (transmission sends every half second): without it,
-		 * rate x time would only ever ask for what already arrives. */
-		double target = p->rate_down * BT_REQUEST_QUEUE_TIME / BT_BLOCK_SIZE +
-				BT_MIN_OUR_REQUESTS;
-		uint32_t t = (uint32_t)MIN(MAX(target, (double)BT_MIN_OUR_REQUESTS),
-					   (double)BT_MAX_OUR_REQUESTS);
-		if (p->snubbed)
-			t = 2;
-		if (p->their_reqq)
-			t = MIN(t, p->their_reqq);
-		/* Only grow fast; shrink slowly so one slow second does not
-		 * drain the pipe. */
-		p->queue_target = t > p->queue_target ? t : MAX(t, p->queue_target * 7 / 8);
-		p->queue_target = MAX(p->queue_target, p->snubbed ? 2u : BT_MIN_OUR_REQUESTS);
-	}
+	p->queue_target = bt_picker_queue_target(p->rate_down, p->queue_target, p->their_reqq,
+						 p->snubbed, BT_REQUEST_QUEUE_TIME,
+						 BT_MIN_OUR_REQUESTS, BT_MAX_OUR_REQUESTS);
 	if (p->ut_pex && now >= p->next_pex)
 		send_pex(w, p, now);
 	if (super_seeding(w)) {
@@ -932,9 +911,9 @@ void bt_swarm_tick(struct bt_swarm *w, int64_t now)
 
 /* ---- lifecycle and queries ---- */
 
-int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *dir,
-		 bool seed_only, const struct bt_swarm_config *cfg,
-		 const struct bt_swarm_callbacks *cb, struct bt_swarm **out)
+int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *dir, bool seed_only,
+		 const struct bt_swarm_config *cfg, const struct bt_swarm_callbacks *cb,
+		 struct bt_swarm **out)
 {
 	struct bt_swarm *w;
 	struct bt_bitfield have;
@@ -960,6 +939,9 @@ int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *di
 		w->cfg.max_peers = 80;
 	if (!w->cfg.ban_strikes)
 		w->cfg.ban_strikes = 2;
+	/* BEP 27: a private torrent's peers come from its tracker only. */
+	if (mi->private_flag)
+		w->cfg.no_pex = true;
 	w->seed_only = seed_only;
 	w->geo = (struct bt_wire_geometry){mi->piece_length, mi->piece_count, mi->total_length,
 					   true, true};
@@ -980,7 +962,15 @@ int bt_swarm_new(struct bt_session *s, const struct metainfo *mi, const char *di
 	bt_picker_init(&w->picker, mi->piece_count, mi->piece_length, mi->total_length,
 		       cfg && cfg->seed ? cfg->seed : s->rng ^ (uint64_t)(uintptr_t)w);
 	bt_bitfield_init(&have, mi->piece_count);
-	r = bt_storage_recheck(&w->storage, &have);
+	if (w->cfg.skip_recheck && seed_only && bt_storage_sizes_ok(&w->storage)) {
+		/* The caller made the torrent from these very files (the
+		 * server's hash cache): hashing them again would only stall
+		 * the loop. Every piece is still read from disk as it is sent. */
+		bt_bitfield_set_all(&have);
+		r = 0;
+	} else {
+		r = bt_storage_recheck(&w->storage, &have);
+	}
 	if (r) {
 		logger_log(&s->log, LOG_ERROR, "SWARM", "%s: cannot check data: %s", mi->name,
 			   strerror(-r));

@@ -54,7 +54,8 @@ static void test_pex(void **state)
 	struct buf b;
 	size_t n;
 	static const char odd[] = "d5:added7:abcdefge";
-	static const char zero[] = "d5:added12:\x7f\x00\x00\x01\x00\x00\x7f\x00\x00\x01\x1a\xe1" "e";
+	static const char zero[] = "d5:added12:\x7f\x00\x00\x01\x00\x00\x7f\x00\x00\x01\x1a\xe1"
+				   "e";
 
 	for (int i = 0; i < 3; i++) {
 		memset(&in[i], 0, sizeof(in[i]));

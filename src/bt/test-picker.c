@@ -206,12 +206,48 @@ static void test_superseed(void **state)
 	bt_bitfield_release(&y);
 }
 
+static void test_queue_target(void **state)
+{
+	uint32_t t = 32;
+
+	/* A peer that answers in half-second batches delivers two queues a
+	 * second: the headroom makes the queue grow (by 4 blocks a second)
+	 * instead of staying where it started. */
+	for (int i = 0; i < 100 && t < 256; i++) {
+		uint32_t next = bt_picker_queue_target((double)t * BT_BLOCK_SIZE * 2, t, 0, false,
+						       0.5, 4, 256);
+		assert_int_equal(next, MIN(t + 4, 256u));
+		t = next;
+	}
+	assert_int_equal(t, 256);
+	/* A peer gone quiet: shrinks by at most 1/8 a second, down to 4. */
+	assert_int_equal(bt_picker_queue_target(0, 256, 0, false, 0.5, 4, 256), 224);
+	t = 256;
+	for (int i = 0; i < 60; i++)
+		t = bt_picker_queue_target(0, t, 0, false, 0.5, 4, 256);
+	assert_int_equal(t, 4);
+	/* 0.5 s of 1.6 MB/s is 50 blocks, plus 4. */
+	assert_int_equal(bt_picker_queue_target(1638400, 4, 0, false, 0.5, 4, 256), 54);
+	/* The peer's own queue limit wins. */
+	assert_int_equal(bt_picker_queue_target(1e9, 4, 20, false, 0.5, 4, 256), 20);
+	assert_int_equal(bt_picker_queue_target(1e9, 100, 20, false, 0.5, 4, 256), 20);
+	/* Snubbed: heads for 2. */
+	t = 100;
+	for (int i = 0; i < 60; i++)
+		t = bt_picker_queue_target(1e6, t, 0, true, 0.5, 4, 256);
+	assert_int_equal(t, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rarest_first),	   cmocka_unit_test(test_tie_break_random),
-		cmocka_unit_test(test_finish_started_first), cmocka_unit_test(test_endgame_and_verify),
-		cmocka_unit_test(test_interest),	   cmocka_unit_test(test_superseed),
+		cmocka_unit_test(test_rarest_first),
+		cmocka_unit_test(test_tie_break_random),
+		cmocka_unit_test(test_finish_started_first),
+		cmocka_unit_test(test_endgame_and_verify),
+		cmocka_unit_test(test_interest),
+		cmocka_unit_test(test_queue_target),
+		cmocka_unit_test(test_superseed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

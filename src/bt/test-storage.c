@@ -117,8 +117,23 @@ static void test_write_read_verify(void **state)
 	bt_bitfield_clear_all(&have);
 	assert_int_equal(bt_storage_recheck(&st, &have), 0);
 	assert_int_equal(have.set, mi.piece_count);
+	assert_true(bt_storage_sizes_ok(&st));
 	assert_int_equal(bt_storage_write(&st, 0, 0, stream, 1), -EBADF);
 	bt_storage_close(&st);
+	/* A file of the wrong size is noticed (for callers that skip the
+	 * recheck). */
+	snprintf(path, sizeof(path), "%s/t/a", dir);
+	assert_int_equal(truncate(path, 9), 0);
+	assert_int_equal(bt_storage_open(&st, dir, &mi, false, &what), 0);
+	assert_false(bt_storage_sizes_ok(&st));
+	bt_storage_close(&st);
+	assert_int_equal(truncate(path, 10), 0);
+	{
+		int fd = open(path, O_WRONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, stream + 9, 1, 9), 1);
+		close(fd);
+	}
 	snprintf(path, sizeof(path), "%s/t/sub/b", dir);
 	{
 		int fd = open(path, O_WRONLY);

@@ -9,8 +9,8 @@
  * for variable-size ones, -1 for types we do not know. */
 struct msg_rule {
 	int32_t len;
-	bool fast;	/* only when BEP 6 was negotiated */
-	bool extended;	/* only when BEP 10 was negotiated */
+	bool fast;     /* only when BEP 6 was negotiated */
+	bool extended; /* only when BEP 10 was negotiated */
 };
 
 static const struct msg_rule msg_rules[] = {
@@ -125,14 +125,10 @@ static int check_header(const struct bt_wire *w, uint8_t type, uint32_t len)
 	if (r->len > 0)
 		return (uint32_t)r->len == len ? 0 : BT_E_LENGTH;
 	switch (type) {
-	case BT_MSG_BITFIELD:
-		return len == 1 + bitfield_bytes(&w->geo) ? 0 : BT_E_LENGTH;
-	case BT_MSG_PIECE:
-		return len > 9 && len <= 9 + BT_BLOCK_SIZE ? 0 : BT_E_LENGTH;
-	case BT_MSG_EXTENDED:
-		return len >= 2 && len <= 2 + BT_MAX_EXTENDED ? 0 : BT_E_LENGTH;
-	default:
-		return BT_E_PROTOCOL;
+	case BT_MSG_BITFIELD: return len == 1 + bitfield_bytes(&w->geo) ? 0 : BT_E_LENGTH;
+	case BT_MSG_PIECE: return len > 9 && len <= 9 + BT_BLOCK_SIZE ? 0 : BT_E_LENGTH;
+	case BT_MSG_EXTENDED: return len >= 2 && len <= 2 + BT_MAX_EXTENDED ? 0 : BT_E_LENGTH;
+	default: return BT_E_PROTOCOL;
 	}
 }
 
@@ -148,8 +144,7 @@ static int parse_body(struct bt_wire *w, const uint8_t *p, uint32_t len, struct 
 	case BT_MSG_CHOKE:
 	case BT_MSG_UNCHOKE:
 	case BT_MSG_INTERESTED:
-	case BT_MSG_NOT_INTERESTED:
-		break;
+	case BT_MSG_NOT_INTERESTED: break;
 	case BT_MSG_HAVE_ALL:
 	case BT_MSG_HAVE_NONE:
 	case BT_MSG_BITFIELD:
@@ -188,16 +183,13 @@ static int parse_body(struct bt_wire *w, const uint8_t *p, uint32_t len, struct 
 		if (!block_ok(geo, m->index, m->begin, m->length))
 			return BT_E_RANGE;
 		break;
-	case BT_MSG_PORT:
-		m->port = get_u16be(p + 1);
-		break;
+	case BT_MSG_PORT: m->port = get_u16be(p + 1); break;
 	case BT_MSG_EXTENDED:
 		m->ext_id = p[1];
 		m->data = p + 2;
 		m->data_len = len - 2;
 		break;
-	default:
-		return BT_E_PROTOCOL;
+	default: return BT_E_PROTOCOL;
 	}
 	/* Messages that may precede a bitfield do not count as "first". */
 	if (type != BT_MSG_EXTENDED && type != BT_MSG_PORT)
@@ -226,8 +218,7 @@ int bt_wire_feed(struct bt_wire *w, struct cursor *in, struct bt_msg *msg, bool 
 		size_t n;
 
 		switch (w->state) {
-		case BT_WIRE_DEAD:
-			return w->error ? w->error : BT_E_PROTOCOL;
+		case BT_WIRE_DEAD: return w->error ? w->error : BT_E_PROTOCOL;
 		case BT_WIRE_CONFIG:
 			/* The caller must set the geometry first. */
 			return 0;

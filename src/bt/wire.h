@@ -37,12 +37,12 @@
 
 /* Positive codes for a peer that broke the protocol. */
 enum {
-	BT_E_PROTOCOL = 1,	/* bad handshake or a byte sequence we cannot parse */
-	BT_E_LENGTH,		/* a message of the wrong or an oversized length */
-	BT_E_RANGE,		/* a piece index or block range outside the torrent */
-	BT_E_BITFIELD,		/* bitfield spare bits set */
-	BT_E_UNEXPECTED,	/* a message not allowed now (e.g. late bitfield) */
-	BT_E_EXTENSION,		/* a message of an extension not negotiated */
+	BT_E_PROTOCOL = 1, /* bad handshake or a byte sequence we cannot parse */
+	BT_E_LENGTH,	   /* a message of the wrong or an oversized length */
+	BT_E_RANGE,	   /* a piece index or block range outside the torrent */
+	BT_E_BITFIELD,	   /* bitfield spare bits set */
+	BT_E_UNEXPECTED,   /* a message not allowed now (e.g. late bitfield) */
+	BT_E_EXTENSION,	   /* a message of an extension not negotiated */
 };
 
 #define BT_PROTOCOL_NAME "BitTorrent protocol"
@@ -71,13 +71,13 @@ enum bt_msg_type {
 	BT_MSG_REQUEST = 6,
 	BT_MSG_PIECE = 7,
 	BT_MSG_CANCEL = 8,
-	BT_MSG_PORT = 9,	   /* DHT port: parsed and ignored */
-	BT_MSG_SUGGEST = 0x0d,	   /* BEP 6 */
-	BT_MSG_HAVE_ALL = 0x0e,	   /* BEP 6 */
-	BT_MSG_HAVE_NONE = 0x0f,   /* BEP 6 */
-	BT_MSG_REJECT = 0x10,	   /* BEP 6 */
+	BT_MSG_PORT = 9,	    /* DHT port: parsed and ignored */
+	BT_MSG_SUGGEST = 0x0d,	    /* BEP 6 */
+	BT_MSG_HAVE_ALL = 0x0e,	    /* BEP 6 */
+	BT_MSG_HAVE_NONE = 0x0f,    /* BEP 6 */
+	BT_MSG_REJECT = 0x10,	    /* BEP 6 */
 	BT_MSG_ALLOWED_FAST = 0x11, /* BEP 6 */
-	BT_MSG_EXTENDED = 20,	   /* BEP 10 */
+	BT_MSG_EXTENDED = 20,	    /* BEP 10 */
 	/* Not on the wire as a type byte: */
 	BT_MSG_KEEPALIVE = 256,
 	BT_MSG_HANDSHAKE = 257,
@@ -86,13 +86,13 @@ enum bt_msg_type {
 /* One parsed message. data points into the parser or the input and is
  * valid until the next bt_wire_feed(). */
 struct bt_msg {
-	int type;		/* enum bt_msg_type */
-	uint32_t index;		/* HAVE, REQUEST, PIECE, CANCEL, SUGGEST, REJECT, ALLOWED_FAST */
-	uint32_t begin;		/* REQUEST, PIECE, CANCEL, REJECT */
-	uint32_t length;	/* REQUEST, CANCEL, REJECT; PIECE: data_len */
-	uint16_t port;		/* PORT */
-	uint8_t ext_id;		/* EXTENDED: the extended message id (0 = handshake) */
-	const uint8_t *data;	/* BITFIELD bits, PIECE block, EXTENDED payload */
+	int type;	     /* enum bt_msg_type */
+	uint32_t index;	     /* HAVE, REQUEST, PIECE, CANCEL, SUGGEST, REJECT, ALLOWED_FAST */
+	uint32_t begin;	     /* REQUEST, PIECE, CANCEL, REJECT */
+	uint32_t length;     /* REQUEST, CANCEL, REJECT; PIECE: data_len */
+	uint16_t port;	     /* PORT */
+	uint8_t ext_id;	     /* EXTENDED: the extended message id (0 = handshake) */
+	const uint8_t *data; /* BITFIELD bits, PIECE block, EXTENDED payload */
 	size_t data_len;
 	/* HANDSHAKE */
 	uint8_t reserved[8];
@@ -105,29 +105,29 @@ struct bt_wire_geometry {
 	uint32_t piece_length;
 	uint32_t piece_count;
 	uint64_t total_length;
-	bool fast;	/* BEP 6 negotiated (both sides set the bit) */
-	bool extended;	/* BEP 10 negotiated */
+	bool fast;     /* BEP 6 negotiated (both sides set the bit) */
+	bool extended; /* BEP 10 negotiated */
 };
 
 enum bt_wire_state {
-	BT_WIRE_HANDSHAKE = 0,	/* reading the 68-byte handshake */
-	BT_WIRE_CONFIG,		/* handshake returned; waiting for set_geometry */
-	BT_WIRE_LENGTH,		/* reading a 4-byte length prefix */
-	BT_WIRE_BODY,		/* reading a message body */
-	BT_WIRE_DEAD,		/* an error was returned; feed fails from now on */
+	BT_WIRE_HANDSHAKE = 0, /* reading the 68-byte handshake */
+	BT_WIRE_CONFIG,	       /* handshake returned; waiting for set_geometry */
+	BT_WIRE_LENGTH,	       /* reading a 4-byte length prefix */
+	BT_WIRE_BODY,	       /* reading a message body */
+	BT_WIRE_DEAD,	       /* an error was returned; feed fails from now on */
 };
 
 struct bt_wire {
 	enum bt_wire_state state;
 	struct bt_wire_geometry geo;
-	uint32_t max_len;	/* the largest body we accept, set from geo */
-	uint32_t want;		/* bytes of the current header/body */
-	uint32_t have;		/* of which already in hdr/body */
+	uint32_t max_len; /* the largest body we accept, set from geo */
+	uint32_t want;	  /* bytes of the current header/body */
+	uint32_t have;	  /* of which already in hdr/body */
 	uint8_t hdr[BT_HANDSHAKE_LEN];
-	uint8_t *body;		/* owned, max_len bytes once geometry is set */
-	uint64_t messages;	/* messages parsed after the handshake */
-	int error;		/* the code returned when state became DEAD */
-	int last_type;		/* type byte of the last message started */
+	uint8_t *body;	   /* owned, max_len bytes once geometry is set */
+	uint64_t messages; /* messages parsed after the handshake */
+	int error;	   /* the code returned when state became DEAD */
+	int last_type;	   /* type byte of the last message started */
 };
 
 void bt_wire_init(struct bt_wire *w);
@@ -155,8 +155,7 @@ int bt_wire_put_simple(struct buf *b, int type) WUR;
 /* HAVE, SUGGEST, ALLOWED_FAST. */
 int bt_wire_put_index(struct buf *b, int type, uint32_t index) WUR;
 /* REQUEST, CANCEL, REJECT. */
-int bt_wire_put_block(struct buf *b, int type, uint32_t index, uint32_t begin,
-		      uint32_t length) WUR;
+int bt_wire_put_block(struct buf *b, int type, uint32_t index, uint32_t begin, uint32_t length) WUR;
 int bt_wire_put_bitfield(struct buf *b, const uint8_t *bits, size_t nbytes) WUR;
 /* The 13-byte header of a PIECE message whose block of length bytes follows. */
 void bt_wire_piece_header(uint8_t out[13], uint32_t index, uint32_t begin, uint32_t length);

@@ -25,7 +25,7 @@
 
 struct run {
 	const char *cmd;
-	bool seed;		/* the seed command */
+	bool seed; /* the seed command */
 	struct event_base *base;
 	struct bt_session *session;
 	struct bt_swarm *swarm;
@@ -37,7 +37,7 @@ struct run {
 	bool tty;
 	bool stopping;
 	bool interrupted;
-	uint64_t seed_time;	/* get: seconds to seed after completion */
+	uint64_t seed_time; /* get: seconds to seed after completion */
 	uint64_t progress_every;
 	int64_t t_start_ms;
 	int64_t t_done_ms;
@@ -64,9 +64,11 @@ static void usage(FILE *f, bool seed)
 	else
 		fprintf(f,
 			"Usage: boottorrent get TORRENT --dir DIR [OPTIONS]\n"
-			"Download TORRENT into DIR, verifying every piece; exit 0 when complete.\n\n"
+			"Download TORRENT into DIR, verifying every piece; exit 0 when "
+			"complete.\n\n"
 			"  --dir DIR           the folder to download into (created if missing)\n"
-			"  --seed-time S       keep seeding S seconds after completion (default 0)\n");
+			"  --seed-time S       keep seeding S seconds after completion (default "
+			"0)\n");
 	fprintf(f, "  --peer HOST:PORT    a peer to connect to (repeatable)\n"
 		   "  --port P            TCP port to listen on (default 6881, 0 = any)\n"
 		   "  --bind ADDR         IPv4 address to listen on\n"
@@ -127,7 +129,7 @@ static void on_seed_timer(evutil_socket_t fd, short what, void *ctx)
 static void print_progress(struct run *r, bool final)
 {
 	struct bt_swarm_stats st;
-	char down[16], up[16], have[16], total[16];
+	char down[16], up[16], have[16], total[16], sent[16];
 	double pct, eta = -1;
 	int64_t el = now_ms() - r->t_start_ms;
 
@@ -141,8 +143,9 @@ static void print_progress(struct run *r, bool final)
 	fmt_bytes(total, sizeof(total), st.total_bytes);
 	if (r->tty && !final)
 		printf("\r\033[K");
-	printf("%5.1f%% %s/%s  down %s/s  up %s/s  peers %u (%u seeds)", pct, have, total, down,
-	       up, st.peers, st.seeds);
+	fmt_bytes(sent, sizeof(sent), st.uploaded);
+	printf("%5.1f%% %s/%s  down %s/s  up %s/s (sent %s)  peers %u (%u seeds)", pct, have, total,
+	       down, up, sent, st.peers, st.seeds);
 	if (eta >= 0)
 		printf("  ETA %.0fs", eta);
 	else
@@ -216,9 +219,8 @@ static int start_tracker(struct run *r, const char *override, const struct logge
 {
 	const char *urls[TRACKER_CLIENT_URLS_MAX];
 	struct tracker_client_config tc = {0};
-	struct tracker_client_callbacks cb = {.on_report = on_report,
-					      .on_stopped = on_tracker_stopped,
-					      .ctx = r};
+	struct tracker_client_callbacks cb = {
+		.on_report = on_report, .on_stopped = on_tracker_stopped, .ctx = r};
 	size_t n = 0;
 
 	if (override) {
@@ -256,8 +258,22 @@ static int start_tracker(struct run *r, const char *override, const struct logge
 int cli_bt_run(int argc, char **argv, bool seed);
 int cli_bt_run(int argc, char **argv, bool seed)
 {
-	enum { O_DIR = 256, O_SEED_TIME, O_PEER, O_PORT, O_BIND, O_NO_TRACKER, O_TRACKER,
-	       O_NO_PEX, O_LPD, O_MAX_UP, O_MAX_PEERS, O_MAX_UNCHOKED, O_SUPER, O_PROGRESS };
+	enum {
+		O_DIR = 256,
+		O_SEED_TIME,
+		O_PEER,
+		O_PORT,
+		O_BIND,
+		O_NO_TRACKER,
+		O_TRACKER,
+		O_NO_PEX,
+		O_LPD,
+		O_MAX_UP,
+		O_MAX_PEERS,
+		O_MAX_UNCHOKED,
+		O_SUPER,
+		O_PROGRESS
+	};
 	static const struct option opts[] = {
 		{"dir", required_argument, NULL, O_DIR},
 		{"seed-time", required_argument, NULL, O_SEED_TIME},
@@ -344,8 +360,7 @@ int cli_bt_run(int argc, char **argv, bool seed)
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'q': log_set_level(LOG_ERROR); break;
 		case 'h': usage(stdout, seed); return EXIT_OK;
-		default:
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)

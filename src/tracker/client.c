@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -25,11 +26,11 @@
 #define UDP_CONN_ID_LIFE_MS 60000
 
 enum conn_state {
-	CONN_IDLE,	 /* waiting for the timer (next announce or retry) */
-	CONN_HTTP,	 /* an HTTP request is in flight */
-	CONN_UDP_CONNECT, /* waiting for a connect reply */
+	CONN_IDLE,	   /* waiting for the timer (next announce or retry) */
+	CONN_HTTP,	   /* an HTTP request is in flight */
+	CONN_UDP_CONNECT,  /* waiting for a connect reply */
 	CONN_UDP_ANNOUNCE, /* waiting for an announce reply */
-	CONN_DONE,	 /* stopped: nothing more will be sent */
+	CONN_DONE,	   /* stopped: nothing more will be sent */
 };
 
 struct tracker_conn {
@@ -44,6 +45,8 @@ struct tracker_conn {
 	char *target; /* path and query, to which our parameters are added */
 	struct evhttp_connection *evcon;
 	struct evhttp_request *req;
+	int http_error;	      /* set by the error callback of the request in flight */
+	struct in_addr local; /* our address as the tracker sees it, when known */
 	/* UDP */
 	int fd;
 	struct event *ev_read;
@@ -54,8 +57,8 @@ struct tracker_conn {
 	/* Schedule */
 	enum tracker_event pending; /* the event the next announce carries */
 	enum tracker_event inflight;
-	bool known;	     /* the tracker accepted an announce: it needs "stopped" */
-	bool again;	     /* announce_now(NONE) arrived while busy */
+	bool known; /* the tracker accepted an announce: it needs "stopped" */
+	bool again; /* announce_now(NONE) arrived while busy */
 	uint32_t interval_s, min_interval_s;
 	uint64_t last_ok_ms; /* the last successful announce */
 	unsigned failures;
@@ -70,6 +73,7 @@ struct tracker_client {
 	size_t n_conns;
 	uint64_t uploaded, downloaded, left;
 	uint32_t key;
+	struct tracker_reply reply; /* scratch for parsing replies (large) */
 	bool stopping;
 	struct event *stop_timer;
 	bool stop_reported;
@@ -111,6 +115,25 @@ static void conn_announce(struct tracker_conn *t);
 static void client_check_stopped(struct tracker_client *c);
 static void stop_deadline(evutil_socket_t fd, short what, void *arg);
 
+/* The announce the next request carries: the latest stats, the event in
+ * flight, and no peers wanted with "stopped". */
+static void fill_announce(const struct tracker_conn *t, struct tracker_announce *a)
+{
+	const struct tracker_client *c = t->c;
+
+	memset(a, 0, sizeof(*a));
+	memcpy(a->info_hash, c->cfg.info_hash, TRACKER_HASH_LEN);
+	memcpy(a->peer_id, c->cfg.peer_id, TRACKER_PEER_ID_LEN);
+	a->port = c->cfg.port;
+	a->uploaded = c->uploaded;
+	a->downloaded = c->downloaded;
+	a->left = c->left;
+	a->event = t->inflight;
+	a->numwant = t->inflight == TRACKER_EVENT_STOPPED ? 0 : c->cfg.numwant;
+	a->key = c->key;
+	a->has_key = true;
+}
+
 /* ---- Results ---- */
 
 static void report(struct tracker_conn *t, int error, const struct tracker_reply *r)
@@ -125,14 +148,22 @@ static void report(struct tracker_conn *t, int error, const struct tracker_reply
 		.leechers = -1,
 	};
 
+	struct tracker_peer_addr peers[TRACKER_REPLY_PEERS_MAX];
+
 	if (r) {
 		rep.message = r->failure[0] ? r->failure : r->warning;
 		if (!error) {
 			rep.seeders = r->complete;
 			rep.leechers = r->incomplete;
 			rep.interval = t->interval_s;
-			rep.peers = r->peers;
-			rep.n_peers = r->n_peers;
+			rep.peers = peers;
+			/* Some trackers (opentracker) list the client itself. */
+			for (size_t i = 0; i < r->n_peers; i++) {
+				if (r->peers[i].port == c->cfg.port &&
+				    r->peers[i].addr.s_addr == t->local.s_addr)
+					continue;
+				peers[rep.n_peers++] = r->peers[i];
+			}
 		}
 	}
 	if (c->cb.on_report)
@@ -175,8 +206,9 @@ static void conn_success(struct tracker_conn *t, const struct tracker_reply *r)
 	}
 	if (r->warning[0])
 		logger_log(&c->log, LOG_WARN, COMPONENT, "%s: warning: %s", t->url, r->warning);
-	logger_log(&c->log, LOG_DEBUG, COMPONENT, "%s: %s ok: %zu peers, %lld seeders, %lld leechers",
-		   t->url, tracker_event_name(t->inflight), r->n_peers, (long long)r->complete,
+	logger_log(&c->log, LOG_DEBUG, COMPONENT,
+		   "%s: %s ok: %zu peers, %lld seeders, %lld leechers", t->url,
+		   tracker_event_name(t->inflight), r->n_peers, (long long)r->complete,
 		   (long long)r->incomplete);
 	if (t->state != CONN_DONE)
 		schedule_next(t);
@@ -211,17 +243,31 @@ static void conn_failure(struct tracker_conn *t, int error, const struct tracker
 
 /* ---- HTTP ---- */
 
+/* Notes the local address of a socket connected to the tracker: on our
+ * LANs (no NAT) it is the address the tracker records for us. */
+static void local_address(struct tracker_conn *t, evutil_socket_t fd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+	    sa.sin_family == AF_INET)
+		t->local = sa.sin_addr;
+}
+
 static void http_done(struct evhttp_request *req, void *arg)
 {
 	struct tracker_conn *t = arg;
-	static struct tracker_reply r; /* large; one event loop thread */
+	struct tracker_reply *r = &t->c->reply;
 	struct evbuffer *body;
 	size_t len;
 	int code, e;
 
 	t->req = NULL;
 	if (!req || (code = evhttp_request_get_response_code(req)) == 0) {
-		conn_failure(t, -ECONNREFUSED, NULL);
+		/* Without a more precise error from libevent, the usual cause is
+		 * a tracker that is not (yet) listening. */
+		conn_failure(t, t->http_error ? t->http_error : -ECONNREFUSED, NULL);
 		return;
 	}
 	body = evhttp_request_get_input_buffer(req);
@@ -230,13 +276,31 @@ static void http_done(struct evhttp_request *req, void *arg)
 		conn_failure(t, TRACKER_E_TOO_LONG, NULL);
 		return;
 	}
-	e = tracker_http_reply_parse(evbuffer_pullup(body, -1), len, &r);
+	if (t->evcon) {
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(t->evcon);
+		if (bev)
+			local_address(t, bufferevent_getfd(bev));
+	}
+	e = tracker_http_reply_parse(evbuffer_pullup(body, -1), len, r);
 	if (e == 0 && code != 200)
 		e = TRACKER_E_MALFORMED;
 	if (e)
-		conn_failure(t, e, &r);
+		conn_failure(t, e, r);
 	else
-		conn_success(t, &r);
+		conn_success(t, r);
+}
+
+static void http_error(enum evhttp_request_error err, void *arg)
+{
+	struct tracker_conn *t = arg;
+
+	switch (err) {
+	case EVREQ_HTTP_TIMEOUT: t->http_error = -ETIMEDOUT; break;
+	case EVREQ_HTTP_EOF: t->http_error = -ECONNRESET; break;
+	case EVREQ_HTTP_INVALID_HEADER: t->http_error = TRACKER_E_MALFORMED; break;
+	case EVREQ_HTTP_DATA_TOO_LONG: t->http_error = TRACKER_E_TOO_LONG; break;
+	default: t->http_error = -EIO; break;
+	}
 }
 
 static void http_announce(struct tracker_conn *t, const struct tracker_announce *a)
@@ -259,7 +323,8 @@ static void http_announce(struct tracker_conn *t, const struct tracker_announce 
 	}
 	if (!t->evcon) {
 		struct timeval tv = {.tv_sec = c->cfg.http_timeout_ms / 1000,
-				     .tv_usec = (suseconds_t)(c->cfg.http_timeout_ms % 1000) * 1000};
+				     .tv_usec =
+					     (suseconds_t)(c->cfg.http_timeout_ms % 1000) * 1000};
 		t->evcon = evhttp_connection_base_new(c->base, NULL, t->host, t->http_port);
 		if (!t->evcon) {
 			buf_release(&target);
@@ -272,6 +337,8 @@ static void http_announce(struct tracker_conn *t, const struct tracker_announce 
 		evhttp_connection_set_max_headers_size(t->evcon, 16 * 1024);
 	}
 	t->req = evhttp_request_new(http_done, t);
+	t->http_error = 0;
+	evhttp_request_set_error_cb(t->req, http_error);
 	headers = evhttp_request_get_output_headers(t->req);
 	evhttp_add_header(headers, "Host", t->host);
 	evhttp_add_header(headers, "User-Agent", "BootTorrent/" BT_VERSION);
@@ -291,28 +358,16 @@ static void http_announce(struct tracker_conn *t, const struct tracker_announce 
 static void udp_send(struct tracker_conn *t)
 {
 	struct tracker_client *c = t->c;
-	struct tracker_announce a = {0};
-	uint8_t storage[TRACKER_UDP_ANNOUNCE_LEN + 16];
+	struct tracker_announce a;
 	struct buf pkt;
 	int r;
 
-	/* A fixed small packet: built on the stack-sized buffer's worth of a
-	 * struct buf, so a build error cannot happen in practice. */
-	buf_init(&pkt, sizeof(storage));
+	buf_init(&pkt, TRACKER_UDP_ANNOUNCE_LEN);
 	t->txid = random_u32();
 	if (t->state == CONN_UDP_CONNECT) {
 		r = tracker_udp_connect_build(&pkt, t->txid);
 	} else {
-		memcpy(a.info_hash, c->cfg.info_hash, TRACKER_HASH_LEN);
-		memcpy(a.peer_id, c->cfg.peer_id, TRACKER_PEER_ID_LEN);
-		a.port = c->cfg.port;
-		a.uploaded = c->uploaded;
-		a.downloaded = c->downloaded;
-		a.left = c->left;
-		a.event = t->inflight;
-		a.numwant = t->inflight == TRACKER_EVENT_STOPPED ? 0 : c->cfg.numwant;
-		a.key = c->key;
-		a.has_key = true;
+		fill_announce(t, &a);
 		r = tracker_udp_announce_build(&pkt, t->conn_id, t->txid, &a);
 	}
 	if (r == 0 && send(t->fd, pkt.data, pkt.len, 0) < 0)
@@ -350,7 +405,7 @@ static void udp_timeout(struct tracker_conn *t)
 static void udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct tracker_conn *t = arg;
-	static struct tracker_reply r;
+	struct tracker_reply *r = &t->c->reply;
 	uint8_t pkt[TRACKER_UDP_PACKET_MAX + 1];
 
 	/* A bounded number of datagrams per wakeup keeps one noisy socket
@@ -372,13 +427,13 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 		if (t->state == CONN_UDP_CONNECT) {
 			uint64_t id;
 			e = tracker_udp_connect_reply_parse(pkt, (size_t)n, t->txid, &id,
-							    r.failure);
+							    r->failure);
 			if (e == TRACKER_E_TXID || e == TRACKER_E_MALFORMED ||
 			    e == TRACKER_E_ACTION)
 				continue; /* stray or stale: keep waiting */
 			evtimer_del(t->timer);
 			if (e) {
-				conn_failure(t, e, &r);
+				conn_failure(t, e, r);
 				return;
 			}
 			t->conn_id = id;
@@ -387,7 +442,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 			t->tries = 0;
 			udp_send(t);
 		} else if (t->state == CONN_UDP_ANNOUNCE) {
-			e = tracker_udp_announce_reply_parse(pkt, (size_t)n, t->txid, &r);
+			e = tracker_udp_announce_reply_parse(pkt, (size_t)n, t->txid, r);
 			if (e == TRACKER_E_TXID || e == TRACKER_E_MALFORMED ||
 			    e == TRACKER_E_ACTION)
 				continue;
@@ -396,9 +451,9 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 				/* The id may have expired on the tracker's side: get a
 				 * fresh one next time. */
 				t->conn_id_ms = 0;
-				conn_failure(t, e, &r);
+				conn_failure(t, e, r);
 			} else {
-				conn_success(t, &r);
+				conn_success(t, r);
 			}
 			return;
 		}
@@ -407,33 +462,19 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 
 /* ---- Scheduling ---- */
 
-static enum tracker_event next_event(const struct tracker_conn *t)
-{
-	return t->pending;
-}
-
 static void conn_announce(struct tracker_conn *t)
 {
 	struct tracker_client *c = t->c;
-	struct tracker_announce a = {0};
+	struct tracker_announce a;
 
 	if (t->state == CONN_DONE)
 		return;
-	t->inflight = c->stopping ? TRACKER_EVENT_STOPPED : next_event(t);
+	t->inflight = c->stopping ? TRACKER_EVENT_STOPPED : t->pending;
 	if (t->udp) {
 		udp_start(t);
 		return;
 	}
-	memcpy(a.info_hash, c->cfg.info_hash, TRACKER_HASH_LEN);
-	memcpy(a.peer_id, c->cfg.peer_id, TRACKER_PEER_ID_LEN);
-	a.port = c->cfg.port;
-	a.uploaded = c->uploaded;
-	a.downloaded = c->downloaded;
-	a.left = c->left;
-	a.event = t->inflight;
-	a.numwant = t->inflight == TRACKER_EVENT_STOPPED ? 0 : c->cfg.numwant;
-	a.key = c->key;
-	a.has_key = true;
+	fill_announce(t, &a);
 	http_announce(t, &a);
 }
 
@@ -442,22 +483,18 @@ static void conn_timer(evutil_socket_t fd, short what, void *arg)
 	struct tracker_conn *t = arg;
 
 	switch (t->state) {
-	case CONN_IDLE:
-		conn_announce(t);
-		break;
+	case CONN_IDLE: conn_announce(t); break;
 	case CONN_UDP_CONNECT:
-	case CONN_UDP_ANNOUNCE:
-		udp_timeout(t);
-		break;
-	default:
-		break;
+	case CONN_UDP_ANNOUNCE: udp_timeout(t); break;
+	default: break;
 	}
 }
 
 /* Drops whatever is in flight, without callbacks. */
 static void conn_cancel(struct tracker_conn *t)
 {
-	evtimer_del(t->timer);
+	if (t->timer)
+		evtimer_del(t->timer);
 	if (t->req) {
 		evhttp_cancel_request(t->req);
 		t->req = NULL;
@@ -519,6 +556,7 @@ static int conn_setup_udp(struct tracker_conn *t, const struct evhttp_uri *uri)
 		return r;
 	}
 	freeaddrinfo(res);
+	local_address(t, t->fd);
 	t->ev_read = event_new(c->base, t->fd, EV_READ | EV_PERSIST, udp_readable, t);
 	if (!t->ev_read || event_add(t->ev_read, NULL) < 0)
 		return -ENOMEM;

@@ -21,8 +21,9 @@
  *  - tracker_client_stop() sends "stopped" to every tracker that knows us,
  *    waits at most a given time, then calls on_stopped.
  *
- * Host names in URLs are resolved with a blocking getaddrinfo() when the
- * client is created; BootTorrent's trackers are normally addresses.
+ * Host names in URLs are resolved with a blocking getaddrinfo(): for udp://
+ * when the client is created, for http:// by libevent at each new
+ * connection. BootTorrent's trackers are normally addresses.
  * Everything runs on the event_base given; nothing is thread-safe.
  */
 #ifndef BT_TRACKER_CLIENT_H
@@ -60,10 +61,10 @@ struct tracker_client_config {
 /* What one tracker said about one announce. Valid during the callback. */
 struct tracker_client_report {
 	const char *url;
-	enum tracker_event event; /* the event that was sent */
-	int error;		  /* 0, TRACKER_E_* (TRACKER_E_FAILURE: a refusal) or -errno
-				     (-ETIMEDOUT, -ECONNREFUSED, ...) */
-	const char *message;	  /* failure reason or warning; "" if none */
+	enum tracker_event event;  /* the event that was sent */
+	int error;		   /* 0, TRACKER_E_* (TRACKER_E_FAILURE: a refusal) or -errno
+				      (-ETIMEDOUT, -ECONNREFUSED, ...) */
+	const char *message;	   /* failure reason or warning; "" if none */
 	int64_t seeders, leechers; /* -1 when unknown */
 	uint32_t interval;	   /* seconds until the next regular announce */
 	const struct tracker_peer_addr *peers;

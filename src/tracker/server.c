@@ -22,12 +22,13 @@
 
 #define COMPONENT "TRACKER"
 #define NIL UINT32_MAX
-#define UDP_BATCH 64 /* datagrams read per wakeup */
+#define UDP_BATCH 32 /* datagrams read per wakeup */
 
 struct peer {
 	uint32_t ip; /* network byte order */
 	uint16_t port;
 	uint8_t last_event;
+	uint8_t pinned; /* a peer of this process: never expires */
 	uint8_t peer_id[TRACKER_PEER_ID_LEN];
 	uint64_t uploaded, downloaded, left;
 	uint64_t first_ms, last_ms;
@@ -60,6 +61,7 @@ struct tracker_server {
 	int udp_fd;
 	uint16_t udp_port;
 	struct event *udp_ev;
+	struct udp_batch *batch;
 	struct event *expire_ev;
 	uint64_t dropped_full; /* announces not recorded for lack of room */
 };
@@ -147,8 +149,8 @@ int tracker_server_remove_torrent(struct tracker_server *srv, const uint8_t *has
 
 /* ---- Peers ---- */
 
-static uint32_t peer_bucket(const struct tracker_server *srv, const struct torrent *t,
-			    uint32_t ip, uint16_t port)
+static uint32_t peer_bucket(const struct tracker_server *srv, const struct torrent *t, uint32_t ip,
+			    uint16_t port)
 {
 	uint64_t h = ((uint64_t)ip << 16 | port) ^ srv->hash_seed;
 
@@ -253,6 +255,10 @@ static uint32_t peer_update(struct tracker_server *srv, struct torrent *t, uint3
 
 	if (a->event == TRACKER_EVENT_STOPPED) {
 		if (!is_new) {
+			/* A client that finishes and leaves at once (aria2c with
+			 * --seed-time=0) may never send "completed". */
+			if (t->peers[i].left != 0 && a->left == 0)
+				t->completed++;
 			t->peers[i].last_event = TRACKER_EVENT_STOPPED;
 			notify(srv, TRACKER_PEER_STOPPED, t, &t->peers[i], now_ms);
 			peer_remove(srv, t, i);
@@ -284,9 +290,9 @@ static uint32_t peer_update(struct tracker_server *srv, struct torrent *t, uint3
 		t->seeders--;
 	else if (p->left != 0 && a->left == 0)
 		t->seeders++;
-	/* A download counts once: "completed" from a peer we knew as a leecher
-	 * (or had not seen). */
-	if (a->event == TRACKER_EVENT_COMPLETED && (is_new || p->left != 0))
+	/* A download counts once: a peer we knew as a leecher that has nothing
+	 * left, or a "completed" from one we had not seen. */
+	if (is_new ? a->event == TRACKER_EVENT_COMPLETED : p->left != 0 && a->left == 0)
 		t->completed++;
 	memcpy(p->peer_id, a->peer_id, TRACKER_PEER_ID_LEN);
 	p->uploaded = a->uploaded;
@@ -299,10 +305,11 @@ static uint32_t peer_update(struct tracker_server *srv, struct torrent *t, uint3
 	return i;
 }
 
-/* Takes up to want peers matching `seeds` (seeds or leechers), walking
- * from a random point, skipping self and those already taken. */
-static size_t pick(struct tracker_server *srv, const struct torrent *t, uint32_t self,
-		   bool seeds, size_t want, struct tracker_reply_peer *out, size_t n)
+/* Appends to out[n..] peers of one kind (seeds or leechers) until out
+ * holds want, walking the array once from a random point and skipping the
+ * requester. The two kinds never overlap, so two calls give no duplicates. */
+static size_t pick(struct tracker_server *srv, const struct torrent *t, uint32_t self, bool seeds,
+		   size_t want, struct tracker_reply_peer *out, size_t n)
 {
 	uint32_t start;
 
@@ -354,6 +361,23 @@ static size_t announce(struct tracker_server *srv, struct torrent *t, uint32_t i
 	if (a->event == TRACKER_EVENT_STOPPED)
 		return 0;
 	return select_peers(srv, t, self, a->left == 0, numwant, out);
+}
+
+int tracker_server_announce_local(struct tracker_server *srv, const struct tracker_announce *a,
+				  struct in_addr addr)
+{
+	struct torrent *t = torrent_find(srv, a->info_hash);
+	uint32_t i;
+
+	if (!t)
+		return -ENOENT;
+	if (a->port == 0)
+		return -EINVAL;
+	i = peer_update(srv, t, addr.s_addr, a, now(srv));
+	if (i == NIL)
+		return a->event == TRACKER_EVENT_STOPPED ? 0 : -ENOSPC;
+	t->peers[i].pinned = 1;
+	return 0;
 }
 
 /* ---- HTTP ---- */
@@ -510,6 +534,12 @@ int tracker_server_attach_http(struct tracker_server *srv, struct evhttp *http)
 	return 0;
 }
 
+void tracker_server_detach_http(struct tracker_server *srv, struct evhttp *http)
+{
+	evhttp_del_cb(http, "/announce");
+	evhttp_del_cb(http, "/scrape");
+}
+
 /* ---- UDP ---- */
 
 int tracker_server_handle_udp(struct tracker_server *srv, const uint8_t *pkt, size_t len,
@@ -558,35 +588,66 @@ int tracker_server_handle_udp(struct tracker_server *srv, const uint8_t *pkt, si
 		return e < 0 ? e : 1;
 	}
 	n = announce(srv, t, from->sin_addr.s_addr, &rq.announce, peers);
-	e = tracker_udp_announce_reply_build(out, rq.txid, srv->cfg.interval_s,
-					     t->n - t->seeders, t->seeders, peers, n);
+	e = tracker_udp_announce_reply_build(out, rq.txid, srv->cfg.interval_s, t->n - t->seeders,
+					     t->seeders, peers, n);
 	return e < 0 ? e : 1;
 }
+
+/* Buffers for one batch of datagrams: recvmmsg() and sendmmsg() move up to
+ * UDP_BATCH packets per system call, which is most of the cost of a UDP
+ * announce. */
+#define UDP_REPLY_MAX (20 + 6 * TRACKER_NUMWANT_MAX)
+struct udp_batch {
+	uint8_t in[UDP_BATCH][TRACKER_UDP_PACKET_MAX + 1];
+	uint8_t out[UDP_BATCH][UDP_REPLY_MAX];
+	struct sockaddr_in from[UDP_BATCH];
+	struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
+	struct mmsghdr in_msg[UDP_BATCH], out_msg[UDP_BATCH];
+};
 
 static void udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct tracker_server *srv = arg;
-	uint8_t pkt[TRACKER_UDP_PACKET_MAX + 1];
-	uint8_t reply_mem[20 + 6 * TRACKER_NUMWANT_MAX + 64];
+	struct udp_batch *b = srv->batch;
 	struct buf reply;
+	int n, m = 0;
 
-	buf_init(&reply, sizeof(reply_mem));
-	/* A bounded batch per wakeup, so the HTTP side is served too. */
 	for (int k = 0; k < UDP_BATCH; k++) {
-		struct sockaddr_in from;
-		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&from, &fromlen);
-
-		if (n < 0)
-			break;
-		if (fromlen != sizeof(from) || from.sin_family != AF_INET || from.sin_port == 0)
+		b->in_iov[k] = (struct iovec){b->in[k], sizeof(b->in[k])};
+		b->in_msg[k].msg_hdr = (struct msghdr){.msg_name = &b->from[k],
+						       .msg_namelen = sizeof(b->from[k]),
+						       .msg_iov = &b->in_iov[k],
+						       .msg_iovlen = 1};
+	}
+	/* One batch per wakeup, so the HTTP side is served too. */
+	n = recvmmsg(fd, b->in_msg, UDP_BATCH, MSG_DONTWAIT, NULL);
+	buf_init(&reply, UDP_REPLY_MAX);
+	for (int k = 0; k < n; k++) {
+		const struct sockaddr_in *from = &b->from[k];
+		if (b->in_msg[k].msg_hdr.msg_namelen != sizeof(*from) ||
+		    from->sin_family != AF_INET || from->sin_port == 0 ||
+		    (b->in_msg[k].msg_hdr.msg_flags & MSG_TRUNC))
 			continue;
 		buf_reset(&reply);
-		if (tracker_server_handle_udp(srv, pkt, (size_t)n, &from, &reply) == 1)
-			(void)!sendto(fd, reply.data, reply.len, MSG_DONTWAIT,
-				      (struct sockaddr *)&from, sizeof(from));
+		if (tracker_server_handle_udp(srv, b->in[k], b->in_msg[k].msg_len, from, &reply) !=
+		    1)
+			continue;
+		memcpy(b->out[m], reply.data, reply.len);
+		b->out_iov[m] = (struct iovec){b->out[m], reply.len};
+		b->out_msg[m].msg_hdr = (struct msghdr){.msg_name = (void *)from,
+							.msg_namelen = sizeof(*from),
+							.msg_iov = &b->out_iov[m],
+							.msg_iovlen = 1};
+		m++;
 	}
 	buf_release(&reply);
+	/* A full send queue drops the rest: UDP clients retransmit. */
+	for (int sent = 0; sent < m;) {
+		int r = sendmmsg(fd, b->out_msg + sent, (unsigned)(m - sent), MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		sent += r;
+	}
 }
 
 int tracker_server_listen_udp(struct tracker_server *srv, const char *address, uint16_t port)
@@ -621,6 +682,7 @@ int tracker_server_listen_udp(struct tracker_server *srv, const char *address, u
 	}
 	srv->udp_fd = fd;
 	srv->udp_port = ntohs(sa.sin_port);
+	srv->batch = xmalloc(sizeof(*srv->batch));
 	return 0;
 }
 
@@ -672,7 +734,7 @@ void tracker_server_expire(struct tracker_server *srv)
 		struct torrent *t = &srv->torrents[k];
 		/* Walk backwards: removal moves the last peer into the hole. */
 		for (uint32_t i = t->n; i-- > 0;) {
-			if (now_ms - MIN(t->peers[i].last_ms, now_ms) <= ttl)
+			if (t->peers[i].pinned || now_ms - MIN(t->peers[i].last_ms, now_ms) <= ttl)
 				continue;
 			notify(srv, TRACKER_PEER_EXPIRED, t, &t->peers[i], now_ms);
 			peer_remove(srv, t, i);
@@ -685,8 +747,7 @@ static void expire_cb(evutil_socket_t fd, short what, void *arg)
 	tracker_server_expire(arg);
 }
 
-void tracker_server_set_clock(struct tracker_server *srv, uint64_t (*now_ms)(void *ctx),
-			      void *ctx)
+void tracker_server_set_clock(struct tracker_server *srv, uint64_t (*now_ms)(void *ctx), void *ctx)
 {
 	srv->now_fn = now_ms ? now_ms : mono_ms;
 	srv->now_ctx = ctx;
@@ -750,6 +811,7 @@ void tracker_server_free(struct tracker_server *srv)
 		event_free(srv->udp_ev);
 	if (srv->udp_fd >= 0)
 		close(srv->udp_fd);
+	free(srv->batch);
 	if (srv->expire_ev)
 		event_free(srv->expire_ev);
 	for (size_t k = 0; k < srv->n_torrents; k++) {

@@ -40,13 +40,13 @@ struct evhttp;
 
 struct tracker_server_config {
 	/* Each 0 takes the default in brackets. */
-	uint32_t interval_s;	      /* [60] announce interval handed out */
-	uint32_t min_interval_s;      /* [10] */
-	uint32_t numwant_max;	      /* [200] at most TRACKER_NUMWANT_MAX; a client that
-					 does not say gets TRACKER_NUMWANT_DEFAULT (50) */
-	uint32_t max_torrents;	      /* [4096] */
+	uint32_t interval_s;		/* [60] announce interval handed out */
+	uint32_t min_interval_s;	/* [10] */
+	uint32_t numwant_max;		/* [200] at most TRACKER_NUMWANT_MAX; a client that
+					   does not say gets TRACKER_NUMWANT_DEFAULT (50) */
+	uint32_t max_torrents;		/* [4096] */
 	uint32_t max_peers_per_torrent; /* [10000] */
-	uint32_t max_peers_total;     /* [100000] */
+	uint32_t max_peers_total;	/* [100000] */
 };
 
 /* One peer as the server last saw it. Valid during the callback. */
@@ -69,7 +69,8 @@ enum tracker_peer_change {
 
 struct tracker_server_callbacks {
 	/* Every change to the peer table, for the fleet model. May be NULL. */
-	void (*on_peer)(void *ctx, enum tracker_peer_change what, const struct tracker_peer_info *p);
+	void (*on_peer)(void *ctx, enum tracker_peer_change what,
+			const struct tracker_peer_info *p);
 	void *ctx;
 };
 
@@ -83,23 +84,32 @@ struct tracker_server *tracker_server_new(struct event_base *base,
 					  const struct logger *log,
 					  const struct tracker_server_callbacks *cb);
 /* Closes the socket, forgets every peer (without callbacks). NULL is a
- * no-op. The evhttp keeps its callbacks: free it first or do not use them. */
+ * no-op. It does not touch the evhttp: call tracker_server_detach_http()
+ * first if the evhttp lives on. */
 void tracker_server_free(struct tracker_server *srv);
 
 /* Allows announces for this info-hash. 0, -EEXIST, or -ENOSPC past
  * max_torrents. */
-int tracker_server_add_torrent(struct tracker_server *srv,
-			       const uint8_t *info_hash) WUR;
+int tracker_server_add_torrent(struct tracker_server *srv, const uint8_t *info_hash) WUR;
 /* Forgets a torrent and its peers (without callbacks). 0 or -ENOENT. */
-int tracker_server_remove_torrent(struct tracker_server *srv,
-				  const uint8_t *info_hash) WUR;
+int tracker_server_remove_torrent(struct tracker_server *srv, const uint8_t *info_hash) WUR;
+
+/* Records a peer of this process (the server's own seeder) at addr, as if
+ * it had announced from there, without a round trip through a socket (an
+ * announce to 127.0.0.1 would record 127.0.0.1, useless to other hosts).
+ * It never expires; call again to update its numbers, or with
+ * TRACKER_EVENT_STOPPED to remove it. 0, -ENOENT (unknown torrent),
+ * -EINVAL (port 0) or -ENOSPC (the peer table is full). */
+int tracker_server_announce_local(struct tracker_server *srv, const struct tracker_announce *a,
+				  struct in_addr addr) WUR;
 
 /* Registers /announce and /scrape on http. 0 or -EEXIST (a path taken). */
 int tracker_server_attach_http(struct tracker_server *srv, struct evhttp *http) WUR;
+/* Removes /announce and /scrape from http. */
+void tracker_server_detach_http(struct tracker_server *srv, struct evhttp *http);
 /* Binds the UDP socket to address:port (IPv4 text; port 0 picks one) and
  * starts reading. 0 or a negative errno. */
-int tracker_server_listen_udp(struct tracker_server *srv, const char *address,
-			      uint16_t port) WUR;
+int tracker_server_listen_udp(struct tracker_server *srv, const char *address, uint16_t port) WUR;
 /* The UDP port bound, or 0. */
 uint16_t tracker_server_udp_port(const struct tracker_server *srv);
 
@@ -109,8 +119,7 @@ void tracker_server_foreach_peer(const struct tracker_server *srv, const uint8_t
 				 void (*fn)(void *ctx, const struct tracker_peer_info *p),
 				 void *ctx);
 /* Seeders, leechers and completed downloads of one torrent. 0 or -ENOENT. */
-int tracker_server_torrent_counts(const struct tracker_server *srv,
-				  const uint8_t *info_hash,
+int tracker_server_torrent_counts(const struct tracker_server *srv, const uint8_t *info_hash,
 				  struct tracker_scrape_entry *out) WUR;
 /* Drops peers silent for 2 × interval (also done by a timer). */
 void tracker_server_expire(struct tracker_server *srv);
@@ -118,8 +127,7 @@ void tracker_server_expire(struct tracker_server *srv);
 /* ---- The handlers behind the sockets ---- */
 
 /* The clock (milliseconds, monotonic) the server uses; tests set their own. */
-void tracker_server_set_clock(struct tracker_server *srv, uint64_t (*now_ms)(void *ctx),
-			      void *ctx);
+void tracker_server_set_clock(struct tracker_server *srv, uint64_t (*now_ms)(void *ctx), void *ctx);
 
 /* Handles one UDP datagram from `from`. Returns 1 with the reply appended to
  * out, 0 when nothing is to be sent (garbage is dropped silently), or a

@@ -185,8 +185,8 @@ static void test_http_swarm(void **state)
 	/* Scrape. */
 	buf_reset(&out);
 	assert_int_equal(tracker_server_handle_scrape(srv, "", 0, &out), 0);
-	assert_non_null(memmem(out.data, out.len, "d8:completei0e10:downloadedi1e10:incompletei1ee",
-			       47));
+	assert_non_null(
+		memmem(out.data, out.len, "d8:completei0e10:downloadedi1e10:incompletei1ee", 47));
 	buf_reset(&out);
 	assert_int_equal(tracker_server_handle_scrape(srv, "info_hash=%", 11, &out), 0);
 	assert_non_null(memmem(out.data, out.len, "failure reason", 14));
@@ -322,6 +322,45 @@ static void test_udp(void **state)
 	tracker_server_free(srv);
 }
 
+static void test_local_peer(void **state)
+{
+	struct events ev = {0};
+	struct tracker_server *srv = make_server(&ev, 0);
+	struct tracker_announce a = {0};
+	struct in_addr lan = {htonl(0x0a4d0001)};
+	static struct tracker_reply r;
+	struct buf out;
+
+	memcpy(a.info_hash, HASH, 20);
+	memset(a.peer_id, 's', 20);
+	a.port = 6881;
+	a.event = TRACKER_EVENT_STARTED;
+	assert_int_equal(tracker_server_announce_local(srv, &a, lan), 0);
+	a.port = 0;
+	assert_int_equal(tracker_server_announce_local(srv, &a, lan), -EINVAL);
+	a.port = 6881;
+	memcpy(a.info_hash, OTHER, 20);
+	assert_int_equal(tracker_server_announce_local(srv, &a, lan), -ENOENT);
+	memcpy(a.info_hash, HASH, 20);
+	/* Long after every interval, a leecher still gets the local seed. */
+	clock_ms += 3600 * 1000;
+	tracker_server_expire(srv);
+	buf_init(&out, 4096);
+	http_announce(srv, 2, 1000, NULL, &out);
+	assert_int_equal(tracker_http_reply_parse(out.data, out.len, &r), 0);
+	assert_int_equal(r.n_peers, 1);
+	assert_int_equal(r.complete, 1);
+	assert_int_equal(ntohl(r.peers[0].addr.s_addr), 0x0a4d0001u);
+	assert_int_equal(r.peers[0].port, 6881);
+	a.event = TRACKER_EVENT_STOPPED;
+	assert_int_equal(tracker_server_announce_local(srv, &a, lan), 0);
+	http_announce(srv, 2, 1000, NULL, &out);
+	assert_int_equal(tracker_http_reply_parse(out.data, out.len, &r), 0);
+	assert_int_equal(r.n_peers, 0);
+	buf_release(&out);
+	tracker_server_free(srv);
+}
+
 static void test_torrents(void **state)
 {
 	struct tracker_server_config cfg = {.max_torrents = 2};
@@ -345,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_http_swarm),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_local_peer),
 		cmocka_unit_test(test_torrents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

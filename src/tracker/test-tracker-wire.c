@@ -17,7 +17,7 @@
 #include "util/cursor.h"
 
 static const uint8_t HASH[20] = {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x00, 0x20,
-				 '+',  '&',  '=',  '%',  'a',  'Z',  '-',  '~',  0xff, 0x01};
+				 '+',  '&',  '=',  '%',	 'a',  'Z',  '-',  '~',	 0xff, 0x01};
 #define HASH_ENC "%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF%01"
 #define PEER_ID_TXT "-BT0001-abcdefghijkl"
 
@@ -107,14 +107,15 @@ static void test_query_malformed(void **state)
 {
 	static const struct bad_query bad[] = {
 		/* info_hash: 19 and 21 bytes, bad escapes, missing. */
-		{"info_hash=%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF" Q_REST, TRACKER_E_MALFORMED},
+		{"info_hash=%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF" Q_REST,
+		 TRACKER_E_MALFORMED},
 		{"info_hash=" HASH_ENC "x" Q_REST, TRACKER_E_MALFORMED},
 		{"info_hash=%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF%0" Q_REST,
 		 TRACKER_E_MALFORMED},
 		{"info_hash=%124Vx%9A%BC%DE%F0%00%20%2B%26%3D%25aZ-~%FF%G1" Q_REST,
 		 TRACKER_E_MALFORMED},
 		{"info_hash=" Q_REST, TRACKER_E_MALFORMED},
-		{Q_REST + 1, TRACKER_E_MISSING},
+		{&Q_REST[1], TRACKER_E_MISSING},
 		/* peer_id. */
 		{Q_HASH "&peer_id=short&port=6881&uploaded=0&downloaded=0&left=10",
 		 TRACKER_E_MALFORMED},
@@ -217,6 +218,33 @@ static void test_query_edges(void **state)
 	buf_release(&b);
 }
 
+static void test_query_real_clients(void **state)
+{
+	/* The first as aria2c 1.36 sent it in tracker-aria2.sh; the second in the
+	 * shape transmission uses (numwant 80, hex key, ipv6=). */
+	static const char *const q[] = {
+		"info_hash=%08%DEh%F9%B2%09%F9%DE%1EE%1B%97%DA%B4%85%D2%B6%5D%CB%B4&peer_id=A2-1-36-0-"
+		"%90%60%DA%D9%C8%F6%AF%40%0Bd&uploaded=0&downloaded=0&left=3158073&compact=1&key="
+		"%DA%D9%C8%F6%AF%40%0Bd&numwant=50&no_peer_id=1&port=6882&event=started&supportcrypto=1",
+		"info_hash=%08%DEh%F9%B2%09%F9%DE%1EE%1B%97%DA%B4%85%D2%B6%5D%CB%B4&peer_id=-TR3000-"
+		"abcdefghijkl&port=51413&uploaded=0&downloaded=0&left=3158073&numwant=80&key=1a2b3c4d"
+		"&compact=1&supportcrypto=1&event=started&ipv6=fe80%3A%3A1",
+	};
+	struct tracker_announce a;
+
+	for (size_t i = 0; i < ARRAY_SIZE(q); i++) {
+		const char *why = NULL;
+		assert_int_equal(tracker_http_query_parse(q[i], strlen(q[i]), &a, &why), 0);
+		assert_int_equal(a.info_hash[0], 0x08);
+		assert_int_equal(a.left, 3158073);
+		assert_int_equal(a.event, TRACKER_EVENT_STARTED);
+		assert_true(a.compact);
+		assert_true(a.has_key);
+	}
+	assert_int_equal(a.port, 51413);
+	assert_int_equal(a.numwant, 80);
+}
+
 static void test_scrape_query(void **state)
 {
 	uint8_t h[4][20];
@@ -239,8 +267,12 @@ static void test_scrape_query(void **state)
 static void test_http_reply_build(void **state)
 {
 	struct tracker_reply_peer peers[2] = {0};
-	struct tracker_http_reply r = {.interval = 30, .min_interval = 5, .complete = 1,
-				       .incomplete = 2, .peers = peers, .n_peers = 2,
+	struct tracker_http_reply r = {.interval = 30,
+				       .min_interval = 5,
+				       .complete = 1,
+				       .incomplete = 2,
+				       .peers = peers,
+				       .n_peers = 2,
 				       .compact = true};
 	struct tracker_scrape_entry e[2] = {0};
 	struct buf b;
@@ -301,7 +333,8 @@ static void test_http_reply_parse(void **state)
 	static struct tracker_reply r;
 	static const char compact[] = "d8:completei1e10:incompletei2e8:intervali30e"
 				      "12:min intervali5e5:peers12:\x0a\x00\x00\x01\x1a\xe1"
-				      "\xc0\xa8\x01\xc8\x12\x34" "e";
+				      "\xc0\xa8\x01\xc8\x12\x34"
+				      "e";
 	static const char dicts[] =
 		"d8:intervali1800e5:peersld2:ip8:10.0.0.17:peer id20:" PEER_ID_TXT
 		"4:porti6881eed2:ip11:example.com4:porti1ee"
@@ -324,8 +357,8 @@ static void test_http_reply_parse(void **state)
 	};
 	struct buf b;
 
-	assert_int_equal(tracker_http_reply_parse((const uint8_t *)compact, sizeof(compact) - 1,
-						  &r), 0);
+	assert_int_equal(
+		tracker_http_reply_parse((const uint8_t *)compact, sizeof(compact) - 1, &r), 0);
 	assert_int_equal(r.interval, 30);
 	assert_int_equal(r.min_interval, 5);
 	assert_int_equal(r.complete, 1);
@@ -379,8 +412,12 @@ static void test_http_reply_parse(void **state)
 static void test_http_reply_roundtrip(void **state)
 {
 	struct tracker_reply_peer peers[3] = {0};
-	struct tracker_http_reply hr = {.interval = 30, .min_interval = 5, .complete = 1,
-					.incomplete = 2, .peers = peers, .n_peers = 3};
+	struct tracker_http_reply hr = {.interval = 30,
+					.min_interval = 5,
+					.complete = 1,
+					.incomplete = 2,
+					.peers = peers,
+					.n_peers = 3};
 	static struct tracker_reply r;
 	struct buf b;
 
@@ -409,7 +446,7 @@ static void test_http_reply_roundtrip(void **state)
 static void test_udp_connect(void **state)
 {
 	static const uint8_t want[16] = {0x00, 0x00, 0x04, 0x17, 0x27, 0x10, 0x19, 0x80,
-					 0, 0, 0, 0, 0xca, 0xfe, 0xba, 0xbe};
+					 0,    0,    0,	   0,	 0xca, 0xfe, 0xba, 0xbe};
 	struct tracker_udp_request rq;
 	uint8_t pkt[32];
 	uint64_t cid;
@@ -524,8 +561,7 @@ static void test_udp_announce(void **state)
 			 TRACKER_E_MALFORMED);
 	assert_int_equal(tracker_udp_announce_reply_parse(b.data, 19, 42, &rep),
 			 TRACKER_E_MALFORMED);
-	assert_int_equal(tracker_udp_announce_reply_parse(b.data, b.len, 43, &rep),
-			 TRACKER_E_TXID);
+	assert_int_equal(tracker_udp_announce_reply_parse(b.data, b.len, 43, &rep), TRACKER_E_TXID);
 	/* An error reply carries its text (non-printable bytes replaced). */
 	buf_reset(&b);
 	assert_int_equal(tracker_udp_error_build(&b, 42, "unknown\ntorrent"), 0);
@@ -622,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_query_roundtrip),
 		cmocka_unit_test(test_query_malformed),
 		cmocka_unit_test(test_query_edges),
+		cmocka_unit_test(test_query_real_clients),
 		cmocka_unit_test(test_scrape_query),
 		cmocka_unit_test(test_http_reply_build),
 		cmocka_unit_test(test_http_reply_parse),

@@ -11,6 +11,7 @@
 
 #include <nettle/sha2.h>
 
+#include "bencode/bencode.h"
 #include "tracker/wire.h"
 #include "util/cursor.h"
 #include "util/parse.h"
@@ -355,93 +356,99 @@ int tracker_http_scrape_parse(const char *q, size_t len, uint8_t (*hashes)[TRACK
 
 /* ---- HTTP replies: server ---- */
 
-/* These write bencode by hand: a handful of keys in a fixed, sorted order,
- * integers and byte strings only. */
-static int put_str(struct buf *out, const void *p, size_t len)
+/* Keys are written in ascending byte order, as bencode requires. */
+static int put_key_int(struct buf *out, const char *key, int64_t v)
 {
-	int r = buf_printf(out, "%zu:", len);
-	return r < 0 ? r : buf_append(out, p, len);
+	int r = bencode_put_cstr(out, key);
+	return r < 0 ? r : bencode_put_int(out, v);
 }
 
-static int put_key_int(struct buf *out, const char *key, uint64_t v)
+static int put_key_str(struct buf *out, const char *key, const void *p, size_t len)
 {
-	return buf_printf(out, "%zu:%si%llue", strlen(key), key, (unsigned long long)v);
+	int r = bencode_put_cstr(out, key);
+	return r < 0 ? r : bencode_put_str(out, p, len);
+}
+
+static int put_peers(struct buf *out, const struct tracker_http_reply *r)
+{
+	size_t n = MIN(r->n_peers, (size_t)TRACKER_NUMWANT_MAX);
+	int e;
+
+	if (r->compact) {
+		uint8_t b[6 * TRACKER_NUMWANT_MAX];
+		for (size_t i = 0; i < n; i++) {
+			memcpy(b + 6 * i, &r->peers[i].a.addr.s_addr, 4);
+			put_u16be(b + 6 * i + 4, r->peers[i].a.port);
+		}
+		return put_key_str(out, "peers", b, 6 * n);
+	}
+	if ((e = bencode_put_cstr(out, "peers")) < 0 || (e = bencode_put_list_begin(out)) < 0)
+		return e;
+	for (size_t i = 0; i < n; i++) {
+		char ip[INET_ADDRSTRLEN];
+		if (!inet_ntop(AF_INET, &r->peers[i].a.addr, ip, sizeof(ip)))
+			return -EINVAL;
+		if ((e = bencode_put_dict_begin(out)) < 0 ||
+		    (e = put_key_str(out, "ip", ip, strlen(ip))) < 0)
+			return e;
+		if (!r->no_peer_id &&
+		    (e = put_key_str(out, "peer id", r->peers[i].peer_id, TRACKER_PEER_ID_LEN)) < 0)
+			return e;
+		if ((e = put_key_int(out, "port", r->peers[i].a.port)) < 0 ||
+		    (e = bencode_put_end(out)) < 0)
+			return e;
+	}
+	return bencode_put_end(out);
 }
 
 int tracker_http_reply_build(struct buf *out, const struct tracker_http_reply *r)
 {
 	int e;
 
-	if ((e = buf_append_str(out, "d")) < 0 || (e = put_key_int(out, "complete", r->complete)) < 0 ||
+	if ((e = bencode_put_dict_begin(out)) < 0 ||
+	    (e = put_key_int(out, "complete", r->complete)) < 0 ||
 	    (e = put_key_int(out, "incomplete", r->incomplete)) < 0 ||
 	    (e = put_key_int(out, "interval", r->interval)) < 0 ||
 	    (e = put_key_int(out, "min interval", r->min_interval)) < 0 ||
-	    (e = buf_append_str(out, "5:peers")) < 0)
+	    (e = put_peers(out, r)) < 0)
 		return e;
-	if (r->compact) {
-		if ((e = buf_printf(out, "%zu:", r->n_peers * 6)) < 0 ||
-		    (e = buf_reserve(out, r->n_peers * 6)) < 0)
-			return e;
-		for (size_t i = 0; i < r->n_peers; i++) {
-			uint8_t b[6];
-			memcpy(b, &r->peers[i].a.addr.s_addr, 4);
-			put_u16be(b + 4, r->peers[i].a.port);
-			if ((e = buf_append(out, b, 6)) < 0)
-				return e;
-		}
-	} else {
-		if ((e = buf_append_str(out, "l")) < 0)
-			return e;
-		for (size_t i = 0; i < r->n_peers; i++) {
-			char ip[INET_ADDRSTRLEN];
-			const uint8_t *a = (const uint8_t *)&r->peers[i].a.addr.s_addr;
-			int n = snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-			if ((e = buf_printf(out, "d2:ip%d:%s", n, ip)) < 0)
-				return e;
-			if (!r->no_peer_id && ((e = buf_append_str(out, "7:peer id")) < 0 ||
-					       (e = put_str(out, r->peers[i].peer_id, 20)) < 0))
-				return e;
-			if ((e = put_key_int(out, "port", r->peers[i].a.port)) < 0 ||
-			    (e = buf_append_str(out, "e")) < 0)
-				return e;
-		}
-		if ((e = buf_append_str(out, "e")) < 0)
-			return e;
-	}
-	if (r->warning && ((e = buf_append_str(out, "15:warning message")) < 0 ||
-			   (e = put_str(out, r->warning, strlen(r->warning))) < 0))
+	if (r->warning &&
+	    (e = put_key_str(out, "warning message", r->warning, strlen(r->warning))) < 0)
 		return e;
-	return buf_append_str(out, "e");
+	return bencode_put_end(out);
 }
 
 int tracker_http_failure_build(struct buf *out, const char *reason)
 {
 	int e;
 
-	if ((e = buf_append_str(out, "d14:failure reason")) < 0 ||
-	    (e = put_str(out, reason, strlen(reason))) < 0)
+	if ((e = bencode_put_dict_begin(out)) < 0 ||
+	    (e = put_key_str(out, "failure reason", reason, strlen(reason))) < 0)
 		return e;
-	return buf_append_str(out, "e");
+	return bencode_put_end(out);
 }
 
 int tracker_http_scrape_build(struct buf *out, const struct tracker_scrape_entry *e, size_t n)
 {
 	int r;
 
-	if ((r = buf_append_str(out, "d5:filesd")) < 0)
+	if ((r = bencode_put_dict_begin(out)) < 0 || (r = bencode_put_cstr(out, "files")) < 0 ||
+	    (r = bencode_put_dict_begin(out)) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && memcmp(e[i - 1].info_hash, e[i].info_hash, TRACKER_HASH_LEN) >= 0)
 			return -EINVAL;
-		if ((r = put_str(out, e[i].info_hash, TRACKER_HASH_LEN)) < 0 ||
-		    (r = buf_append_str(out, "d")) < 0 ||
+		if ((r = bencode_put_str(out, e[i].info_hash, TRACKER_HASH_LEN)) < 0 ||
+		    (r = bencode_put_dict_begin(out)) < 0 ||
 		    (r = put_key_int(out, "complete", e[i].complete)) < 0 ||
 		    (r = put_key_int(out, "downloaded", e[i].downloaded)) < 0 ||
 		    (r = put_key_int(out, "incomplete", e[i].incomplete)) < 0 ||
-		    (r = buf_append_str(out, "e")) < 0)
+		    (r = bencode_put_end(out)) < 0)
 			return r;
 	}
-	return buf_append_str(out, "ee");
+	if ((r = bencode_put_end(out)) < 0)
+		return r;
+	return bencode_put_end(out);
 }
 
 /* ---- UDP: client requests ---- */
@@ -552,9 +559,7 @@ int tracker_udp_request_parse(const uint8_t *pkt, size_t len, struct tracker_udp
 		r->scrape_hashes = c.p;
 		r->n_scrape = c.len / TRACKER_HASH_LEN;
 		return 0;
-	default:
-		r->action = TRACKER_UDP_ERROR;
-		return TRACKER_E_ACTION;
+	default: r->action = TRACKER_UDP_ERROR; return TRACKER_E_ACTION;
 	}
 }
 

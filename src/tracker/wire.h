@@ -29,15 +29,15 @@
 #define TRACKER_PEER_ID_LEN 20
 
 /* Caps on what we accept from outside and what we hand out. */
-#define TRACKER_QUERY_MAX 4096		/* bytes of an HTTP query string */
-#define TRACKER_QUERY_PARAMS_MAX 64	/* key=value pairs in one query */
+#define TRACKER_QUERY_MAX 4096	    /* bytes of an HTTP query string */
+#define TRACKER_QUERY_PARAMS_MAX 64 /* key=value pairs in one query */
 #define TRACKER_NUMWANT_DEFAULT 50
 #define TRACKER_NUMWANT_MAX 200
 #define TRACKER_BYTES_MAX ((uint64_t)1 << 56) /* 64 PiB: anything larger is absurd */
-#define TRACKER_REPLY_PEERS_MAX 200	/* peers taken from one reply; the rest are ignored */
-#define TRACKER_HTTP_REPLY_MAX (256 * 1024) /* bytes of one HTTP tracker reply */
-#define TRACKER_SCRAPE_MAX 74		/* hashes in one scrape (BEP 15: fits 1500 bytes) */
-#define TRACKER_MESSAGE_MAX 200		/* bytes kept of a failure or warning text */
+#define TRACKER_REPLY_PEERS_MAX 200	      /* peers taken from one reply; the rest are ignored */
+#define TRACKER_HTTP_REPLY_MAX (256 * 1024)   /* bytes of one HTTP tracker reply */
+#define TRACKER_SCRAPE_MAX 74		      /* hashes in one scrape (BEP 15: fits 1500 bytes) */
+#define TRACKER_MESSAGE_MAX 200		      /* bytes kept of a failure or warning text */
 
 /* Positive codes for input from outside that we do not accept. */
 enum {
@@ -69,7 +69,7 @@ const char *tracker_event_name(enum tracker_event ev);
 struct tracker_announce {
 	uint8_t info_hash[TRACKER_HASH_LEN];
 	uint8_t peer_id[TRACKER_PEER_ID_LEN];
-	uint16_t port; /* 1..65535 */
+	uint16_t port;			     /* 1..65535 */
 	uint64_t uploaded, downloaded, left; /* each <= TRACKER_BYTES_MAX */
 	enum tracker_event event;
 	uint32_t numwant; /* already capped to TRACKER_NUMWANT_MAX by parsers */
@@ -125,12 +125,13 @@ struct tracker_http_reply {
 	uint32_t complete, incomplete;	 /* seeders, leechers */
 	const struct tracker_reply_peer *peers;
 	size_t n_peers;
-	bool compact;	 /* BEP 23 6-byte entries, else a list of dicts */
-	bool no_peer_id; /* dict list without "peer id" */
+	bool compact;	     /* BEP 23 6-byte entries, else a list of dicts */
+	bool no_peer_id;     /* dict list without "peer id" */
 	const char *warning; /* "warning message", or NULL */
 };
 
-/* Server: the bencoded announce reply. */
+/* Server: the bencoded announce reply (at most TRACKER_NUMWANT_MAX peers
+ * are written). */
 int tracker_http_reply_build(struct buf *out, const struct tracker_http_reply *r) WUR;
 /* Server: the bencoded reply d14:failure reason<len>:<reason>e. */
 int tracker_http_failure_build(struct buf *out, const char *reason) WUR;
@@ -143,8 +144,7 @@ struct tracker_scrape_entry {
 
 /* Server: the bencoded scrape reply d5:filesd<hash>d...eee. Entries must be
  * in ascending info_hash order (bencode sorts keys); the builder checks. */
-int tracker_http_scrape_build(struct buf *out, const struct tracker_scrape_entry *e,
-			      size_t n) WUR;
+int tracker_http_scrape_build(struct buf *out, const struct tracker_scrape_entry *e, size_t n) WUR;
 
 /* Client: what an announce reply said. */
 struct tracker_reply {
@@ -152,7 +152,7 @@ struct tracker_reply {
 	int64_t complete, incomplete;	 /* -1 when absent */
 	struct tracker_peer_addr peers[TRACKER_REPLY_PEERS_MAX];
 	size_t n_peers;
-	size_t n_peers_ignored; /* past the cap, IPv6 or unusable entries */
+	size_t n_peers_ignored;		       /* past the cap, IPv6 or unusable entries */
 	char failure[TRACKER_MESSAGE_MAX + 1]; /* "" unless the tracker refused */
 	char warning[TRACKER_MESSAGE_MAX + 1];
 };
@@ -195,9 +195,9 @@ int tracker_udp_scrape_build(struct buf *out, uint64_t conn_id, uint32_t txid,
 struct tracker_udp_request {
 	enum tracker_udp_action action;
 	uint32_t txid;
-	uint64_t conn_id;		 /* not for CONNECT */
+	uint64_t conn_id;		  /* not for CONNECT */
 	struct tracker_announce announce; /* ANNOUNCE (numwant capped, compact true) */
-	const uint8_t *scrape_hashes;	 /* SCRAPE: n_scrape * 20 bytes inside the packet */
+	const uint8_t *scrape_hashes;	  /* SCRAPE: n_scrape * 20 bytes inside the packet */
 	size_t n_scrape;
 };
 

@@ -14,10 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t hs[68] = {19, 'B', 'i', 't', 'T', 'o', 'r', 'r', 'e', 'n',
+	static const uint8_t hs[68] = {19,  'B', 'i', 't', 'T', 'o', 'r', 'r', 'e', 'n',
 				       't', ' ', 'p', 'r', 'o', 't', 'o', 'c', 'o', 'l'};
-	struct bt_wire_geometry geo = {.piece_length = 32768, .piece_count = 37,
-				       .total_length = 36 * 32768 + 5};
+	struct bt_wire_geometry geo = {
+		.piece_length = 32768, .piece_count = 37, .total_length = 36 * 32768 + 5};
 	struct bt_wire w;
 	struct bt_msg m;
 	struct cursor in;
@@ -67,8 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (m.index >= geo.piece_count)
 					__builtin_trap();
 				break;
-			default:
-				break;
+			default: break;
 			}
 		}
 		if (r == 0 && in.len != 0)

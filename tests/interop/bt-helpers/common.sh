@@ -32,6 +32,13 @@ bt_cleanup() {
 	for pid in $BT_PIDS; do
 		kill -9 "$pid" 2>/dev/null || true
 	done
+	# Our programs in the background report sanitizer findings (leaks at
+	# exit included) only in their logs: a finding fails the test.
+	if [ "$rc" = 0 ] && [ -n "$T" ] &&
+		grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log 2>/dev/null; then
+		echo "FAIL: sanitizer findings in the logs above" >&2
+		rc=1
+	fi
 	[ -z "$T" ] || rm -rf "$T"
 	exit $rc
 }
