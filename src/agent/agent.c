@@ -508,6 +508,8 @@ static int start_download(struct agent *a, char *err, size_t errlen)
 	c.server = a->server;
 	c.swarm_port = a->env->swarm.port ? a->env->swarm.port : DEFAULT_SWARM_PORT;
 	c.listen_port = a->o->port;
+	c.lpd = a->env->swarm.lpd;
+	c.no_pex = !a->env->swarm.pex;
 	c.log = &lg_keep;
 	return agent_dl_new(a->base, &c, &a->dl, err, errlen);
 }

@@ -159,8 +159,8 @@ int agent_dl_new(struct event_base *base, const struct agent_dl_config *cfg, str
 		 char *err, size_t errlen)
 {
 	struct agent_dl *dl = xcalloc(1, sizeof(*dl));
-	struct bt_session_config scfg = {.port = cfg->listen_port};
-	struct bt_swarm_config wcfg = {0};
+	struct bt_session_config scfg = {.port = cfg->listen_port, .lpd = cfg->lpd};
+	struct bt_swarm_config wcfg = {.no_pex = cfg->no_pex};
 	struct bt_swarm_callbacks cb = {
 		.complete = on_complete, .peer_connected = on_peer, .ctx = dl};
 	int r;

@@ -28,6 +28,8 @@ struct agent_dl_config {
 	uint16_t swarm_port;   /* its port (swarm.port, default 6881) */
 	uint16_t listen_port;  /* ours; 0 picks one */
 	bool no_tracker;
+	bool lpd;    /* BEP 14 multicast discovery on the LAN (swarm.lpd) */
+	bool no_pex; /* no BEP 11 peer exchange (swarm.pex false) */
 	const struct logger *log;
 };
 

@@ -132,7 +132,8 @@ write_bundle() {
 	{
 		printf 'version: 1\nboot:\n  timeout: %s\n  default_os: %s\n  seed_time: %s\n' \
 			"$1" "$2" "$3"
-		printf 'dhcp:\n  mode: off\nswarm:\n  port: %s\n' "$4"
+		# No LPD: its multicast would leave loopback.
+		printf 'dhcp:\n  mode: off\nswarm:\n  port: %s\n  lpd: false\n' "$4"
 		printf '%s' "${5:-}"
 	} >"$AG_WORK/bundle/Boottorrent.yaml"
 }
