@@ -9,6 +9,15 @@ set -eu
 . "$(dirname "$0")/agent-lib.bash"
 T="timeout 60"
 
+# Usage errors exit 2; --help exits 0.
+for args in "--bogus" "--server 10.0.0" "--http-port 0" "--port 70000" "--seed-time -1" "extra"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$BOOTTORRENT" agent $args >/dev/null 2>&1 || rc=$?
+	[ "$rc" = 2 ] || fail "agent $args: exit $rc, not 2"
+done
+"$BOOTTORRENT" agent --help | grep -q -- '--no-boot' || fail "agent --help"
+
 make_os debian 6000 1500
 os_config debian "Debian Test"
 start_seed debian
