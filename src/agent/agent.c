@@ -467,7 +467,11 @@ static void on_tick(evutil_socket_t fd, short what, void *ctx)
 	ui_draw_progress(a->ui, &p);
 	report(a, s.complete ? AGENT_PHASE_SEEDING : AGENT_PHASE_DOWNLOADING, NULL);
 
-	if (!ui_is_plain(a->ui) && ui_read_key(a->ui, 0, &k) == 0 && k == AGENT_KEY_SHELL) {
+	/* Read every key typed since the last tick (bounded); only Ctrl+S
+	 * means something here. */
+	for (int i = 0; !ui_is_plain(a->ui) && i < 64 && ui_read_key(a->ui, 0, &k) == 0; i++) {
+		if (k != AGENT_KEY_SHELL)
+			continue;
 		a->shell_pid = ui_shell_start(a->ui);
 		if (a->shell_pid < 0)
 			a->shell_pid = 0;

@@ -72,5 +72,26 @@ has "chosen OS beta (Beta OS) by menu" || fail "Enter did not boot the selected 
 has "AGENT-EXIT=0" || fail "the agent failed"
 cmp "$AG_WORK/src/beta/file0" "$AG_WORK/data/beta/file0" || fail "beta's data differs"
 
+# Ctrl+S during the seeding opens a shell too; the progress view comes back
+# and the agent still finishes by itself.
+cat >"$AG_WORK/run2.sh" <<EOS
+#!/bin/sh
+export TERM=vt100 SHELL=/bin/sh ENV=
+timeout --foreground 120 "$BOOTTORRENT" agent --bundle "$AG_WORK/bundle" --dir "$AG_WORK/data2" \
+	--cmdline "$AG_WORK/cmdline" --os beta --no-boot --port 0 --seed-time 8 --seed-full
+echo "AGENT2-EXIT=\$?"
+sleep 60
+EOS
+chmod +x "$AG_WORK/run2.sh"
+$TM new-session -d -s seed -x 80 -y 24 "$AG_WORK/run2.sh"
+screen() { $TM capture-pane -p -t seed; }
+expect 10 "seeding for [0-9]*s more" "no seeding view"
+expect 3 "Ctrl+S: shell" "no shell hint on the progress view"
+$TM send-keys -t seed C-s
+expect 5 "type 'exit' to go back" "Ctrl+S did not open a shell while seeding"
+$TM send-keys -t seed "exit" Enter
+expect 5 "seeding for [0-9]*s more" "the progress view did not come back after the shell"
+expect 15 "AGENT2-EXIT=0" "the agent did not finish after the shell"
+
 [ "$AG_FAILS" = 0 ] || exit 1
 echo "PASS"
