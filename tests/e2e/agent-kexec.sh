@@ -6,7 +6,8 @@
 # from a `boottorrent seed` on the host's loopback, seeds for seed_time,
 # reports to a stand-in for the server, and boots the target with
 # kexec_file_load + reboot(KEXEC); the target's marker on the serial console
-# proves it. The guest's network is QEMU user mode with restrict=on: it can
+# proves it. Before that, an OS whose kernel is not a bzImage is refused by
+# the real kexec_file_load (ENOEXEC) and the agent explains it. The guest's network is QEMU user mode with restrict=on: it can
 # reach nothing but the two guestfwd ports, each connection relayed by a
 # busybox nc to the seed or the reporter on 127.0.0.1.
 # AGENT_E2E_ARGS="--plain,-v" passes options to the agent in the guest,
@@ -55,6 +56,13 @@ mkdir -p "$AG_WORK/bundle/oss/target" "$AG_WORK/bundle/torrents"
 	>/dev/null
 printf 'dispname: Target\nmethod: kexec\nkernel: vmlinuz\ninitrd: initrd.img\ncmdline: console=ttyS0 marker=%s\n' \
 	"$$" >"$AG_WORK/bundle/oss/target/config.yaml"
+# "bad" is the same torrent with its kexec kernel pointing at the initrd (a
+# gzip'd cpio, not a bzImage): the real kexec_file_load must refuse it
+# with ENOEXEC, and the agent must say so.
+mkdir -p "$AG_WORK/bundle/oss/bad"
+cp "$AG_WORK/bundle/torrents/target.torrent" "$AG_WORK/bundle/torrents/bad.torrent"
+printf 'dispname: Bad\nmethod: kexec\nkernel: initrd.img\ninitrd: initrd.img\n' \
+	>"$AG_WORK/bundle/oss/bad/config.yaml"
 start_seed target
 start_reporter
 # Inside the guest the seeder is 10.0.2.100:6881 and the server's HTTP is
@@ -83,6 +91,8 @@ ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 export TERM=vt100 TERMINFO_DIRS=/lib/terminfo BT_DATA=/var/lib/boottorrent BT_RUN=/run
 for w in $(cat /proc/cmdline); do case $w in bt.agentargs=*) BT_AGENT_ARGS=$(echo "${w#*=}" | tr , " ") ;; esac; done
+/usr/bin/boottorrent agent --os bad --plain --seed-time 0 </dev/console >/dev/console 2>&1
+echo "PH1-BAD-EXIT=$?"
 echo PH1-AGENT-START
 /usr/bin/boottorrent agent ${BT_AGENT_ARGS:-} </dev/console >/dev/console 2>&1
 echo "PH1-AGENT-EXIT=$?"
@@ -107,8 +117,11 @@ wait_for "${AGENT_E2E_WAIT:-280}" grep -q -e 'KEXEC-TARGET-OK' -e 'PH1-AGENT-EXI
 sleep 1
 kill "$qpid" 2>/dev/null || true
 [ -z "${AGENT_E2E_DEBUG:-}" ] || tail -n 60 "$AG_WORK/serial.log"
-tr -d "\033" <"$AG_WORK/serial.log" | grep -a -E 'PH1-|KEXEC|agent:|BootTorrent:|Kernel panic' | head -n 20
+tr -d "\033" <"$AG_WORK/serial.log" | grep -a -E 'PH1-|KEXEC|agent:|BootTorrent:|Cannot boot|Kernel panic' | head -n 20
 grep -aq "KEXEC-TARGET-OK .*marker=$$" "$AG_WORK/serial.log" || fail "the target OS did not boot through kexec"
+grep -aq 'Cannot boot: kexec initrd.img: not a bootable kernel' "$AG_WORK/serial.log" ||
+	fail "kexec of a non-bzImage was not explained"
+grep -aq 'PH1-BAD-EXIT=1' "$AG_WORK/serial.log" || fail "kexec of a non-bzImage did not fail"
 grep -q '"phase":"downloading","os":"target","method":"kexec"' "$AG_WORK/reports" ||
 	fail "no downloading report"
 grep -q '"phase":"booting"' "$AG_WORK/reports" || fail "no booting report before kexec"
