@@ -72,11 +72,12 @@ has "chosen OS beta (Beta OS) by menu" || fail "Enter did not boot the selected 
 has "AGENT-EXIT=0" || fail "the agent failed"
 cmp "$AG_WORK/src/beta/file0" "$AG_WORK/data/beta/file0" || fail "beta's data differs"
 
-# Ctrl+S during the seeding opens a shell too; the progress view comes back
+# Ctrl+S during the seeding opens a shell too (here on TERM=linux, the
+# Linux console's); the progress view comes back
 # and the agent still finishes by itself.
 cat >"$AG_WORK/run2.sh" <<EOS
 #!/bin/sh
-export TERM=vt100 SHELL=/bin/sh ENV=
+export TERM=linux SHELL=/bin/sh ENV=
 timeout --foreground 120 "$BOOTTORRENT" agent --bundle "$AG_WORK/bundle" --dir "$AG_WORK/data2" \
 	--cmdline "$AG_WORK/cmdline" --os beta --no-boot --port 0 --seed-time 8 --seed-full
 echo "AGENT2-EXIT=\$?"
