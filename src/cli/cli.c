@@ -13,6 +13,7 @@ const struct cli_command cli_commands[] = {
 	{"torrent-info", cmd_torrent_info, "show what a .torrent holds"},
 	{"get", cmd_get, "download a torrent, verifying every piece"},
 	{"seed", cmd_seed, "seed a torrent until interrupted"},
+	{"agent", cmd_agent, "phase 1: menu, download into RAM, seed, boot"},
 	{"version", cmd_version, "print the version"},
 	{NULL, NULL, NULL},
 };

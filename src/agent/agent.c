@@ -1,0 +1,863 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/args.h"
+#include "agent/boot.h"
+#include "agent/cmdline.h"
+#include "agent/download.h"
+#include "agent/menu.h"
+#include "agent/report.h"
+#include "agent/seed.h"
+#include "agent/ui.h"
+#include "config/env.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/path.h"
+#include "util/util.h"
+
+#define DEFAULT_BUNDLE "/etc/boottorrent"
+#define DEFAULT_DIR "/run/boottorrent"
+#define DEFAULT_SWARM_PORT 6881
+/* Without a peer or a tracker answer for this long, say so on screen. */
+#define UNREACHABLE_AFTER_MS 5000
+/* A failure screen waits this long for a person before the agent exits. */
+#define FAIL_RESTART_S 120
+
+static volatile sig_atomic_t got_term;
+
+static void on_term(int sig)
+{
+	got_term = 1;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct agent {
+	const struct agent_opts *o;
+	struct ui *ui;
+	struct event_base *base;
+	struct agent_reporter *rep;
+	struct bt_env *env;
+	struct agent_cmdline cl;
+	char bundle[4096];
+	char dir[4096];
+	bool has_server;
+	struct in_addr server;
+	uint16_t http_port;
+	char mac[20], ip[INET_ADDRSTRLEN];
+	bool has_mac;
+	uint8_t macb[6];
+	const struct env_os *os;
+	char why[128];
+	/* Download phase. */
+	struct agent_dl *dl;
+	struct event *tick;
+	int64_t t_start;
+	bool early_stop;
+	uint32_t seed_time;
+	pid_t shell_pid;
+	pid_t vm_pid;
+	int vm_status;
+	bool loop_done;
+	char warning[256];
+	FILE *diag;	  /* where configuration diagnostics go */
+	struct buf notes; /* lines for the terminal once curses has ended */
+};
+
+/* A result line for the terminal: printed now in plain mode, else kept
+ * until curses ends (the full-screen view would paint over it). */
+static void PRINTF_LIKE(2, 3) note(struct agent *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!a->ui || ui_is_plain(a->ui)) {
+		vprintf(fmt, ap);
+		fflush(stdout);
+	} else if (buf_vprintf(&a->notes, fmt, ap) != 0) {
+		/* A full buffer only loses lines that were shown on screen. */
+	}
+	va_end(ap);
+}
+
+static void report(struct agent *a, enum agent_phase ph, const char *error)
+{
+	struct agent_report r = {
+		.mac = a->mac[0] ? a->mac : NULL,
+		.ip = a->ip[0] ? a->ip : NULL,
+		.phase = ph,
+		.os = a->os ? a->os->name : NULL,
+		.method = a->os ? os_method_name(a->os->method) : NULL,
+		.error = error,
+		.from_server = UINT64_MAX,
+		.from_peers = UINT64_MAX,
+	};
+
+	if (a->dl) {
+		struct agent_dl_status s;
+
+		agent_dl_status(a->dl, &s);
+		r.have_bytes = s.st.have_bytes;
+		r.total_bytes = s.st.total_bytes;
+		r.progress =
+			s.st.total_bytes ? (double)s.st.have_bytes / (double)s.st.total_bytes : 0;
+		r.downloaded = s.st.downloaded;
+		r.uploaded = s.st.uploaded;
+		r.rate_down = s.st.rate_down;
+		r.rate_up = s.st.rate_up;
+		r.peers = s.st.peers;
+		r.from_server = s.from_server;
+		r.from_peers = s.from_peers;
+	}
+	agent_reporter_send(a->rep, &r);
+}
+
+/* Reads a small text file into out (NUL-terminated); "" on failure. */
+static void read_small(const char *path, char *out, size_t outlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	out[0] = 0;
+	if (fd < 0)
+		return;
+	n = read(fd, out, outlen - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = 0;
+}
+
+/* The first Ethernet NIC with carrier, for when BOOTIF is not given. */
+static bool first_nic_mac(uint8_t mac[6])
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+	bool found = false;
+	char best[64] = "";
+	unsigned seen = 0;
+
+	if (!d)
+		return false;
+	/* Bounded: at most 256 entries looked at. */
+	while ((e = readdir(d)) && seen++ < 256) {
+		char path[512], v[64];
+
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "lo") == 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/type", e->d_name);
+		read_small(path, v, sizeof(v));
+		if (strcmp(v, "1\n") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", e->d_name);
+		read_small(path, v, sizeof(v));
+		if (strcmp(v, "1\n") != 0)
+			continue;
+		/* The lowest name, so the choice does not depend on readdir. */
+		if (best[0] && strcmp(e->d_name, best) > 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/address", e->d_name);
+		read_small(path, v, sizeof(v));
+		if (agent_mac_parse(v, MIN(strlen(v), (size_t)17), false, mac) == 0) {
+			snprintf(best, sizeof(best), "%.63s", e->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The local address used to reach the server (no packet is sent). */
+static void local_ip(struct agent *a)
+{
+	const char *e = getenv("BT_IP");
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(9)};
+	socklen_t len = sizeof(sa);
+	int fd;
+
+	if (e && *e) {
+		struct in_addr x;
+
+		if (inet_pton(AF_INET, e, &x) == 1)
+			snprintf(a->ip, sizeof(a->ip), "%s", e);
+		return;
+	}
+	if (!a->has_server)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sa.sin_addr = a->server;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		inet_ntop(AF_INET, &sa.sin_addr, a->ip, sizeof(a->ip));
+	close(fd);
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+	char p[4200];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return stat(p, &st) == 0;
+}
+
+/* Everything the agent learns before it shows anything. */
+static void gather(struct agent *a)
+{
+	const struct agent_opts *o = a->o;
+	const char *path = o->cmdline ? o->cmdline : "/proc/cmdline";
+	char *text = xmalloc(AGENT_CMDLINE_MAX + 1);
+	const char *e;
+	int bad;
+
+	read_small(path, text, AGENT_CMDLINE_MAX + 1);
+	bad = agent_cmdline_parse(text, strlen(text), &a->cl);
+	if (bad)
+		log_msg(LOG_WARN, "AGENT", "%s: %d bad bt.* or BOOTIF value(s) ignored", path, bad);
+	free(text);
+
+	if (o->has_server) {
+		a->has_server = true;
+		a->server = o->server;
+	} else if (a->cl.has_server) {
+		a->has_server = true;
+		a->server = a->cl.server;
+	} else if ((e = getenv("BT_SERVER")) && inet_pton(AF_INET, e, &a->server) == 1) {
+		/* Phase 1's init found the server through DHCP. */
+		a->has_server = true;
+	}
+
+	if (a->cl.has_mac) {
+		memcpy(a->macb, a->cl.mac, 6);
+		a->has_mac = true;
+	} else if ((e = getenv("BT_MAC")) && agent_mac_parse(e, strlen(e), false, a->macb) == 0) {
+		a->has_mac = true;
+	} else {
+		a->has_mac = first_nic_mac(a->macb);
+	}
+	if (a->has_mac)
+		agent_mac_format(a->macb, a->mac, sizeof(a->mac));
+	local_ip(a);
+
+	if (o->bundle) {
+		snprintf(a->bundle, sizeof(a->bundle), "%s", o->bundle);
+	} else {
+		/* The server's bundle unpacks to /etc/boottorrent; accept
+		 * phase 1's $BT_BUNDLE too when only that holds one. */
+		snprintf(a->bundle, sizeof(a->bundle), "%s", DEFAULT_BUNDLE);
+		e = getenv("BT_BUNDLE");
+		if (!file_exists(DEFAULT_BUNDLE, ENV_CONFIG_NAME) && e && *e &&
+		    file_exists(e, ENV_CONFIG_NAME))
+			snprintf(a->bundle, sizeof(a->bundle), "%s", e);
+	}
+	if (o->dir)
+		snprintf(a->dir, sizeof(a->dir), "%s", o->dir);
+	else if ((e = getenv("BT_DATA")) && *e == '/')
+		snprintf(a->dir, sizeof(a->dir), "%s", e);
+	else
+		snprintf(a->dir, sizeof(a->dir), "%s", DEFAULT_DIR);
+}
+
+/* Waits for a shell started from the ui (blocking), then redraws. */
+static void run_shell_blocking(struct agent *a)
+{
+	pid_t pid = ui_shell_start(a->ui);
+	int st;
+
+	if (pid > 0)
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	ui_shell_done(a->ui);
+}
+
+/* Shows a failure until the person presses Enter (or, without a terminal,
+ * at once). Ctrl+S opens a shell first. */
+static int fail_screen(struct agent *a, const char *title, const char *msg)
+{
+	static const char hint[] = "Enter: start again (by itself in 2 minutes)    Ctrl+S: shell";
+	enum agent_key k;
+
+	log_msg(LOG_ERROR, "AGENT", "%s: %s", title, msg);
+	report(a, AGENT_PHASE_FAILED, msg);
+	agent_reporter_flush(a->rep, 1000);
+	ui_draw_message(a->ui, title, msg, hint);
+	if (ui_is_plain(a->ui))
+		return EXIT_FAILURE;
+	/* Nobody may be at the machine: after a while the agent exits and
+	 * phase 1 starts it again, which tries everything anew. */
+	int64_t end = mono_ms() + (int64_t)FAIL_RESTART_S * 1000;
+
+	while (!got_term && mono_ms() < end) {
+		if (ui_read_key(a->ui, 500, &k) != 0)
+			continue;
+		if (k == AGENT_KEY_ENTER)
+			break;
+		if (k == AGENT_KEY_SHELL) {
+			run_shell_blocking(a);
+			ui_draw_message(a->ui, title, msg, hint);
+			end = mono_ms() + (int64_t)FAIL_RESTART_S * 1000;
+		}
+	}
+	return EXIT_FAILURE;
+}
+
+/* The menu; returns the chosen index, or -1 when interrupted. */
+static ssize_t run_menu(struct agent *a, size_t def)
+{
+	const char **names = xcalloc(a->env->n_oss, sizeof(*names));
+	struct agent_menu m;
+	enum agent_menu_action act;
+	int64_t last = mono_ms();
+	ssize_t chosen = -1;
+	char title[128];
+
+	for (size_t i = 0; i < a->env->n_oss; i++)
+		names[i] = a->env->oss[i].dispname ? a->env->oss[i].dispname : a->env->oss[i].name;
+	snprintf(title, sizeof(title), "BootTorrent: choose an operating system");
+	agent_menu_init(&m, a->env->n_oss, def, a->env->boot.timeout);
+	act = agent_menu_start(&m);
+	report(a, AGENT_PHASE_MENU, NULL);
+	while (!got_term) {
+		enum agent_key k;
+		int64_t now;
+
+		if (act == AGENT_MENU_BOOT) {
+			chosen = (ssize_t)m.sel;
+			break;
+		}
+		if (act == AGENT_MENU_SHELL) {
+			run_shell_blocking(a);
+			act = AGENT_MENU_REDRAW;
+		}
+		if (act == AGENT_MENU_REDRAW)
+			ui_draw_menu(a->ui, title, names, a->env->n_oss, &m);
+		act = AGENT_MENU_NONE;
+		/* Keep reports moving while we wait for keys. */
+		event_base_loop(a->base, EVLOOP_NONBLOCK);
+		if (ui_read_key(a->ui, ui_is_plain(a->ui) ? 1000 : 100, &k) == 0)
+			act = agent_menu_key(&m, k);
+		now = mono_ms();
+		if (act == AGENT_MENU_NONE)
+			act = agent_menu_tick(&m, now - last);
+		else
+			(void)agent_menu_tick(&m, now - last);
+		last = now;
+	}
+	free(names);
+	return chosen;
+}
+
+static void fill_progress(struct agent *a, const struct agent_dl_status *s, struct ui_progress *p,
+			  char *title, size_t tlen, char *state, size_t slen)
+{
+	const char *disp = a->os->dispname ? a->os->dispname : a->os->name;
+
+	snprintf(title, tlen, "BootTorrent: %s (%s)", disp, a->os->name);
+	*p = (struct ui_progress){
+		.title = title,
+		.have = s->st.have_bytes,
+		.total = s->st.total_bytes,
+		.rate_down = s->st.rate_down,
+		.rate_up = s->st.rate_up,
+		.peers = s->st.peers,
+		.seeds = s->st.seeds,
+		.server_connected = s->server_connected,
+		.from_server = s->from_server,
+		.from_peers = s->from_peers,
+		.eta_s = -1,
+		.state = state,
+		.warning = a->warning[0] ? a->warning : NULL,
+	};
+	if (!s->complete) {
+		if (s->st.rate_down > 1)
+			p->eta_s = (int64_t)((double)(s->st.total_bytes - s->st.have_bytes) /
+					     s->st.rate_down);
+		snprintf(state, slen, "downloading into %.100s", a->dir);
+	} else {
+		struct agent_seed_state ss = {
+			.seed_time_s = a->seed_time,
+			.early_stop = a->early_stop,
+			.complete = true,
+			.since_complete_ms = mono_ms() - s->complete_ms,
+			.leechers = s->leechers,
+		};
+		int64_t left = (agent_seed_remaining_ms(&ss) + 999) / 1000;
+
+		if (s->leechers >= 0)
+			snprintf(state, slen,
+				 "seeding for %llds more (%lld machines still need pieces)",
+				 (long long)left, (long long)s->leechers);
+		else
+			snprintf(state, slen, "seeding for %llds more", (long long)left);
+	}
+}
+
+/* Once a second during the download and the seeding. */
+static void on_tick(evutil_socket_t fd, short what, void *ctx)
+{
+	struct agent *a = ctx;
+	struct agent_dl_status s;
+	struct ui_progress p;
+	char title[300], state[160];
+	enum agent_key k;
+	int st;
+
+	if (got_term) {
+		a->loop_done = true;
+		event_base_loopexit(a->base, NULL);
+		return;
+	}
+	if (a->shell_pid > 0) {
+		if (waitpid(a->shell_pid, &st, WNOHANG) != a->shell_pid)
+			return;
+		a->shell_pid = 0;
+		ui_shell_done(a->ui);
+	}
+	if (a->vm_pid > 0) {
+		/* QEMU runs; we seed in the background until it ends. */
+		if (waitpid(a->vm_pid, &a->vm_status, WNOHANG) == a->vm_pid) {
+			a->vm_pid = 0;
+			a->loop_done = true;
+			event_base_loopexit(a->base, NULL);
+		}
+		agent_dl_tick(a->dl);
+		return;
+	}
+	agent_dl_tick(a->dl);
+	agent_dl_status(a->dl, &s);
+
+	/* Say so when nothing can be reached: no peer, and no tracker answer
+	 * (the tracker client and the engine keep retrying with backoff). */
+	a->warning[0] = 0;
+	if (!s.complete && s.st.peers == 0 && mono_ms() - a->t_start > UNREACHABLE_AFTER_MS) {
+		char srv[INET_ADDRSTRLEN] = "?";
+
+		if (a->has_server)
+			inet_ntop(AF_INET, &a->server, srv, sizeof(srv));
+		if (s.n_trackers > 0 && !s.tracker_ever_ok)
+			snprintf(a->warning, sizeof(a->warning),
+				 "Cannot reach the server %s (tracker %s); retrying.", srv,
+				 s.tracker_msg[0] ? s.tracker_msg : "not answering");
+		else
+			snprintf(a->warning, sizeof(a->warning),
+				 "No peer reachable yet (server %s); retrying.", srv);
+	}
+
+	fill_progress(a, &s, &p, title, sizeof(title), state, sizeof(state));
+	ui_draw_progress(a->ui, &p);
+	report(a, s.complete ? AGENT_PHASE_SEEDING : AGENT_PHASE_DOWNLOADING, NULL);
+
+	/* Read every key typed since the last tick (bounded); only Ctrl+S
+	 * means something here. */
+	for (int i = 0; !ui_is_plain(a->ui) && i < 64 && ui_read_key(a->ui, 0, &k) == 0; i++) {
+		if (k != AGENT_KEY_SHELL)
+			continue;
+		a->shell_pid = ui_shell_start(a->ui);
+		if (a->shell_pid < 0)
+			a->shell_pid = 0;
+		return;
+	}
+	if (s.complete) {
+		struct agent_seed_state ss = {
+			.seed_time_s = a->seed_time,
+			.early_stop = a->early_stop,
+			.complete = true,
+			.since_complete_ms = mono_ms() - s.complete_ms,
+			.leechers = s.leechers,
+		};
+		enum agent_seed_decision d = agent_seed_decide(&ss);
+
+		if (d == AGENT_SEED_DONE_TIME || d == AGENT_SEED_DONE_NOBODY) {
+			log_msg(LOG_INFO, "AGENT", "seeding done: %s",
+				d == AGENT_SEED_DONE_TIME ? "seed_time passed"
+							  : "no machine needs pieces");
+			a->loop_done = true;
+			event_base_loopexit(a->base, NULL);
+		}
+	}
+}
+
+static int start_download(struct agent *a, char *err, size_t errlen)
+{
+	struct agent_dl_config c = {0};
+	char torrent[4400];
+	struct logger lg = log_default_logger();
+	static struct logger lg_keep;
+
+	lg_keep = lg;
+	snprintf(torrent, sizeof(torrent), "%s/torrents/%s.torrent", a->bundle, a->os->name);
+	c.torrent = torrent;
+	c.dir = a->dir;
+	c.has_server = a->has_server;
+	c.server = a->server;
+	c.swarm_port = a->env->swarm.port ? a->env->swarm.port : DEFAULT_SWARM_PORT;
+	c.listen_port = a->o->port;
+	c.lpd = a->env->swarm.lpd;
+	c.no_pex = !a->env->swarm.pex;
+	c.log = &lg_keep;
+	return agent_dl_new(a->base, &c, &a->dl, err, errlen);
+}
+
+/* The OS's folder in the download folder: the torrent's name for a
+ * multi-file torrent (the server makes one per OS folder). */
+static char *os_folder(struct agent *a)
+{
+	const struct metainfo *mi = agent_dl_metainfo(a->dl);
+
+	if (mi->multi_file)
+		return path_join(a->dir, mi->name);
+	return xstrdup(a->dir);
+}
+
+/* Joins a path from the OS's config below its folder, refusing escapes. */
+static char *os_file(struct agent *a, const char *folder, const char *rel, char *err, size_t errlen)
+{
+	if (!rel || !path_relative_ok(rel)) {
+		snprintf(err, errlen, "'%s' is not a file inside the OS folder", rel ? rel : "");
+		return NULL;
+	}
+	return path_join(folder, rel);
+}
+
+static int boot_kexec(struct agent *a, const char *folder, char *err, size_t errlen)
+{
+	char *kernel = os_file(a, folder, a->os->kernel, err, errlen);
+	char *initrd = NULL;
+	int r;
+
+	if (!kernel)
+		return -EINVAL;
+	if (a->os->initrd && !(initrd = os_file(a, folder, a->os->initrd, err, errlen))) {
+		free(kernel);
+		return -EINVAL;
+	}
+	/* The swarm holds the files open for writing, and the kernel refuses
+	 * to load a file that is (ETXTBSY): seeding ends here. */
+	report(a, AGENT_PHASE_BOOTING, NULL);
+	agent_reporter_flush(a->rep, 1000);
+	agent_dl_stop(a->dl, 1000);
+	a->dl = NULL;
+	r = agent_kexec_load(kernel, initrd, a->os->cmdline);
+	if (r == 0) {
+		ui_suspend(a->ui);
+		printf("BootTorrent: kexec into %s\n", a->os->name);
+		fflush(stdout);
+		r = agent_kexec_reboot();
+	}
+	snprintf(err, errlen, "kexec %s: %s", a->os->kernel, agent_kexec_explain(r));
+	free(kernel);
+	free(initrd);
+	return r;
+}
+
+static int run_program(struct agent *a, char **argv, const char *folder, bool background_seed,
+		       char *err, size_t errlen)
+{
+	pid_t pid;
+	int st = 0;
+
+	report(a, AGENT_PHASE_BOOTING, NULL);
+	agent_reporter_flush(a->rep, 500);
+	if (!background_seed) {
+		agent_dl_stop(a->dl, 1000);
+		a->dl = NULL;
+	}
+	ui_suspend(a->ui);
+	pid = agent_spawn(argv, folder);
+	if (pid < 0) {
+		snprintf(err, errlen, "%s: %s", argv[0], strerror((int)-pid));
+		ui_resume(a->ui);
+		return (int)pid;
+	}
+	if (background_seed && a->dl) {
+		a->vm_pid = pid;
+		a->loop_done = false;
+		event_base_dispatch(a->base);
+		if (a->vm_pid > 0) {
+			kill(a->vm_pid, SIGTERM);
+			while (waitpid(a->vm_pid, &st, 0) < 0 && errno == EINTR)
+				;
+		} else {
+			st = a->vm_status;
+		}
+	} else {
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	printf("BootTorrent: %s ended (%s %d)\n", argv[0], WIFEXITED(st) ? "status" : "signal",
+	       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	fflush(stdout);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
+		snprintf(err, errlen, "%s could not be started (missing?)", argv[0]);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int boot_bin(struct agent *a, const char *folder, char *err, size_t errlen)
+{
+	char *bin = os_file(a, folder, a->os->bin, err, errlen);
+	char **split = NULL, **argv;
+	size_t n = 0;
+	int r;
+
+	if (!bin)
+		return -EINVAL;
+	r = agent_args_split(a->os->binargs, &split, &n);
+	if (r) {
+		snprintf(err, errlen, "binargs: %s", agent_args_strerror(r));
+		free(bin);
+		return -EINVAL;
+	}
+	argv = xcalloc(n + 2, sizeof(*argv));
+	argv[0] = bin;
+	for (size_t i = 0; i < n; i++)
+		argv[i + 1] = split[i];
+	free(split);
+	/* The downloaded file came without its execute bit. */
+	(void)chmod(bin, 0755);
+	r = run_program(a, argv, folder, false, err, errlen);
+	agent_args_free(argv);
+	return r;
+}
+
+static int boot_qemu(struct agent *a, const char *folder, char *err, size_t errlen)
+{
+	bool kvm = !a->o->nokvm && !a->cl.nokvm && agent_kvm_usable();
+	char **argv;
+	size_t n;
+	char text[8192];
+	struct agent_meminfo mi;
+	int r;
+
+	r = agent_qemu_argv(a->os->args, kvm, &argv, &n);
+	if (r) {
+		snprintf(err, errlen, "args: %s", agent_args_strerror(r));
+		return -EINVAL;
+	}
+	read_small("/proc/meminfo", text, sizeof(text));
+	if (agent_meminfo_parse(text, strlen(text), &mi) == 0) {
+		struct agent_ram ram;
+		char t[16], im[16], p1[16], g[16], want[16];
+		uint64_t asked = agent_qemu_mem_arg(argv);
+
+		agent_ram_compute(&mi, agent_dl_metainfo(a->dl)->total_length, &ram);
+		fmt_bytes(t, sizeof(t), ram.total);
+		fmt_bytes(im, sizeof(im), ram.image);
+		fmt_bytes(p1, sizeof(p1), ram.ph1);
+		fmt_bytes(g, sizeof(g), ram.guest);
+		ui_suspend(a->ui);
+		printf("BootTorrent: RAM %s; image %s; phase 1 uses %s: %s left for the guest\n", t,
+		       im, p1, g);
+		if (asked > ram.guest) {
+			fmt_bytes(want, sizeof(want), asked);
+			printf("BootTorrent: warning: the guest asks for %s (-m), more than is "
+			       "left\n",
+			       want);
+		}
+	}
+	printf("BootTorrent: starting QEMU%s; seeding goes on while it runs\n",
+	       kvm ? " with KVM" : " without KVM");
+	fflush(stdout);
+	r = run_program(a, argv, folder, true, err, errlen);
+	agent_args_free(argv);
+	return r;
+}
+
+static int boot(struct agent *a, char *err, size_t errlen)
+{
+	char *folder = os_folder(a);
+	int r;
+
+	switch (a->os->method) {
+	case OS_METHOD_KEXEC: r = boot_kexec(a, folder, err, errlen); break;
+	case OS_METHOD_BIN: r = boot_bin(a, folder, err, errlen); break;
+	case OS_METHOD_QEMU: r = boot_qemu(a, folder, err, errlen); break;
+	default: snprintf(err, errlen, "no boot method set for %s", a->os->name); r = -EINVAL;
+	}
+	free(folder);
+	return r;
+}
+
+static int load_bundle(struct agent *a, char *err, size_t errlen)
+{
+	struct diag_list dl;
+	int r;
+
+	diag_list_init(&dl);
+	r = bt_env_load(a->bundle, &dl, &a->env);
+	if (r != 0 && a->env == NULL) {
+		snprintf(err, errlen, "cannot read the environment in %.300s (%s)", a->bundle,
+			 r < 0 ? strerror(-r) : "invalid");
+		diag_list_print(&dl, a->diag ? a->diag : stderr);
+		diag_list_release(&dl);
+		return r ? r : -EINVAL;
+	}
+	/* The server checked the environment; what it left us is usable
+	 * even when a config has a problem the agent does not care about. */
+	if (r != 0)
+		diag_list_print(&dl, a->diag ? a->diag : stderr);
+	diag_list_release(&dl);
+	if (a->env->n_oss == 0) {
+		snprintf(err, errlen, "the environment in %.300s serves no OS", a->bundle);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int agent_run(const struct agent_opts *o)
+{
+	struct agent a = {.o = o};
+	struct agent_choice ch;
+	const char *want;
+	char err[512], logpath[4200];
+	FILE *logf = NULL;
+	int rc = EXIT_FAILURE, r;
+	struct sigaction sa = {.sa_handler = on_term};
+	struct timeval one = {1, 0};
+
+	buf_init(&a.notes, 16384);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	gather(&a);
+	a.ui = ui_new(o->plain || !isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO));
+	if (!ui_is_plain(a.ui)) {
+		/* Log lines would tear the screen: they go to a file. */
+		const char *run = getenv("BT_RUN");
+
+		if (run && *run == '/')
+			snprintf(logpath, sizeof(logpath), "%s/agent.log", run);
+		else
+			snprintf(logpath, sizeof(logpath), "%s.log", a.dir);
+		logf = fopen(logpath, "ae");
+		if (!logf)
+			logf = fopen("/dev/null", "we");
+		if (logf) {
+			setvbuf(logf, NULL, _IOLBF, 0);
+			log_set_file(logf);
+			a.diag = logf;
+		}
+	}
+	a.base = event_base_new();
+	if (!a.base)
+		goto out;
+
+	r = load_bundle(&a, err, sizeof(err));
+	a.http_port = o->http_port     ? o->http_port
+		      : a.cl.http_port ? a.cl.http_port
+		      : a.env	       ? a.env->http.port
+				       : 80;
+	a.rep = agent_reporter_new(a.base, a.has_server ? &a.server : NULL, a.http_port);
+	if (r != 0) {
+		rc = fail_screen(&a, "No environment", err);
+		goto out;
+	}
+	a.seed_time = o->has_seed_time ? o->seed_time : a.env->boot.seed_time;
+	a.early_stop = !o->seed_full;
+
+	want = o->os ? o->os : a.cl.os;
+	agent_choose(a.env, want, a.has_mac ? a.macb : NULL, &ch);
+	if (ch.unknown[0])
+		log_msg(LOG_WARN, "AGENT", "OS '%s' is not in this environment; showing the menu",
+			ch.unknown);
+	if (ch.kind == AGENT_CHOICE_AUTO) {
+		a.os = &a.env->oss[ch.os_index];
+	} else if (o->no_menu) {
+		a.os = &a.env->oss[ch.default_index];
+	} else {
+		ssize_t i = run_menu(&a, ch.default_index);
+
+		if (i < 0)
+			goto out;
+		a.os = &a.env->oss[i];
+	}
+	note(&a, "agent: chosen OS %s (%s) by %s\n", a.os->name,
+	     a.os->dispname ? a.os->dispname : a.os->name,
+	     ch.kind == AGENT_CHOICE_AUTO ? (ch.why == AGENT_WHY_CMDLINE ? "command line"
+					     : ch.why == AGENT_WHY_HOST	 ? "host assignment"
+									 : "timeout 0")
+	     : o->no_menu		  ? "--no-menu"
+					  : "menu");
+
+	a.t_start = mono_ms();
+	r = start_download(&a, err, sizeof(err));
+	if (r != 0) {
+		rc = fail_screen(&a, "Cannot start the download", err);
+		goto out;
+	}
+	report(&a, AGENT_PHASE_DOWNLOADING, NULL);
+	a.tick = event_new(a.base, -1, EV_PERSIST, on_tick, &a);
+	event_add(a.tick, &one);
+	on_tick(-1, 0, &a);
+	if (!a.loop_done)
+		event_base_dispatch(a.base);
+	if (got_term) {
+		rc = EXIT_FAILURE;
+		goto out;
+	}
+	{
+		struct agent_dl_status s;
+		char have[16];
+
+		agent_dl_status(a.dl, &s);
+		fmt_bytes(have, sizeof(have), s.st.have_bytes);
+		note(&a, "agent: %s complete: %s in %.1f s, uploaded %llu bytes, peers %u\n",
+		     a.os->name, have, (double)(s.complete_ms - a.t_start) / 1000,
+		     (unsigned long long)s.st.uploaded, s.st.peers);
+	}
+	if (o->no_boot) {
+		report(&a, AGENT_PHASE_SEEDING, NULL);
+		agent_reporter_flush(a.rep, 500);
+		agent_dl_stop(a.dl, 1000);
+		a.dl = NULL;
+		note(&a, "agent: --no-boot: not booting %s (method %s)\n", a.os->name,
+		     os_method_name(a.os->method));
+		rc = EXIT_SUCCESS;
+		goto out;
+	}
+	r = boot(&a, err, sizeof(err));
+	if (r != 0) {
+		ui_resume(a.ui);
+		rc = fail_screen(&a, "Cannot boot", err);
+		goto out;
+	}
+	rc = EXIT_SUCCESS;
+out:
+	if (a.tick)
+		event_free(a.tick);
+	agent_dl_free(a.dl);
+	agent_reporter_free(a.rep);
+	bt_env_free(a.env);
+	ui_free(a.ui);
+	if (a.notes.len)
+		fwrite(a.notes.data, 1, a.notes.len, stdout);
+	buf_release(&a.notes);
+	if (a.base)
+		event_base_free(a.base);
+	if (logf) {
+		log_set_file(NULL);
+		fclose(logf);
+	}
+	fflush(stdout);
+	return rc;
+}

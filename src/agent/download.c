@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "agent/download.h"
+#include "tracker/client.h"
+#include "util/util.h"
+
+struct agent_dl {
+	struct event_base *base;
+	struct agent_dl_config cfg;
+	struct metainfo mi;
+	bool have_mi;
+	struct bt_session *session;
+	struct bt_swarm *swarm;
+	struct tracker_client *tracker;
+	char server_addr[INET_ADDRSTRLEN];
+	uint32_t server_conns; /* connections to the server's address */
+	bool complete;
+	int64_t complete_ms;
+	int64_t leechers, seeders;
+	bool tracker_ever_ok;
+	int tracker_error;
+	char tracker_msg[160];
+	bool stopped;
+};
+
+static void noop_cb(evutil_socket_t fd, short what, void *ctx)
+{
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void push_stats(struct agent_dl *dl)
+{
+	struct bt_swarm_stats st;
+
+	if (!dl->tracker)
+		return;
+	bt_swarm_get_stats(dl->swarm, &st);
+	tracker_client_set_stats(dl->tracker, st.uploaded, st.downloaded,
+				 st.total_bytes - st.have_bytes);
+}
+
+static void on_complete(void *ctx)
+{
+	struct agent_dl *dl = ctx;
+
+	if (dl->complete)
+		return;
+	dl->complete = true;
+	dl->complete_ms = mono_ms();
+	/* Counts from before we completed include us as a leecher. */
+	dl->leechers = -1;
+	push_stats(dl);
+	if (dl->tracker)
+		tracker_client_announce_now(dl->tracker, TRACKER_EVENT_COMPLETED);
+}
+
+/* "a.b.c.d:port" belongs to the server when its address is the server's. */
+static bool is_server(const struct agent_dl *dl, const char *addr)
+{
+	size_t n = strlen(dl->server_addr);
+
+	return dl->cfg.has_server && strncmp(addr, dl->server_addr, n) == 0 && addr[n] == ':';
+}
+
+static void on_peer(void *ctx, const char *addr, bool connected)
+{
+	struct agent_dl *dl = ctx;
+
+	if (!is_server(dl, addr))
+		return;
+	if (connected)
+		dl->server_conns++;
+	else if (dl->server_conns > 0)
+		dl->server_conns--;
+}
+
+static void on_report(void *ctx, const struct tracker_client_report *rep)
+{
+	struct agent_dl *dl = ctx;
+
+	dl->tracker_error = rep->error;
+	if (rep->error) {
+		snprintf(dl->tracker_msg, sizeof(dl->tracker_msg), "%s: %s%s%s", rep->url,
+			 rep->error < 0 ? strerror(-rep->error) : "refused",
+			 rep->message[0] ? ": " : "", rep->message);
+		return;
+	}
+	dl->tracker_ever_ok = true;
+	dl->tracker_msg[0] = 0;
+	dl->seeders = rep->seeders;
+	/* An answer to an announce sent before we completed counts us as a
+	 * leecher, which only delays an early stop: never a false zero. */
+	if (dl->complete)
+		dl->leechers = rep->leechers;
+	for (size_t i = 0; i < rep->n_peers; i++) {
+		struct sockaddr_in a = {.sin_family = AF_INET};
+
+		a.sin_addr = rep->peers[i].addr;
+		a.sin_port = htons(rep->peers[i].port);
+		(void)bt_swarm_add_peer(dl->swarm, (const struct sockaddr *)&a, sizeof(a));
+	}
+}
+
+static void on_stopped(void *ctx)
+{
+	struct agent_dl *dl = ctx;
+
+	dl->stopped = true;
+}
+
+static void start_tracker(struct agent_dl *dl)
+{
+	const char *urls[TRACKER_CLIENT_URLS_MAX];
+	struct tracker_client_config tc = {0};
+	struct tracker_client_callbacks cb = {
+		.on_report = on_report, .on_stopped = on_stopped, .ctx = dl};
+	size_t n = 0;
+
+	for (size_t t = 0; t < dl->mi.tier_count; t++)
+		for (size_t u = 0; u < dl->mi.tiers[t].count && n < ARRAY_SIZE(urls); u++)
+			urls[n++] = dl->mi.tiers[t].urls[u];
+	if (n == 0)
+		return;
+	memcpy(tc.info_hash, dl->mi.info_hash, 20);
+	memcpy(tc.peer_id, bt_session_peer_id(dl->session), 20);
+	tc.port = bt_session_port(dl->session);
+	tc.urls = urls;
+	tc.n_urls = n;
+	/* A LAN answers fast: retry sooner than BEP 15's 15 s, and back off
+	 * to at most 30 s so a server that comes back is found soon. */
+	tc.udp_timeout_ms = 2000;
+	tc.udp_max_tries = 3;
+	tc.retry_min_ms = 2000;
+	tc.retry_max_ms = 30000;
+	tc.interval_min_s = 5;
+	tc.interval_max_s = 60;
+	dl->tracker = tracker_client_new(dl->base, &tc, dl->cfg.log, &cb);
+	if (!dl->tracker)
+		return;
+	push_stats(dl);
+	tracker_client_announce_now(dl->tracker, TRACKER_EVENT_STARTED);
+}
+
+int agent_dl_new(struct event_base *base, const struct agent_dl_config *cfg, struct agent_dl **out,
+		 char *err, size_t errlen)
+{
+	struct agent_dl *dl = xcalloc(1, sizeof(*dl));
+	struct bt_session_config scfg = {.port = cfg->listen_port, .lpd = cfg->lpd};
+	struct bt_swarm_config wcfg = {.no_pex = cfg->no_pex};
+	struct bt_swarm_callbacks cb = {
+		.complete = on_complete, .peer_connected = on_peer, .ctx = dl};
+	int r;
+
+	*out = NULL;
+	dl->base = base;
+	dl->cfg = *cfg;
+	dl->leechers = dl->seeders = -1;
+	if (cfg->has_server)
+		inet_ntop(AF_INET, &cfg->server, dl->server_addr, sizeof(dl->server_addr));
+	r = metainfo_load(&dl->mi, cfg->torrent, err, errlen);
+	if (r)
+		goto fail;
+	dl->have_mi = true;
+	if (mkdir(cfg->dir, 0755) != 0 && errno != EEXIST) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", cfg->dir, strerror(errno));
+		goto fail;
+	}
+	dl->session = bt_session_new(base, &scfg, cfg->log, &r);
+	if (!dl->session) {
+		snprintf(err, errlen, "cannot listen on port %u: %s", cfg->listen_port,
+			 strerror(-r));
+		goto fail;
+	}
+	r = bt_swarm_new(dl->session, &dl->mi, cfg->dir, false, &wcfg, &cb, &dl->swarm);
+	if (r) {
+		snprintf(err, errlen, "%s: %s", cfg->dir, strerror(-r));
+		goto fail;
+	}
+	if (cfg->has_server && cfg->swarm_port) {
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_addr = cfg->server,
+					.sin_port = htons(cfg->swarm_port)};
+
+		(void)bt_swarm_add_peer(dl->swarm, (const struct sockaddr *)&a, sizeof(a));
+	}
+	if (!cfg->no_tracker)
+		start_tracker(dl);
+	/* The data may have been complete already (a restart of the agent). */
+	if (bt_swarm_complete(dl->swarm))
+		on_complete(dl);
+	*out = dl;
+	return 0;
+fail:
+	agent_dl_free(dl);
+	return r ? r : -EINVAL;
+}
+
+void agent_dl_free(struct agent_dl *dl)
+{
+	if (!dl)
+		return;
+	tracker_client_free(dl->tracker);
+	bt_swarm_free(dl->swarm);
+	bt_session_free(dl->session);
+	if (dl->have_mi)
+		metainfo_release(&dl->mi);
+	free(dl);
+}
+
+void agent_dl_stop(struct agent_dl *dl, uint32_t timeout_ms)
+{
+	int64_t end;
+
+	if (!dl)
+		return;
+	if (dl->tracker) {
+		push_stats(dl);
+		tracker_client_stop(dl->tracker, timeout_ms);
+		end = mono_ms() + timeout_ms + 200;
+		while (!dl->stopped && mono_ms() < end) {
+			/* A timer of our own bounds each round; event_base_loopexit()
+			 * would stay armed and end the caller's next loop early. */
+			struct timeval tv = {0, 50000};
+			struct event *wake = evtimer_new(dl->base, noop_cb, NULL);
+
+			if (!wake)
+				break;
+			evtimer_add(wake, &tv);
+			event_base_loop(dl->base, EVLOOP_ONCE);
+			event_free(wake);
+		}
+	}
+	agent_dl_free(dl);
+}
+
+void agent_dl_tick(struct agent_dl *dl)
+{
+	push_stats(dl);
+}
+
+void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	bt_swarm_get_stats(dl->swarm, &out->st);
+	out->complete = dl->complete;
+	out->complete_ms = dl->complete_ms;
+	out->leechers = dl->leechers;
+	out->seeders = dl->seeders;
+	out->tracker_ever_ok = dl->tracker_ever_ok;
+	out->tracker_error = dl->tracker_error;
+	snprintf(out->tracker_msg, sizeof(out->tracker_msg), "%s", dl->tracker_msg);
+	out->n_trackers = dl->tracker ? tracker_client_count(dl->tracker) : 0;
+	out->server_connected = dl->server_conns > 0;
+	/* The engine does not count bytes per peer yet (see docs/agent.md). */
+	out->from_server = UINT64_MAX;
+	out->from_peers = UINT64_MAX;
+}
+
+const struct metainfo *agent_dl_metainfo(const struct agent_dl *dl)
+{
+	return &dl->mi;
+}

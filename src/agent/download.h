@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The agent's download driver: one torrent into a folder in RAM with the
+ * bt engine, peers from the torrent's trackers plus the server's seeder as
+ * a static peer, and what the screen and the seed policy need to know.
+ * Runs on the caller's event_base; nothing here prints.
+ */
+#ifndef BT_AGENT_DOWNLOAD_H
+#define BT_AGENT_DOWNLOAD_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bencode/metainfo.h"
+#include "bt/bt.h"
+#include "util/log.h"
+#include "util/util.h"
+
+struct event_base;
+struct agent_dl;
+
+struct agent_dl_config {
+	const char *torrent; /* path of the .torrent */
+	const char *dir;     /* folder to download into (created) */
+	bool has_server;
+	struct in_addr server; /* the server's seeder is a static peer */
+	uint16_t swarm_port;   /* its port (swarm.port, default 6881) */
+	uint16_t listen_port;  /* ours; 0 picks one */
+	bool no_tracker;
+	bool lpd;    /* BEP 14 multicast discovery on the LAN (swarm.lpd) */
+	bool no_pex; /* no BEP 11 peer exchange (swarm.pex false) */
+	const struct logger *log;
+};
+
+struct agent_dl_status {
+	struct bt_swarm_stats st;
+	bool complete;
+	int64_t complete_ms;		  /* monotonic ms when it completed */
+	int64_t leechers;		  /* last count a tracker gave after completion, or -1 */
+	int64_t seeders;		  /* last count a tracker gave, or -1 */
+	bool tracker_ever_ok;		  /* a tracker has answered */
+	int tracker_error;		  /* the last announce's error (0 when it worked) */
+	char tracker_msg[160];		  /* that error, for people */
+	size_t n_trackers;		  /* usable tracker URLs */
+	bool server_connected;		  /* a peer at the server's address is connected */
+	uint64_t from_server, from_peers; /* UINT64_MAX: the engine cannot say */
+};
+
+/* Loads the torrent, opens (creates) its files under dir, and starts the
+ * swarm and the announces. Returns 0, or a negative errno / METAINFO_E_*
+ * code with a message in err. */
+int agent_dl_new(struct event_base *base, const struct agent_dl_config *cfg, struct agent_dl **out,
+		 char *err, size_t errlen) WUR;
+/* Stops at once (no "stopped" announce). NULL is a no-op. */
+void agent_dl_free(struct agent_dl *dl);
+/* Announces "stopped" (waiting at most timeout_ms on base), then frees. */
+void agent_dl_stop(struct agent_dl *dl, uint32_t timeout_ms);
+/* Pushes the latest numbers to the trackers; call about once a second. */
+void agent_dl_tick(struct agent_dl *dl);
+void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out);
+const struct metainfo *agent_dl_metainfo(const struct agent_dl *dl);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * When the agent stops seeding and boots: a pure decision over what it
+ * knows, so it can be tested without a swarm.
+ *
+ * The environment's boot.seed_time is in seconds (the original BootTorrent
+ * passed seed_time/60 to aria2 as minutes, so its default seeded for 0
+ * minutes; we mean seconds). The agent seeds that long after its download
+ * completed, unless early stop is on and a tracker said, after we
+ * completed, that no machine still needs pieces (incomplete == 0).
+ * For the QEMU method the swarm keeps seeding in the background while the
+ * VM runs, whatever this says.
+ */
+#ifndef BT_AGENT_SEED_H
+#define BT_AGENT_SEED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/env.h"
+#include "util/util.h"
+
+struct agent_seed_state {
+	uint32_t seed_time_s;	   /* boot.seed_time */
+	bool early_stop;	   /* stop once nobody needs pieces */
+	bool complete;		   /* our download is complete */
+	int64_t since_complete_ms; /* time since it completed */
+	/* The latest leecher count a tracker reported after we completed,
+	 * -1 when none has answered since. */
+	int64_t leechers;
+};
+
+enum agent_seed_decision {
+	AGENT_SEED_DOWNLOADING = 0, /* not complete yet */
+	AGENT_SEED_CONTINUE,	    /* keep seeding */
+	AGENT_SEED_DONE_TIME,	    /* seed_time has passed: boot */
+	AGENT_SEED_DONE_NOBODY,	    /* nobody needs pieces: boot */
+};
+
+enum agent_seed_decision agent_seed_decide(const struct agent_seed_state *st);
+/* Milliseconds until the time limit passes (0 when passed or not
+ * complete), for the timer and the screen. */
+int64_t agent_seed_remaining_ms(const struct agent_seed_state *st);
+/* True when this method keeps the swarm seeding while the OS runs. */
+bool agent_seed_in_background(enum os_method m);
+
+#endif
