@@ -14,7 +14,10 @@ interop="transmission-cli aria2 python3-libtorrent mktorrent opentracker iproute
 e2e="qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common syslinux-efi
      linux-image-amd64 busybox-static cpio dnsmasq-base"
 demo="$e2e"
-bench="gnuplot-nox hyperfine"
+# bench/tftp.sh compares with dnsmasq's TFTP, tftpd-hpa and atftpd; the last
+# two are unpacked from their .debs by the script (installed, they would
+# start daemons), so only their libraries are listed here.
+bench="gnuplot-nox hyperfine dnsmasq-base bc libwrap0 libpcre2-8-0"
 
 want=""
 for group in "$@"; do

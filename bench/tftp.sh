@@ -1,0 +1,199 @@
+#!/bin/bash
+# Benchmark (not a test): how long 1, 20 and 100 concurrent curl clients take
+# to fetch one file over TFTP (blksize 1468 and 512) from our server,
+# dnsmasq's TFTP, tftpd-hpa and atftpd, with each server's CPU seconds;
+# ours again with windowsize (atftp client, since curl has no windowsize);
+# and the same file over HTTP from our http-serve.
+#
+# Everything runs inside one network namespace made by tests/lib/lab.sh,
+# on its loopback (unshaped), so the servers can all use port 69 and
+# nothing touches the host's network. Needs root.
+#
+# Usage: bench/tftp.sh [BUILDDIR]           (default: build)
+#   CLIENTS="1 20 100" BLKSIZES="1468 512" SIZE_MB=16 SERVERS="ours dnsmasq hpa atftpd"
+# Packages: tools/deps.sh bench (dnsmasq-base, the libraries tftpd-hpa and
+# atftpd need). The two servers themselves are unpacked from their .debs
+# (apt-get download) into bench/.cache and run from there: installed, they
+# would start daemons on the host, and they conflict (both ship in.tftpd).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${1:-$top/build}
+case $B in /*) ;; *) B=$top/$B ;; esac
+CLIENTS=${CLIENTS:-1 20 100}
+BLKSIZES=${BLKSIZES:-1468 512}
+SIZE_MB=${SIZE_MB:-16}
+SERVERS=${SERVERS:-ours dnsmasq hpa atftpd}
+WINDOWS=${WINDOWS:-8 32}
+HZ=$(getconf CLK_TCK)
+
+. "$top/tests/lib/lab.sh"
+
+[ -x "$B/src/tftp/tftp-serve" ] || { echo "build first: ninja -C $B" >&2; exit 1; }
+for c in curl atftp; do
+	command -v "$c" >/dev/null || { echo "bench: $c missing (tools/deps.sh bench)" >&2; exit 1; }
+done
+
+# unpacked PACKAGE BINARY: the path of BINARY from PACKAGE's .deb, unpacked
+# into bench/.cache (fetched with apt-get download, never installed: an
+# installed atftpd or tftpd-hpa would start a TFTP daemon on the host).
+unpacked() {
+	local cache=$top/bench/.cache/$1
+	if [ ! -x "$cache/x$2" ]; then
+		mkdir -p "$cache"
+		(cd "$cache" && rm -f ./*.deb && apt-get download "$1" >/dev/null 2>&1 &&
+			dpkg-deb -x ./*.deb x) || return 1
+	fi
+	echo "$cache/x$2"
+}
+
+lab_init bench
+lab_switch
+# An address besides loopback: tftpd-hpa resolves its bind address with
+# AI_ADDRCONFIG, which ignores loopback-only hosts.
+lab_host srv 10.77.0.1/24
+ROOT=$LAB_TMP/root
+OUT=$LAB_TMP/out
+mkdir -p "$ROOT" "$OUT"
+chmod 755 "$ROOT" "$OUT"
+head -c $((SIZE_MB * 1048576)) /dev/urandom > "$ROOT/file"
+chmod 644 "$ROOT/file"
+SIZE=$((SIZE_MB * 1048576))
+
+# Server CPU time in ns. A cpuacct cgroup counts a server with all its
+# children (tftpd-hpa forks one per transfer and does not wait for them);
+# without one, /proc/PID/stat of the server alone.
+CG=""
+if [ -d /sys/fs/cgroup/cpuacct ] && mkdir "/sys/fs/cgroup/cpuacct/$LAB_P" 2>/dev/null; then
+	CG=/sys/fs/cgroup/cpuacct/$LAB_P
+fi
+bench_cleanup() {
+	local rc=$? p
+	for p in $LAB_PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	sleep 0.3
+	[ -z "$CG" ] || rmdir "$CG" 2>/dev/null || true
+	(exit $rc)
+	lab_cleanup
+}
+trap bench_cleanup EXIT
+cpu_ns() { # pid
+	if [ -n "$CG" ]; then
+		cat "$CG/cpuacct.usage"
+	else
+		awk -v hz="$HZ" '{printf "%d\n", ($14 + $15 + $16 + $17) * 1e9 / hz}' "/proc/$1/stat"
+	fi
+}
+
+SRV_PID=""
+start_server() { # name
+	case $1 in
+	ours)
+		lab_bg srv "$B/src/tftp/tftp-serve" --root "$ROOT" --address 127.0.0.1 --port 69 \
+			--max-transfers 1000 --max-per-client 1000 --log-level error ;;
+	dnsmasq)
+		lab_bg srv dnsmasq --no-daemon --conf-file=/dev/null --port=0 --enable-tftp \
+			--tftp-root="$ROOT" --tftp-max=200 --listen-address=127.0.0.1 \
+			--bind-interfaces --user=root --quiet-tftp --pid-file= 2>/dev/null ;;
+	hpa)
+		lab_bg srv "$HPA" -L -u root -a 127.0.0.1:69 -s "$ROOT" ;;
+	atftpd)
+		lab_bg srv "$ATFTPD" --daemon --no-fork --port 69 --bind-address 127.0.0.1 \
+			--user root --group root --maxthread 300 --logfile /dev/null "$ROOT" ;;
+	http)
+		lab_bg srv "$B/src/http/http-serve" --root "$ROOT" --address 127.0.0.1 --port 80 \
+			--max-connections 1000 --log-level error ;;
+	esac
+	SRV_PID=$LAB_LAST_PID
+	[ -z "$CG" ] || echo "$SRV_PID" > "$CG/cgroup.procs"
+	if [ "$1" = http ]; then
+		lab_wait 5 sh -c "ip netns exec $(lab_ns srv) ss -tln | grep -q '127.0.0.1:80 '"
+	else
+		lab_wait 5 sh -c "ip netns exec $(lab_ns srv) ss -uln | grep -q '127.0.0.1:69 '"
+	fi
+}
+
+stop_server() {
+	kill "$SRV_PID" 2>/dev/null || true
+	for _ in $(seq 1 30); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$SRV_PID" 2>/dev/null || true
+	wait "$SRV_PID" 2>/dev/null || true
+	lab_wait 5 sh -c "! ip netns exec $(lab_ns srv) ss -uln | grep -q ':69 '" || true
+}
+
+# run N CLIENT ARGS...: N clients at once; prints "wall ok" (ok = clients
+# that got all SIZE bytes).
+run_clients() {
+	local n=$1 kind=$2
+	shift 2
+	rm -f "$OUT"/c.*
+	lab_exec srv timeout 600 bash -c '
+		n=$1; kind=$2; out=$3; shift 3
+		t0=$(date +%s%N)
+		for i in $(seq 1 "$n"); do
+			if [ "$kind" = atftp ]; then
+				atftp "$@" -g -r file -l "$out/f.$i" 127.0.0.1 69 >/dev/null 2>&1
+				stat -c %s "$out/f.$i" > "$out/c.$i" 2>/dev/null
+				rm -f "$out/f.$i"
+			else
+				curl -s -o /dev/null -w "%{size_download}\n" "$@" > "$out/c.$i"
+			fi &
+		done
+		wait
+		t1=$(date +%s%N)
+		echo $(( (t1 - t0) / 1000000 ))' _ "$n" "$kind" "$OUT" "$@" > "$OUT/wall"
+	local ok=0
+	for i in $(seq 1 "$n"); do
+		[ "$(cat "$OUT/c.$i" 2>/dev/null)" = "$SIZE" ] && ok=$((ok + 1))
+	done
+	echo "$(cat "$OUT/wall") $ok"
+}
+
+row() { # server proto-label clients ...args for run_clients after n
+	local name=$1 label=$2 n=$3
+	shift 3
+	local c0 c1 res wall ok
+	c0=$(cpu_ns "$SRV_PID")
+	res=$(run_clients "$n" "$@")
+	c1=$(cpu_ns "$SRV_PID")
+	wall=${res% *}
+	ok=${res#* }
+	printf '%-9s %-22s %7s %9.2f %10.2f %6s\n' "$name" "$label" "$n" \
+		"$(echo "$wall / 1000" | bc -l)" "$(echo "($c1 - $c0) / 1000000000" | bc -l)" "$ok/$n"
+}
+
+command -v bc >/dev/null || { echo "bench: bc missing" >&2; exit 1; }
+HPA="" ATFTPD=""
+case " $SERVERS " in *" hpa "*)
+	HPA=$(unpacked tftpd-hpa /usr/sbin/in.tftpd) || { echo "bench: no tftpd-hpa" >&2; exit 1; } ;;
+esac
+case " $SERVERS " in *" atftpd "*)
+	ATFTPD=$(unpacked atftpd /usr/sbin/atftpd) || { echo "bench: no atftpd" >&2; exit 1; } ;;
+esac
+
+echo "file: $SIZE_MB MiB on loopback in a namespace; $(nproc) CPUs; times in seconds"
+printf '%-9s %-22s %7s %9s %10s %6s\n' server transfer clients wall server-cpu ok
+for s in $SERVERS; do
+	start_server "$s"
+	for blk in $BLKSIZES; do
+		for n in $CLIENTS; do
+			row "$s" "tftp blksize $blk" "$n" curl --tftp-blksize "$blk" \
+				"tftp://127.0.0.1:69/file"
+		done
+	done
+	if [ "$s" = ours ]; then
+		for w in $WINDOWS; do
+			for n in $CLIENTS; do
+				row "$s" "atftp 1468 window $w" "$n" atftp --option "blksize 1468" \
+					--option "windowsize $w"
+			done
+		done
+		for n in $CLIENTS; do
+			row "$s" "atftp 1468 window 1" "$n" atftp --option "blksize 1468"
+		done
+	fi
+	stop_server
+done
+start_server http
+for n in $CLIENTS; do
+	row http-serve "http" "$n" curl "http://127.0.0.1:80/file"
+done
+stop_server

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The TFTP server in-process on 127.0.0.1, driven by a raw UDP client
+ * socket: refusals, the duplicate-ACK rule, ACKs for unsent blocks, third
+ * TIDs, timeouts, OACK clamping, windows with block number rollover,
+ * netascii and the shared file table.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "tftp/packet.h"
+#include "tftp/server.h"
+#include "util/cursor.h"
+#include "util/util.h"
+
+struct env {
+	char root[64];
+	char outside[64];
+	struct event_base *base;
+	struct tftp_server *srv;
+	int cli;
+	struct sockaddr_in srv_addr;
+	unsigned ev_count[4];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_event(void *ctx, enum tftp_event ev, const struct tftp_xfer_info *info)
+{
+	struct env *e = ctx;
+	e->ev_count[ev]++;
+}
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static int udp_socket(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void log_sink(void *ctx, enum log_level lvl, const char *comp, const char *msg)
+{
+	if (getenv("TEST_VERBOSE"))
+		fprintf(stderr, "%s: %s\n", comp, msg);
+}
+
+static int setup(void **state)
+{
+	static struct logger lg = {.fn = log_sink, .level = LOG_DEBUG};
+	struct env *e = xcalloc(1, sizeof(*e));
+	struct tftp_config cfg = {
+		.address = "127.0.0.1",
+		.port = 0,
+		.timeout_ms = 150,
+		.retries = 2,
+		.max_per_client = 4,
+	};
+	struct tftp_callbacks cbs = {.event = on_event, .ctx = e};
+	char target[128];
+	uint8_t big[3000];
+
+	snprintf(e->root, sizeof(e->root), "/tmp/tftp-test-XXXXXX");
+	snprintf(e->outside, sizeof(e->outside), "/tmp/tftp-out-XXXXXX");
+	assert_non_null(mkdtemp(e->root));
+	assert_non_null(mkdtemp(e->outside));
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + i / 256);
+	write_file(e->root, "big", big, sizeof(big));
+	write_file(e->root, "empty", "", 0);
+	write_file(e->root, "text", "one\ntwo\r\n", 9);
+	write_file(e->outside, "secret", "secret", 6);
+	snprintf(target, sizeof(target), "%s/secret", e->outside);
+	{
+		char link[128];
+		snprintf(link, sizeof(link), "%s/escape", e->root);
+		assert_int_equal(symlink(target, link), 0);
+	}
+
+	e->base = event_base_new();
+	assert_non_null(e->base);
+	cfg.root = e->root;
+	assert_int_equal(tftp_server_new(e->base, &cfg, &lg, &cbs, &e->srv), 0);
+	e->srv_addr.sin_family = AF_INET;
+	e->srv_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	e->srv_addr.sin_port = htons(tftp_server_port(e->srv));
+	e->cli = udp_socket();
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+	char cmd[200];
+
+	tftp_server_free(e->srv);
+	event_base_free(e->base);
+	close(e->cli);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", e->root, e->outside);
+	assert_int_equal(system(cmd), 0);
+	free(e);
+	return 0;
+}
+
+/* Runs the loop until a datagram reaches fd or ms pass. Returns its length,
+ * or -1 on timeout. */
+static ssize_t recv_pkt(struct env *e, int fd, uint8_t *buf, size_t cap, struct sockaddr_in *from,
+			unsigned ms)
+{
+	uint64_t end = now_ms() + ms;
+
+	do {
+		socklen_t fl = sizeof(*from);
+		ssize_t n;
+
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+		n = recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)from, &fl);
+		if (n >= 0)
+			return n;
+		usleep(200);
+	} while (now_ms() < end);
+	return -1;
+}
+
+static void send_to(int fd, const struct sockaddr_in *to, const void *p, size_t n)
+{
+	assert_int_equal(sendto(fd, p, n, 0, (const struct sockaddr *)to, sizeof(*to)), (ssize_t)n);
+}
+
+static void send_ack(int fd, const struct sockaddr_in *to, uint16_t block)
+{
+	uint8_t a[4] = {0, 4, (uint8_t)(block >> 8), (uint8_t)block};
+	send_to(fd, to, a, 4);
+}
+
+/* Sends a request with option pairs (a NULL-terminated list). */
+static void send_req(struct env *e, uint16_t op, const char *file, const char *mode, ...)
+{
+	uint8_t p[512];
+	size_t n = 2;
+	const char *s;
+	va_list ap;
+
+	p[0] = 0;
+	p[1] = (uint8_t)op;
+	memcpy(p + n, file, strlen(file) + 1);
+	n += strlen(file) + 1;
+	memcpy(p + n, mode, strlen(mode) + 1);
+	n += strlen(mode) + 1;
+	va_start(ap, mode);
+	while ((s = va_arg(ap, const char *))) {
+		memcpy(p + n, s, strlen(s) + 1);
+		n += strlen(s) + 1;
+	}
+	va_end(ap);
+	send_to(e->cli, &e->srv_addr, p, n);
+}
+
+static void expect_error(struct env *e, uint16_t code)
+{
+	uint8_t buf[600];
+	struct sockaddr_in from;
+	ssize_t n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+
+	assert_true(n >= 4);
+	assert_int_equal(tftp_packet_opcode(buf, (size_t)n), TFTP_ERROR);
+	assert_int_equal(get_u16be(buf + 2), code);
+}
+
+static void test_refusals(void **state)
+{
+	struct env *e = *state;
+	struct tftp_stats st;
+
+	send_req(e, TFTP_WRQ, "new", "octet", NULL);
+	expect_error(e, TFTP_ERR_ACCESS);
+	send_req(e, TFTP_RRQ, "missing", "octet", NULL);
+	expect_error(e, TFTP_ERR_NOT_FOUND);
+	send_req(e, TFTP_RRQ, "pxelinux.cfg/01-52-54-00-12-34-56", "octet", NULL);
+	expect_error(e, TFTP_ERR_NOT_FOUND);
+	send_req(e, TFTP_RRQ, "../etc/passwd", "octet", NULL);
+	expect_error(e, TFTP_ERR_ACCESS);
+	send_req(e, TFTP_RRQ, "/../../etc/passwd", "octet", NULL);
+	expect_error(e, TFTP_ERR_ACCESS);
+	send_req(e, TFTP_RRQ, "escape", "octet", NULL);
+	expect_error(e, TFTP_ERR_ACCESS);
+	send_req(e, TFTP_RRQ, "big", "mail", NULL);
+	expect_error(e, TFTP_ERR_ILLEGAL_OP);
+	send_req(e, TFTP_RRQ, ".", "octet", NULL); /* a folder */
+	expect_error(e, TFTP_ERR_NOT_FOUND);
+	/* No NUL after the filename. */
+	send_to(e->cli, &e->srv_addr,
+		"\x00\x01"
+		"abc",
+		5);
+	expect_error(e, TFTP_ERR_ILLEGAL_OP);
+	/* An ACK on the request port is dropped without an answer. */
+	send_ack(e->cli, &e->srv_addr, 1);
+	{
+		uint8_t buf[64];
+		struct sockaddr_in from;
+		assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 100), -1);
+	}
+	tftp_server_stats(e->srv, &st);
+	assert_int_equal(st.active, 0);
+	assert_int_equal(st.refused, 8);
+	assert_int_equal(e->ev_count[TFTP_EV_REFUSED], 8);
+}
+
+/* Block 1 of "big" with the default blksize; then the ACK rules. */
+static void test_ack_rules(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in xfer, from;
+	uint8_t buf[600];
+	ssize_t n;
+	int other;
+
+	send_req(e, TFTP_RRQ, "/big", "octet", NULL); /* leading '/' is stripped */
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000);
+	assert_int_equal(n, 4 + 512);
+	assert_memory_equal(buf, "\x00\x03\x00\x01", 4);
+	assert_int_not_equal(xfer.sin_port, e->srv_addr.sin_port);
+
+	/* A retransmitted RRQ does not start a second transfer. */
+	send_req(e, TFTP_RRQ, "/big", "octet", NULL);
+	send_ack(e->cli, &xfer, 1);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+	assert_int_equal(n, 4 + 512);
+	assert_memory_equal(buf, "\x00\x03\x00\x02", 4);
+
+	/* A duplicate ACK 1 and an ACK for a block never sent: no answer
+	 * (the timeout is 150 ms, so look for less). */
+	send_ack(e->cli, &xfer, 1);
+	send_ack(e->cli, &xfer, 50);
+	assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 80), -1);
+
+	/* A third port gets ERROR 5 and the transfer goes on. */
+	other = udp_socket();
+	send_ack(other, &xfer, 2);
+	n = recv_pkt(e, other, buf, sizeof(buf), &from, 1000);
+	assert_true(n >= 4);
+	assert_int_equal(get_u16be(buf + 2), TFTP_ERR_UNKNOWN_TID);
+	close(other);
+
+	send_ack(e->cli, &xfer, 2);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+	assert_int_equal(n, 4 + 512);
+	assert_memory_equal(buf, "\x00\x03\x00\x03", 4);
+
+	/* Nothing acknowledged: block 3 again after the timeout, twice, then
+	 * the transfer gives up with an ERROR. */
+	for (int i = 0; i < 2; i++) {
+		n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+		assert_int_equal(n, 4 + 512);
+		assert_memory_equal(buf, "\x00\x03\x00\x03", 4);
+	}
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+	assert_true(n >= 4);
+	assert_int_equal(tftp_packet_opcode(buf, (size_t)n), TFTP_ERROR);
+	assert_int_equal(e->ev_count[TFTP_EV_FAILED], 1);
+	assert_int_equal(e->ev_count[TFTP_EV_START], 1);
+}
+
+/* Fetches a file with the given options; returns its bytes (malloc'd). */
+static uint8_t *fetch(struct env *e, const char *file, const char *mode, unsigned blk, unsigned win,
+		      size_t *len, const char *blk_opt, const char *win_opt)
+{
+	uint8_t *out = NULL, *buf = xmalloc(4 + 65536);
+	struct sockaddr_in xfer, from;
+	size_t total = 0, cap = 0;
+	uint64_t expect = 1;
+	ssize_t n;
+
+	if (blk_opt)
+		send_req(e, TFTP_RRQ, file, mode, "blksize", blk_opt, "windowsize", win_opt, NULL);
+	else
+		send_req(e, TFTP_RRQ, file, mode, NULL);
+	n = recv_pkt(e, e->cli, buf, 4 + 65536, &xfer, 1000);
+	assert_true(n >= 4);
+	if (blk_opt) {
+		assert_int_equal(tftp_packet_opcode(buf, (size_t)n), TFTP_OACK);
+		send_ack(e->cli, &xfer, 0);
+	} else {
+		goto have;
+	}
+	for (;;) {
+		n = recv_pkt(e, e->cli, buf, 4 + 65536, &from, 2000);
+	have:
+		assert_true(n >= 4);
+		if (tftp_packet_opcode(buf, (size_t)n) == TFTP_ERROR)
+			fail_msg("%s: error %u %.*s", file, get_u16be(buf + 2), (int)n - 4,
+				 (char *)buf + 4);
+		assert_int_equal(tftp_packet_opcode(buf, (size_t)n), TFTP_DATA);
+		if (get_u16be(buf + 2) != (uint16_t)expect)
+			continue; /* a retransmission of an older window */
+		if (total + (size_t)n > cap) {
+			cap = (total + (size_t)n) * 2;
+			out = xrealloc(out, cap);
+		}
+		memcpy(out + total, buf + 4, (size_t)n - 4);
+		total += (size_t)n - 4;
+		if ((size_t)n - 4 < blk || expect % win == 0)
+			send_ack(e->cli, &xfer, (uint16_t)expect);
+		if ((size_t)n - 4 < blk)
+			break;
+		expect++;
+	}
+	free(buf);
+	*len = total;
+	return out;
+}
+
+static void test_transfers(void **state)
+{
+	struct env *e = *state;
+	uint8_t *data, *want = xmalloc(3000);
+	size_t len;
+	struct tftp_stats st;
+
+	for (size_t i = 0; i < 3000; i++)
+		want[i] = (uint8_t)(i * 7 + i / 256);
+	data = fetch(e, "big", "octet", 512, 1, &len, NULL, NULL);
+	assert_int_equal(len, 3000);
+	assert_memory_equal(data, want, 3000);
+	free(data);
+	/* blksize 70000 clamps to 65464 (loopback's MTU allows more). */
+	data = fetch(e, "big", "octet", 65464, 1, &len, "70000", "1");
+	assert_int_equal(len, 3000);
+	free(data);
+	/* 3000 = 6 * 500: an exact multiple ends with an empty block. */
+	data = fetch(e, "big", "octet", 500, 4, &len, "500", "4");
+	assert_int_equal(len, 3000);
+	assert_memory_equal(data, want, 3000);
+	free(data);
+	data = fetch(e, "empty", "octet", 512, 1, &len, NULL, NULL);
+	assert_int_equal(len, 0);
+	free(data);
+	data = fetch(e, "text", "netascii", 8, 3, &len, "8", "3");
+	assert_int_equal(len, 12);
+	assert_memory_equal(data, "one\r\ntwo\r\0\r\n", 12);
+	free(data);
+	free(want);
+	/* Let the server see the last ACK. */
+	{
+		uint8_t buf[16];
+		struct sockaddr_in from;
+		assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 50), -1);
+	}
+	tftp_server_stats(e->srv, &st);
+	assert_int_equal(st.done, 5);
+	assert_int_equal(st.active, 0);
+	assert_int_equal(st.open_files, 0);
+}
+
+/* 65536 + a few blocks at blksize 8, windowsize 32: block numbers roll
+ * over from 65535 to 0. */
+static void test_rollover(void **state)
+{
+	struct env *e = *state;
+	size_t size = (size_t)8 * 65540 + 3, len;
+	uint8_t *want = xmalloc(size), *data;
+
+	for (size_t i = 0; i < size; i++)
+		want[i] = (uint8_t)(i ^ (i >> 8) ^ (i >> 16));
+	write_file(e->root, "roll", want, size);
+	data = fetch(e, "roll", "octet", 8, 32, &len, "8", "32");
+	assert_int_equal(len, size);
+	assert_memory_equal(data, want, size);
+	free(data);
+	free(want);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transfers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
