@@ -1,6 +1,463 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The fleet model: joins, phases, eviction, rates and the agent report
+ * parser, driven by a fake clock. */
+#include <arpa/inet.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
 #include <cmocka.h>
-int main(void){return 0;}
+
+#include "server/fleet.h"
+#include "util/util.h"
+
+static int64_t fake_now;
+
+static int64_t fake_clock(void *ctx)
+{
+	return fake_now;
+}
+
+static struct fleet *new_fleet(size_t max)
+{
+	struct fleet_opts o = {.max_machines = max, .now_ms = fake_clock};
+
+	fake_now = 1000000;
+	return fleet_new(&o);
+}
+
+static struct in_addr ip4(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static const uint8_t MAC1[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x01};
+static const uint8_t MAC2[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x02};
+static uint8_t HASH[20] = {1, 2, 3};
+
+static void test_dhcp_then_tracker_joins(void **state)
+{
+	struct fleet *f = new_fleet(0);
+	const struct fleet_machine *m;
+
+	fleet_dhcp(f, MAC1, (struct in_addr){0}, 7, "PXEClient:Arch:00007", "pc1",
+		   FLEET_DHCP_DISCOVER);
+	m = fleet_find_mac(f, MAC1);
+	assert_non_null(m);
+	assert_int_equal(m->phase, FLEET_PHASE_DHCP);
+	assert_string_equal(m->arch, "x64-uefi");
+	assert_string_equal(m->hostname, "pc1");
+	fleet_dhcp(f, MAC1, ip4("10.0.0.5"), 7, NULL, NULL, FLEET_DHCP_ACK);
+	assert_ptr_equal(fleet_find_ip(f, ip4("10.0.0.5")), m);
+
+	fleet_boot_file(f, ip4("10.0.0.5"), "phase1/vmlinuz", FLEET_PROTO_HTTP, 1000, true);
+	assert_int_equal(m->phase, FLEET_PHASE_PHASE1);
+	assert_string_equal(m->last_file, "phase1/vmlinuz");
+	assert_int_equal(fleet_swarm(f)->boot_file_bytes, 1000);
+
+	fleet_tracker(f, ip4("10.0.0.5"), 6881, HASH, "debian", 750, 1000, 0, 250,
+		      FLEET_TRACKER_STARTED);
+	assert_int_equal(fleet_count(f), 1);
+	assert_int_equal(m->phase, FLEET_PHASE_DOWNLOADING);
+	assert_int_equal(m->progress, 250);
+	assert_string_equal(m->os, "debian");
+	fleet_tracker(f, ip4("10.0.0.5"), 6881, HASH, "debian", 0, 1000, 0, 1000,
+		      FLEET_TRACKER_COMPLETED);
+	assert_int_equal(m->phase, FLEET_PHASE_SEEDING);
+	assert_int_equal(m->progress, 1000);
+	assert_int_equal(fleet_image_bytes(f), 1000);
+	fleet_free(f);
+}
+
+static void test_unknown_peer_gets_address_record_then_merges(void **state)
+{
+	struct fleet *f = new_fleet(0);
+	const struct fleet_machine *m;
+
+	fleet_tracker(f, ip4("10.0.0.9"), 6881, HASH, "debian", 500, 1000, 100, 500,
+		      FLEET_TRACKER_STARTED);
+	m = fleet_find_ip(f, ip4("10.0.0.9"));
+	assert_non_null(m);
+	assert_false(m->has_mac);
+	assert_int_equal(m->phase, FLEET_PHASE_DOWNLOADING);
+	assert_int_equal(fleet_count(f), 1);
+
+	/* Its DHCP ack arrives later (a lease renewal): the records merge. */
+	fleet_dhcp(f, MAC2, ip4("10.0.0.9"), -1, NULL, "pc2", FLEET_DHCP_ACK);
+	assert_int_equal(fleet_count(f), 1);
+	m = fleet_find_mac(f, MAC2);
+	assert_non_null(m);
+	assert_ptr_equal(fleet_find_ip(f, ip4("10.0.0.9")), m);
+	assert_int_equal(m->phase, FLEET_PHASE_DOWNLOADING);
+	assert_int_equal(m->progress, 500);
+	assert_true(m->has_torrent);
+	assert_string_equal(m->os, "debian");
+	fleet_free(f);
+}
+
+static void test_server_announces_ignored(void **state)
+{
+	struct fleet *f = new_fleet(0);
+
+	fleet_set_server_ip(f, ip4("10.0.0.1"));
+	fleet_tracker(f, ip4("10.0.0.1"), 6881, HASH, "debian", 0, 1000, 5000, 0,
+		      FLEET_TRACKER_NONE);
+	assert_int_equal(fleet_count(f), 0);
+	assert_int_equal(fleet_swarm(f)->peer_upload, 0);
+	/* The torrent is still known: it is the size of one copy. */
+	assert_int_equal(fleet_image_bytes(f), 1000);
+	fleet_free(f);
+}
+
+static void test_agent_report_sets_phase(void **state)
+{
+	static const char body[] = "mac=52:54:00:00:00:01&phase=menu&hostname=pc%201";
+	struct fleet *f = new_fleet(0);
+	const struct fleet_machine *m;
+	const char *why = "x";
+
+	fleet_dhcp(f, MAC1, ip4("10.0.0.5"), 0, "PXEClient", NULL, FLEET_DHCP_ACK);
+	assert_int_equal(fleet_agent_report(f, body, strlen(body), ip4("10.0.0.5"), &why), 0);
+	assert_null(why);
+	m = fleet_find_mac(f, MAC1);
+	assert_int_equal(m->phase, FLEET_PHASE_MENU);
+	assert_string_equal(m->hostname, "pc 1");
+
+	static const char boot[] = "mac=52-54-00-00-00-01&phase=booting&method=kexec&os=debian";
+	assert_int_equal(fleet_agent_report(f, boot, strlen(boot), ip4("10.0.0.5"), NULL), 0);
+	assert_int_equal(m->phase, FLEET_PHASE_BOOTED);
+	assert_true(m->booting);
+	assert_string_equal(m->method, "kexec");
+	assert_int_equal(m->progress, 1000);
+	/* A late regular announce does not undo "booted". */
+	fleet_tracker(f, ip4("10.0.0.5"), 6881, HASH, "debian", 0, 1000, 0, 1000,
+		      FLEET_TRACKER_NONE);
+	assert_int_equal(m->phase, FLEET_PHASE_BOOTED);
+	assert_int_equal(fleet_swarm(f)->reports, 2);
+	fleet_free(f);
+}
+
+static void test_report_learns_ip_from_connection(void **state)
+{
+	static const char body[] = "mac=52:54:00:00:00:02&phase=downloading&progress=420";
+	struct fleet *f = new_fleet(0);
+	const struct fleet_machine *m;
+
+	/* The tracker saw the address first; the report names the MAC. */
+	fleet_tracker(f, ip4("10.0.0.7"), 6881, HASH, "debian", 600, 1000, 0, 400,
+		      FLEET_TRACKER_STARTED);
+	assert_int_equal(fleet_agent_report(f, body, strlen(body), ip4("10.0.0.7"), NULL), 0);
+	assert_int_equal(fleet_count(f), 1);
+	m = fleet_find_ip(f, ip4("10.0.0.7"));
+	assert_non_null(m);
+	assert_true(m->has_mac);
+	assert_int_equal(m->progress, 420);
+	assert_true(m->has_torrent);
+	fleet_free(f);
+}
+
+static void test_failed_with_reason(void **state)
+{
+	static const char body[] = "mac=52:54:00:00:00:01&phase=failed&error=kexec_file_load%3A+"
+				   "Operation+not+permitted";
+	static const char no_reason[] = "mac=52:54:00:00:00:01&phase=failed";
+	struct fleet *f = new_fleet(0);
+	const struct fleet_machine *m;
+	const char *why;
+
+	assert_int_equal(fleet_agent_report(f, body, strlen(body), (struct in_addr){0}, NULL), 0);
+	m = fleet_find_mac(f, MAC1);
+	assert_int_equal(m->phase, FLEET_PHASE_FAILED);
+	assert_string_equal(m->error, "kexec_file_load: Operation not permitted");
+	assert_int_equal(
+		fleet_agent_report(f, no_reason, strlen(no_reason), (struct in_addr){0}, &why),
+		FLEET_E_MALFORMED);
+	assert_string_equal(why, "phase failed without an error");
+	assert_int_equal(fleet_swarm(f)->reports_rejected, 1);
+
+	/* A new PXE boot clears the failure. */
+	fleet_dhcp(f, MAC1, (struct in_addr){0}, 0, "PXEClient:Arch:00000", NULL,
+		   FLEET_DHCP_DISCOVER);
+	assert_int_equal(m->phase, FLEET_PHASE_DHCP);
+	assert_string_equal(m->error, "");
+	/* Phase 1's own DHCP (not PXE) does not reset the phase. */
+	fleet_boot_file(f, ip4("10.0.0.5"), "x", FLEET_PROTO_TFTP, 1, true);
+	fleet_dhcp(f, MAC1, (struct in_addr){0}, -1, "udhcp 1.35.0", NULL, FLEET_DHCP_DISCOVER);
+	assert_int_equal(m->phase, FLEET_PHASE_DHCP);
+	fleet_free(f);
+}
+
+static void test_eviction_cap(void **state)
+{
+	struct fleet *f = new_fleet(3);
+	uint8_t mac[6] = {2, 0, 0, 0, 0, 0};
+
+	for (int i = 0; i < 5; i++) {
+		mac[5] = (uint8_t)i;
+		fake_now += 1000;
+		fleet_dhcp(f, mac, (struct in_addr){0}, -1, NULL, NULL, FLEET_DHCP_DISCOVER);
+		/* Machine 0 keeps talking, so it is never the oldest idle. */
+		mac[5] = 0;
+		fleet_dhcp(f, mac, (struct in_addr){0}, -1, NULL, NULL, FLEET_DHCP_DISCOVER);
+	}
+	assert_int_equal(fleet_count(f), 3);
+	assert_int_equal(fleet_swarm(f)->evicted, 2);
+	mac[5] = 0;
+	assert_non_null(fleet_find_mac(f, mac));
+	mac[5] = 1;
+	assert_null(fleet_find_mac(f, mac));
+	mac[5] = 2;
+	assert_null(fleet_find_mac(f, mac));
+	mac[5] = 4;
+	assert_non_null(fleet_find_mac(f, mac));
+	/* Most recent first. */
+	assert_int_equal(fleet_next(f, NULL)->mac[5], 0);
+	fleet_free(f);
+}
+
+static void test_eviction_many(void **state)
+{
+	struct fleet *f = new_fleet(100);
+	char ip[20];
+
+	for (int i = 0; i < 1000; i++) {
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 250, i % 250 + 1);
+		fleet_tracker(f, ip4(ip), 6881, HASH, NULL, 1, 2, 0, 1, FLEET_TRACKER_NONE);
+	}
+	assert_int_equal(fleet_count(f), 100);
+	assert_int_equal(fleet_swarm(f)->evicted, 900);
+	assert_non_null(fleet_find_ip(f, ip4(ip)));
+	assert_null(fleet_find_ip(f, ip4("10.1.0.1")));
+	fleet_free(f);
+}
+
+static void test_ip_reuse(void **state)
+{
+	struct fleet *f = new_fleet(0);
+
+	fleet_dhcp(f, MAC1, ip4("10.0.0.5"), -1, NULL, NULL, FLEET_DHCP_ACK);
+	fleet_dhcp(f, MAC2, ip4("10.0.0.5"), -1, NULL, NULL, FLEET_DHCP_ACK);
+	assert_int_equal(fleet_count(f), 2);
+	assert_ptr_equal(fleet_find_ip(f, ip4("10.0.0.5")), fleet_find_mac(f, MAC2));
+	assert_int_equal(fleet_find_mac(f, MAC1)->ip.s_addr, INADDR_ANY);
+	fleet_dhcp(f, MAC2, (struct in_addr){0}, -1, NULL, NULL, FLEET_DHCP_RELEASE);
+	assert_null(fleet_find_ip(f, ip4("10.0.0.5")));
+	fleet_free(f);
+}
+
+static void test_clock_driven_rates(void **state)
+{
+	struct fleet *f = new_fleet(0);
+	const struct fleet_machine *m;
+	struct fleet_sample s[FLEET_HISTORY + 10];
+	size_t n;
+	int64_t end;
+
+	fleet_tick(f);
+	fleet_tracker(f, ip4("10.0.0.5"), 6881, HASH, "debian", 1000000, 1000000, 0, 0,
+		      FLEET_TRACKER_STARTED);
+	fake_now += 2000;
+	fleet_tracker(f, ip4("10.0.0.5"), 6881, HASH, "debian", 800000, 1000000, 100000, 200000,
+		      FLEET_TRACKER_NONE);
+	m = fleet_find_ip(f, ip4("10.0.0.5"));
+	assert_int_equal(m->rate, 100000);
+	assert_int_equal(m->up_rate, 50000);
+	fleet_server_upload(f, 4000);
+	fleet_tick(f);
+	n = fleet_history(f, s, ARRAY_SIZE(s), &end);
+	/* Two seconds passed: two samples with the average. */
+	assert_int_equal(n, 2);
+	assert_int_equal(s[0].server, 2000);
+	assert_int_equal(s[1].peers, 50000);
+	assert_int_equal(end, fake_now);
+
+	/* A restarted peer (counters back to 0) adds from zero. */
+	fleet_tracker(f, ip4("10.0.0.5"), 6881, HASH, "debian", 800000, 1000000, 10, 10,
+		      FLEET_TRACKER_NONE);
+	assert_int_equal(fleet_swarm(f)->peer_upload, 100010);
+
+	/* The agent's rates win over the tracker's estimate while fresh. */
+	static const char body[] = "mac=52:54:00:00:00:01&phase=downloading&rate=777&up_rate=5";
+	assert_int_equal(fleet_agent_report(f, body, strlen(body), ip4("10.0.0.5"), NULL), 0);
+	m = fleet_find_mac(f, MAC1);
+	fake_now += 1000;
+	fleet_tracker(f, ip4("10.0.0.5"), 6881, HASH, "debian", 700000, 1000000, 20, 100010,
+		      FLEET_TRACKER_NONE);
+	assert_int_equal(m->rate, 777);
+	fake_now += 20000;
+	fleet_tracker(f, ip4("10.0.0.5"), 6881, HASH, "debian", 600000, 1000000, 20, 200010,
+		      FLEET_TRACKER_NONE);
+	assert_int_equal(m->rate, 100000 / 20);
+
+	/* A long gap is capped at the history length. */
+	fake_now += 3600 * 1000;
+	fleet_tick(f);
+	assert_int_equal(fleet_history(f, s, ARRAY_SIZE(s), NULL), FLEET_HISTORY);
+	fleet_free(f);
+}
+
+static void test_log_ring(void **state)
+{
+	struct fleet *f = new_fleet(0);
+	char line[400];
+
+	for (int i = 0; i < FLEET_LOG_LINES + 5; i++) {
+		snprintf(line, sizeof(line), "line %d", i);
+		fleet_log(f, line);
+	}
+	assert_int_equal(fleet_log_count(f), FLEET_LOG_LINES);
+	assert_string_equal(fleet_log_line(f, 0), "line 5");
+	fleet_log(f, "bell\a and \x1b[31mred\xff");
+	assert_string_equal(fleet_log_line(f, FLEET_LOG_LINES - 1), "bell? and ?[31mred?");
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	fleet_log(f, line);
+	assert_int_equal(strlen(fleet_log_line(f, FLEET_LOG_LINES - 1)), FLEET_LOG_LINE_MAX);
+	fleet_free(f);
+}
+
+static void test_text_copy_cuts_at_boundary(void **state)
+{
+	char out[6];
+
+	/* "é" is two bytes: 4 + 2 does not fit in 5 bytes plus the NUL... */
+	fleet_text_copy(out, sizeof(out), "abcd\xc3\xa9", 6);
+	assert_string_equal(out, "abcd");
+	fleet_text_copy(out, sizeof(out), "ab\xc3\xa9", 4);
+	assert_string_equal(out, "ab\xc3\xa9");
+	/* A C1 control (U+009B is a terminal CSI) is replaced. */
+	fleet_text_copy(out, sizeof(out), "\xc2\x9b", 2);
+	assert_string_equal(out, "??");
+	/* Overlong and surrogate forms. */
+	fleet_text_copy(out, sizeof(out), "\xc0\xaf", 2);
+	assert_string_equal(out, "??");
+	fleet_text_copy(out, sizeof(out), "\xed\xa0\x80", 3);
+	assert_string_equal(out, "???");
+}
+
+/* Report bodies that must be refused, one fault each. */
+static void test_report_malformed_table(void **state)
+{
+	static const struct {
+		const char *body;
+		int want;
+	} bad[] = {
+		{"", FLEET_E_MALFORMED},
+		{"phase=menu", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:0&phase=menu", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:011&phase=menu", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:0g&phase=menu", FLEET_E_MALFORMED},
+		{"mac=52:54-00:00:00:01&phase=menu", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=dancing", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&phase=menu", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&progress=1001", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&progress=-1", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&progress=99999999999999999999999",
+		 FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&peers=100001", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&rate=1e9", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&ip=10.0.0.256", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&ip=::1", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&os=a%0Ab", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&os=a%00b", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&os=%1B%5B2J", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&os=%FF", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&os=%C3", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&os=%C2%9B", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&os=%G1", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&os=%4", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&method=KEXEC", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&method=", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01&phase=menu&noequals", FLEET_E_MALFORMED},
+		{"mac=52:54:00:00:00:01\x01&phase=menu", FLEET_E_MALFORMED},
+	};
+	struct fleet_report r;
+	const char *why;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;
+		int got = fleet_report_parse(bad[i].body, strlen(bad[i].body), &r, &why);
+		if (got != bad[i].want)
+			fail_msg("body %zu '%s': got %d", i, bad[i].body, got);
+		assert_non_null(why);
+	}
+}
+
+static void test_report_limits(void **state)
+{
+	char body[FLEET_REPORT_MAX + 100];
+	struct fleet_report r;
+	const char *why;
+	int n;
+
+	/* Oversize. */
+	memset(body, 'a', sizeof(body));
+	assert_int_equal(fleet_report_parse(body, sizeof(body), &r, &why), FLEET_E_TOO_BIG);
+	/* An OS name one byte over its field. */
+	n = snprintf(body, sizeof(body), "mac=52:54:00:00:00:01&phase=menu&os=");
+	memset(body + n, 'o', FLEET_OS_SIZE);
+	assert_int_equal(fleet_report_parse(body, (size_t)n + FLEET_OS_SIZE, &r, &why),
+			 FLEET_E_MALFORMED);
+	/* ...and one that fits exactly. */
+	assert_int_equal(fleet_report_parse(body, (size_t)n + FLEET_OS_SIZE - 1, &r, &why), 0);
+	assert_int_equal(strlen(r.os), FLEET_OS_SIZE - 1);
+	/* Too many fields, even unknown ones. */
+	n = snprintf(body, sizeof(body), "mac=52:54:00:00:00:01&phase=menu");
+	for (int i = 0; i < 40; i++)
+		n += snprintf(body + n, sizeof(body) - (size_t)n, "&x%d=1", i);
+	assert_int_equal(fleet_report_parse(body, (size_t)n, &r, &why), FLEET_E_MALFORMED);
+	assert_string_equal(why, "too many fields");
+	/* An embedded NUL in the body. */
+	assert_int_equal(fleet_report_parse("mac=52:54:00:00:00:01&phase=menu\0&x", 36, &r, &why),
+			 FLEET_E_MALFORMED);
+}
+
+static void test_report_good(void **state)
+{
+	static const char body[] = "mac=AA:BB:CC:DD:EE:FF&ip=10.0.0.5&phase=downloading&os=Debian+"
+				   "12+%C3%A9&method=kexec&progress=1000&peers=3&rate=12345&"
+				   "up_rate=0&future=ignored&&";
+	struct fleet_report r;
+	const uint8_t mac[6] = {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+
+	assert_int_equal(fleet_report_parse(body, strlen(body), &r, NULL), 0);
+	assert_memory_equal(r.mac, mac, 6);
+	assert_true(r.has_ip);
+	assert_int_equal(r.phase, FLEET_PHASE_DOWNLOADING);
+	assert_string_equal(r.os, "Debian 12 \xc3\xa9");
+	assert_string_equal(r.method, "kexec");
+	assert_int_equal(r.progress, 1000);
+	assert_int_equal(r.peers, 3);
+	assert_int_equal(r.rate, 12345);
+	assert_int_equal(r.up_rate, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dhcp_then_tracker_joins),
+		cmocka_unit_test(test_unknown_peer_gets_address_record_then_merges),
+		cmocka_unit_test(test_server_announces_ignored),
+		cmocka_unit_test(test_agent_report_sets_phase),
+		cmocka_unit_test(test_report_learns_ip_from_connection),
+		cmocka_unit_test(test_failed_with_reason),
+		cmocka_unit_test(test_eviction_cap),
+		cmocka_unit_test(test_eviction_many),
+		cmocka_unit_test(test_ip_reuse),
+		cmocka_unit_test(test_clock_driven_rates),
+		cmocka_unit_test(test_log_ring),
+		cmocka_unit_test(test_text_copy_cuts_at_boundary),
+		cmocka_unit_test(test_report_malformed_table),
+		cmocka_unit_test(test_report_limits),
+		cmocka_unit_test(test_report_good),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
