@@ -30,6 +30,7 @@ int cmd_version(int argc, char **argv);
 int cmd_mktorrent(int argc, char **argv);
 int cmd_torrent_info(int argc, char **argv);
 int cmd_start(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Prints "boottorrent CMD: MESSAGE" and a pointer to --help on stderr and
  * returns EXIT_USAGE, for `return cli_usage_error(...)`. */
