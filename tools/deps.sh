@@ -10,7 +10,7 @@ fuzz="clang libclang-rt-14-dev"
 # Peers and tools we did not write, that the interop tests use as proof.
 interop="transmission-cli aria2 python3-libtorrent mktorrent opentracker iproute2
          curl tftp-hpa atftp busybox udhcpc isc-dhcp-client nftables python3
-         iputils-ping procps"
+         iputils-ping procps chromium"
 e2e="qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common syslinux-efi
      linux-image-amd64 busybox-static cpio dnsmasq-base"
 demo="$e2e"

@@ -124,6 +124,16 @@ static void demo_step(struct demo *d)
 			      size - (i == 2 ? size : got), size, d->up[i], i == 2 ? 0 : got,
 			      FLEET_TRACKER_NONE);
 	}
+	/* The two clients' agents report what only they know: their peers. */
+	for (int i = 0; i < 2; i++) {
+		char body[160];
+
+		snprintf(body, sizeof(body),
+			 "mac=52:54:00:12:34:0%d&phase=downloading&os=debian&progress=%u&peers=2",
+			 i + 1, (unsigned)(d->down[i] * 1000 / size));
+		if (d->down[i] < size)
+			report(d->f, body, ips[i]);
+	}
 	fleet_server_upload(d->f, 7 * MiB);
 	if (d->step % 5 == 0) {
 		snprintf(line, sizeof(line), "TRACKER: info: %u announces, 3 peers in debian",
@@ -226,6 +236,8 @@ int main(int argc, char **argv)
 	if (demo) {
 		demo_start(&d);
 		fleet_tick(d.f);
+		/* One step now, so the first request already sees downloads. */
+		demo_step(&d);
 	}
 	sigint = evsignal_new(base, SIGINT, on_stop, base);
 	sigterm = evsignal_new(base, SIGTERM, on_stop, base);
