@@ -10,14 +10,11 @@
 #include <time.h>
 
 #include "server/fleet.h"
-#include "util/parse.h"
 #include "util/util.h"
 
 /* An agent's rates are preferred over the tracker's estimate for this long
  * after it reported them. */
 #define AGENT_RATE_FRESH_MS 10000
-/* Report fields at most; more is not a report our agent sends. */
-#define REPORT_MAX_FIELDS 32
 
 struct fleet {
 	size_t max, n;
@@ -694,244 +691,21 @@ void fleet_tick(struct fleet *f)
 	f->hist_peers = f->swarm.peer_upload;
 }
 
-/* ---- agent reports ---- */
-
-enum report_field {
-	RF_MAC,
-	RF_IP,
-	RF_PHASE,
-	RF_OS,
-	RF_METHOD,
-	RF_ERROR,
-	RF_HOSTNAME,
-	RF_PROGRESS,
-	RF_PEERS,
-	RF_RATE,
-	RF_UP_RATE,
-	RF_COUNT,
-};
-
-static const struct {
-	const char *name;
-	size_t max; /* decoded bytes */
-} report_fields[RF_COUNT] = {
-	[RF_MAC] = {"mac", 17},
-	[RF_IP] = {"ip", 15},
-	[RF_PHASE] = {"phase", 16},
-	[RF_OS] = {"os", FLEET_OS_SIZE - 1},
-	[RF_METHOD] = {"method", FLEET_METHOD_SIZE - 1},
-	[RF_ERROR] = {"error", FLEET_ERROR_SIZE - 1},
-	[RF_HOSTNAME] = {"hostname", FLEET_HOSTNAME_SIZE - 1},
-	[RF_PROGRESS] = {"progress", 4},
-	[RF_PEERS] = {"peers", 6},
-	[RF_RATE] = {"rate", 15},
-	[RF_UP_RATE] = {"up_rate", 15},
-};
-
-/* Percent-decodes s[0..len) ('+' is a space) into out (cap bytes, NUL
- * added). Returns the decoded length, or -1 for a bad escape or a result
- * that does not fit. */
-static int form_decode(const char *s, size_t len, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int c = (unsigned char)s[i];
-
-		if (c == '%') {
-			int hi, lo;
-
-			if (len - i < 3)
-				return -1;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			c = hi << 4 | lo;
-			i += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
-		if (o + 1 >= cap)
-			return -1;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
-/* Text a person reads: valid UTF-8, no control characters (a NUL included). */
-static bool text_ok(const char *s, size_t len)
-{
-	const uint8_t *p = (const uint8_t *)s;
-
-	for (size_t i = 0; i < len;) {
-		size_t n = fleet_utf8_char(p + i, len - i);
-
-		if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
-		    (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0))
-			return false;
-		i += n;
-	}
-	return true;
-}
-
-/* A method name or the like: [a-z0-9_.-], not empty. */
-static bool word_ok(const char *s, size_t len)
-{
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.'))
-			return false;
-	}
-	return true;
-}
-
-static int report_phase(const char *s, struct fleet_report *out)
-{
-	static const struct {
-		const char *name;
-		enum fleet_phase phase;
-		bool booting;
-	} phases[] = {
-		{"phase1", FLEET_PHASE_PHASE1, false},
-		{"menu", FLEET_PHASE_MENU, false},
-		{"downloading", FLEET_PHASE_DOWNLOADING, false},
-		{"seeding", FLEET_PHASE_SEEDING, false},
-		{"booting", FLEET_PHASE_BOOTED, true},
-		{"booted", FLEET_PHASE_BOOTED, false},
-		{"failed", FLEET_PHASE_FAILED, false},
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(phases); i++)
-		if (strcmp(s, phases[i].name) == 0) {
-			out->phase = phases[i].phase;
-			out->booting = phases[i].booting;
-			return 0;
-		}
-	return -1;
-}
-
-#define REJECT(msg)                                                                                \
-	do {                                                                                       \
-		if (why)                                                                           \
-			*why = (msg);                                                              \
-		return FLEET_E_MALFORMED;                                                          \
-	} while (0)
-
-int fleet_report_parse(const char *body, size_t len, struct fleet_report *out, const char **why)
-{
-	bool seen[RF_COUNT] = {false};
-	size_t pos = 0, nfields = 0;
-	/* The largest decoded field plus its NUL. */
-	char val[FLEET_ERROR_SIZE + 1];
-
-	*out = (struct fleet_report){.progress = -1, .peers = -1, .rate = -1, .up_rate = -1};
-	if (len > FLEET_REPORT_MAX) {
-		if (why)
-			*why = "report too large";
-		return FLEET_E_TOO_BIG;
-	}
-	while (pos < len) {
-		const char *pair = body + pos, *amp = memchr(pair, '&', len - pos), *eq;
-		size_t plen = amp ? (size_t)(amp - pair) : len - pos;
-		size_t klen;
-		int vlen = 0, fi = -1;
-		uint64_t num;
-
-		pos += plen + (amp ? 1 : 0);
-		if (plen == 0)
-			continue;
-		if (++nfields > REPORT_MAX_FIELDS)
-			REJECT("too many fields");
-		eq = memchr(pair, '=', plen);
-		if (!eq)
-			REJECT("a field without '='");
-		klen = (size_t)(eq - pair);
-		for (int i = 0; i < RF_COUNT; i++)
-			if (strlen(report_fields[i].name) == klen &&
-			    memcmp(report_fields[i].name, pair, klen) == 0)
-				fi = i;
-		/* Unknown fields are for newer agents: skipped, but still
-		 * counted against the field cap above. */
-		if (fi < 0)
-			continue;
-		if (seen[fi])
-			REJECT("a field given twice");
-		seen[fi] = true;
-		vlen = form_decode(eq + 1, plen - klen - 1, val,
-				   MIN(sizeof(val), report_fields[fi].max + 1));
-		if (vlen < 0)
-			REJECT("a value too long or badly percent-encoded");
-		if (!text_ok(val, (size_t)vlen))
-			REJECT("a value with control characters or invalid UTF-8");
-		switch ((enum report_field)fi) {
-		case RF_MAC:
-			if (fleet_mac_parse(val, (size_t)vlen, out->mac) < 0)
-				REJECT("bad mac");
-			break;
-		case RF_IP:
-			if (inet_pton(AF_INET, val, &out->ip) != 1)
-				REJECT("bad ip");
-			out->has_ip = out->ip.s_addr != INADDR_ANY;
-			break;
-		case RF_PHASE:
-			if (report_phase(val, out) < 0)
-				REJECT("unknown phase");
-			break;
-		case RF_OS: memcpy(out->os, val, (size_t)vlen + 1); break;
-		case RF_METHOD:
-			if (!word_ok(val, (size_t)vlen))
-				REJECT("bad method");
-			memcpy(out->method, val, (size_t)vlen + 1);
-			break;
-		case RF_ERROR: memcpy(out->error, val, (size_t)vlen + 1); break;
-		case RF_HOSTNAME: memcpy(out->hostname, val, (size_t)vlen + 1); break;
-		case RF_PROGRESS:
-			if (parse_u64(val, (size_t)vlen, 1000, &num) < 0)
-				REJECT("progress is not 0..1000");
-			out->progress = (int)num;
-			break;
-		case RF_PEERS:
-			if (parse_u64(val, (size_t)vlen, 100000, &num) < 0)
-				REJECT("peers is not 0..100000");
-			out->peers = (int)num;
-			break;
-		case RF_RATE:
-		case RF_UP_RATE:
-			/* 10^15 bytes/s is far past any network. */
-			if (parse_u64(val, (size_t)vlen, 1000000000000000ull, &num) < 0)
-				REJECT("a rate is not a number of bytes per second");
-			*(fi == RF_RATE ? &out->rate : &out->up_rate) = (int64_t)num;
-			break;
-		case RF_COUNT: break;
-		}
-	}
-	if (!seen[RF_MAC])
-		REJECT("no mac");
-	if (!seen[RF_PHASE])
-		REJECT("no phase");
-	if (out->phase == FLEET_PHASE_FAILED && !out->error[0])
-		REJECT("phase failed without an error");
-	if (why)
-		*why = NULL;
-	return 0;
-}
-
-#undef REJECT
-
 void fleet_report_apply(struct fleet *f, const struct fleet_report *r, struct in_addr from)
 {
-	struct fleet_machine *m = machine_by_mac(f, r->mac);
 	struct in_addr ip = r->has_ip ? r->ip : from;
+	struct fleet_machine *m;
 
+	if (r->has_mac) {
+		m = machine_by_mac(f, r->mac);
+		if (ip.s_addr != INADDR_ANY)
+			machine_set_ip(f, m, ip);
+	} else if (ip.s_addr != INADDR_ANY) {
+		m = machine_by_ip(f, ip);
+	} else {
+		return;
+	}
 	touch(f, m);
-	if (ip.s_addr != INADDR_ANY)
-		machine_set_ip(f, m, ip);
 	set_phase(f, m, r->phase);
 	m->booting = r->booting;
 	if (r->os[0])
@@ -957,6 +731,11 @@ void fleet_report_apply(struct fleet *f, const struct fleet_report *r, struct in
 	}
 	if (r->phase == FLEET_PHASE_BOOTED || r->phase == FLEET_PHASE_FAILED)
 		m->rate = m->up_rate = 0;
+	if (r->from_server >= 0 && r->from_peers >= 0) {
+		m->agent_counts = true;
+		m->from_server = (uint64_t)r->from_server;
+		m->from_peers = (uint64_t)r->from_peers;
+	}
 }
 
 int fleet_agent_report(struct fleet *f, const char *body, size_t len, struct in_addr from,
@@ -965,6 +744,11 @@ int fleet_agent_report(struct fleet *f, const char *body, size_t len, struct in_
 	struct fleet_report r;
 	int ret = fleet_report_parse(body, len, &r, why);
 
+	if (ret == 0 && !r.has_mac && !r.has_ip && from.s_addr == INADDR_ANY) {
+		ret = FLEET_E_MALFORMED;
+		if (why)
+			*why = "no mac and no ip";
+	}
 	if (ret != 0) {
 		f->swarm.reports_rejected++;
 		return ret;

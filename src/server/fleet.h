@@ -124,6 +124,9 @@ struct fleet_machine {
 	 * else estimated from successive announces. */
 	uint64_t rate, up_rate;
 	int peers; /* connected peers the agent reported; -1 unknown */
+	/* Where the agent says its bytes came from (when agent_counts). */
+	bool agent_counts;
+	uint64_t from_server, from_peers;
 	int64_t first_seen, last_seen, phase_since;
 
 	/* Internal to fleet.c. */
@@ -205,8 +208,9 @@ void fleet_tracker(struct fleet *f, struct in_addr ip, uint16_t port, const uint
 		   const char *os_name, uint64_t left, uint64_t total, uint64_t uploaded,
 		   uint64_t downloaded, enum fleet_tracker_event ev);
 
-/* An agent report, parsed (see docs/status.md for the format). */
+/* An agent report, parsed. Numbers are -1 when absent. */
 struct fleet_report {
+	bool has_mac;
 	uint8_t mac[6];
 	bool has_ip;
 	struct in_addr ip;
@@ -216,24 +220,30 @@ struct fleet_report {
 	char method[FLEET_METHOD_SIZE];
 	char error[FLEET_ERROR_SIZE];
 	char hostname[FLEET_HOSTNAME_SIZE];
-	int progress;	 /* 0..1000, -1 absent */
-	int peers;	 /* -1 absent */
-	int64_t rate;	 /* download bytes/s, -1 absent */
-	int64_t up_rate; /* upload bytes/s, -1 absent */
+	int progress;	 /* permille, 0..1000 */
+	int peers;	 /* 0..100000 */
+	int64_t rate;	 /* download bytes/s */
+	int64_t up_rate; /* upload bytes/s */
+	/* The agent's own byte counts for this download. */
+	int64_t downloaded, uploaded, from_server, from_peers;
 };
 
-/* Parses an agent report body (application/x-www-form-urlencoded) into
- * *out. Returns 0, FLEET_E_TOO_BIG, or FLEET_E_MALFORMED with *why (when
- * why is not NULL) pointing at a static one-line reason. Pure. */
+/* Parses an agent report body into *out: a flat JSON object (what the
+ * agent sends, Content-Type application/json) when the body starts with
+ * '{', else application/x-www-form-urlencoded (docs/status.md has both).
+ * Returns 0, FLEET_E_TOO_BIG, or FLEET_E_MALFORMED with *why (when why is
+ * not NULL) pointing at a static one-line reason. Pure. */
 int fleet_report_parse(const char *body, size_t len, struct fleet_report *out,
 		       const char **why) WUR;
 
 /* Applies a parsed report; from is the address the report came from, used
- * when the report names no ip. */
+ * when the report names no ip. A report with neither a MAC nor an address
+ * applies to the machine at that address. */
 void fleet_report_apply(struct fleet *f, const struct fleet_report *r, struct in_addr from);
 
 /* fleet_report_parse then fleet_report_apply; counts rejected reports.
- * Same results as fleet_report_parse. */
+ * Same results as fleet_report_parse; a report with no MAC and no address
+ * at all (from is INADDR_ANY too) is FLEET_E_MALFORMED. */
 int fleet_agent_report(struct fleet *f, const char *body, size_t len, struct in_addr from,
 		       const char **why) WUR;
 

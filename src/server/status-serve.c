@@ -235,7 +235,6 @@ int main(int argc, char **argv)
 	}
 	if (demo) {
 		demo_start(&d);
-		fleet_tick(d.f);
 		/* One step now, so the first request already sees downloads. */
 		demo_step(&d);
 	}

@@ -201,6 +201,11 @@ static int json_machine(struct buf *out, const struct fleet *f, const struct fle
 	OUT(",\"info_hash\":\"%s\",\"left\":%" PRIu64 ",\"total\":%" PRIu64 ",\"uploaded\":%" PRIu64
 	    ",\"downloaded\":%" PRIu64,
 	    hash, m->left, m->total, m->uploaded, m->downloaded);
+	if (m->agent_counts)
+		OUT(",\"from_server\":%" PRIu64 ",\"from_peers\":%" PRIu64, m->from_server,
+		    m->from_peers);
+	else
+		OUT(",\"from_server\":null,\"from_peers\":null");
 	OUT(",\"last_file\":");
 	TRY(json_str(out, m->last_file));
 	OUT(",\"last_proto\":\"%s\",\"files\":%u,\"file_bytes\":%" PRIu64,
@@ -216,12 +221,21 @@ int status_render_json(const struct fleet *f, struct buf *out)
 	struct fleet_sample *hist = xcalloc(FLEET_HISTORY, sizeof(*hist));
 	size_t counts[FLEET_PHASE_COUNT], nhist, n = 0;
 	const struct fleet_machine **v;
+	uint64_t from_server = 0, from_peers = 0;
 	int64_t end;
 	int r = 0;
 
 	count_phases(f, counts);
 	nhist = fleet_history(f, hist, FLEET_HISTORY, &end);
 	v = sorted_machines(f, &n);
+	/* What the agents themselves say they got from where: exact, where
+	 * the tracker's counters are an estimate, but only for machines still
+	 * in the model that run our agent. */
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->agent_counts) {
+			from_server += v[i]->from_server;
+			from_peers += v[i]->from_peers;
+		}
 	r = buf_printf(out,
 		       "{\"version\":\"%s\",\"now\":%" PRId64 ",\"summary\":{\"machines\":%zu"
 		       ",\"phases\":{",
@@ -229,16 +243,17 @@ int status_render_json(const struct fleet *f, struct buf *out)
 	for (int p = 0; r == 0 && p < FLEET_PHASE_COUNT; p++)
 		r = buf_printf(out, "%s\"%s\":%zu", p ? "," : "", fleet_phase_name(p), counts[p]);
 	if (r == 0)
-		r = buf_printf(out,
-			       "},\"server_upload_bytes\":%" PRIu64
-			       ",\"peer_exchange_bytes\":%" PRIu64
-			       ",\"peer_download_bytes\":%" PRIu64 ",\"boot_file_bytes\":%" PRIu64
-			       ",\"image_bytes\":%" PRIu64 ",\"server_copies\":%.3f"
-			       ",\"reports\":%" PRIu64 ",\"reports_rejected\":%" PRIu64
-			       ",\"evicted\":%" PRIu64 "},\"torrents\":[",
-			       sw->server_upload, sw->peer_upload, sw->peer_download,
-			       sw->boot_file_bytes, fleet_image_bytes(f), server_copies(f),
-			       sw->reports, sw->reports_rejected, sw->evicted);
+		r = buf_printf(
+			out,
+			"},\"server_upload_bytes\":%" PRIu64 ",\"peer_exchange_bytes\":%" PRIu64
+			",\"peer_download_bytes\":%" PRIu64 ",\"boot_file_bytes\":%" PRIu64
+			",\"image_bytes\":%" PRIu64 ",\"server_copies\":%.3f"
+			",\"reports\":%" PRIu64 ",\"reports_rejected\":%" PRIu64
+			",\"evicted\":%" PRIu64 ",\"agents_from_server_bytes\":%" PRIu64
+			",\"agents_from_peers_bytes\":%" PRIu64 "},\"torrents\":[",
+			sw->server_upload, sw->peer_upload, sw->peer_download, sw->boot_file_bytes,
+			fleet_image_bytes(f), server_copies(f), sw->reports, sw->reports_rejected,
+			sw->evicted, from_server, from_peers);
 	for (size_t i = 0; r == 0 && i < fleet_torrent_count(f); i++) {
 		const struct fleet_torrent *t = fleet_torrent_at(f, i);
 		char hash[41];
@@ -678,9 +693,10 @@ static void on_report(struct evhttp_request *req, const char *rest, void *ctx)
 		reply_text(req, 405, "Method Not Allowed", "use POST");
 		return;
 	}
-	if (type && strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0) {
+	if (type && strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0 &&
+	    strncasecmp(type, "application/json", 16) != 0) {
 		reply_text(req, 415, "Unsupported Media Type",
-			   "send application/x-www-form-urlencoded");
+			   "send application/json or application/x-www-form-urlencoded");
 		return;
 	}
 	if (len > sizeof(body)) {

@@ -349,7 +349,6 @@ static void test_report_malformed_table(void **state)
 		int want;
 	} bad[] = {
 		{"", FLEET_E_MALFORMED},
-		{"phase=menu", FLEET_E_MALFORMED},
 		{"mac=52:54:00:00:00:01", FLEET_E_MALFORMED},
 		{"mac=52:54:00:00:00:0&phase=menu", FLEET_E_MALFORMED},
 		{"mac=52:54:00:00:00:011&phase=menu", FLEET_E_MALFORMED},
@@ -439,6 +438,142 @@ static void test_report_good(void **state)
 	assert_int_equal(r.up_rate, 0);
 }
 
+/* The body src/agent/report.c writes (agent_report_json). */
+static void test_report_json_agent(void **state)
+{
+	static const char body[] =
+		"{\"v\":1,\"mac\":\"52:54:00:aa:bb:cc\",\"ip\":\"127.0.0.1\",\"phase\":"
+		"\"downloading\",\"os\":\"debian\",\"method\":\"kexec\",\"progress\":0.4200,"
+		"\"error\":null,\"have_bytes\":420,\"total_bytes\":1000,\"downloaded\":420,"
+		"\"uploaded\":7,\"rate_down\":1048576,\"rate_up\":0,\"peers\":3,"
+		"\"from_server\":100,\"from_peers\":320}";
+	static const char seeding[] =
+		" {\"v\":1,\"mac\":null,\"ip\":null,\"phase\":\"seeding\","
+		"\"progress\":1.0000,\"from_server\":null,\"from_peers\":null}\n";
+	struct fleet_report r;
+	const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
+	struct fleet *f = new_fleet(0);
+	const struct fleet_machine *m;
+	const char *why;
+
+	assert_int_equal(fleet_report_parse(body, strlen(body), &r, &why), 0);
+	assert_true(r.has_mac);
+	assert_memory_equal(r.mac, mac, 6);
+	assert_true(r.has_ip);
+	assert_int_equal(r.phase, FLEET_PHASE_DOWNLOADING);
+	assert_string_equal(r.os, "debian");
+	assert_string_equal(r.method, "kexec");
+	assert_string_equal(r.error, "");
+	assert_int_equal(r.progress, 420);
+	assert_int_equal(r.rate, 1048576);
+	assert_int_equal(r.up_rate, 0);
+	assert_int_equal(r.peers, 3);
+	assert_int_equal(r.from_server, 100);
+	assert_int_equal(r.from_peers, 320);
+	assert_int_equal(fleet_agent_report(f, body, strlen(body), ip4("10.9.9.9"), NULL), 0);
+	m = fleet_find_mac(f, mac);
+	assert_non_null(m);
+	assert_ptr_equal(fleet_find_ip(f, ip4("127.0.0.1")), m);
+	assert_true(m->agent_counts);
+	assert_int_equal(m->from_peers, 320);
+
+	/* No MAC, no ip: the report applies to the sender's address. */
+	assert_int_equal(fleet_report_parse(seeding, strlen(seeding), &r, &why), 0);
+	assert_false(r.has_mac);
+	assert_int_equal(r.progress, 1000);
+	assert_int_equal(fleet_agent_report(f, seeding, strlen(seeding), ip4("127.0.0.1"), NULL),
+			 0);
+	assert_int_equal(m->phase, FLEET_PHASE_SEEDING);
+	assert_int_equal(fleet_count(f), 1);
+	/* ...and is refused when there is no address at all. */
+	assert_int_equal(fleet_agent_report(f, seeding, strlen(seeding), (struct in_addr){0}, &why),
+			 FLEET_E_MALFORMED);
+	assert_string_equal(why, "no mac and no ip");
+	assert_int_equal(fleet_agent_report(f, "phase=menu", 10, (struct in_addr){0}, NULL),
+			 FLEET_E_MALFORMED);
+	fleet_free(f);
+}
+
+static void test_report_json_strings(void **state)
+{
+	static const char body[] =
+		"{\"mac\":\"52:54:00:aa:bb:cc\",\"phase\":\"failed\",\"error\":"
+		"\"a \\\"q\\\" \\u00e9 \\ud83d\\ude00 \\/ end\",\"x\":{\"a\":1}}";
+	static const char ok[] = "{\"mac\":\"52:54:00:aa:bb:cc\",\"phase\":\"failed\",\"error\":"
+				 "\"a \\\"q\\\" \\u00e9 \\ud83d\\ude00 \\/ end\",\"x\":[],"
+				 "\"y\":true}";
+	struct fleet_report r;
+	const char *why;
+
+	/* Nested values are refused, even in unknown fields. */
+	assert_int_equal(fleet_report_parse(body, strlen(body), &r, &why), FLEET_E_MALFORMED);
+	assert_int_equal(fleet_report_parse(ok, strlen(ok), &r, &why), FLEET_E_MALFORMED);
+	assert_int_equal(fleet_report_parse(ok, strlen(ok) - 17, &r, &why), FLEET_E_MALFORMED);
+	{
+		char fixed[sizeof(ok)];
+		size_t n = strlen(ok) - strlen(",\"x\":[],\"y\":true}");
+
+		memcpy(fixed, ok, n);
+		memcpy(fixed + n, ",\"y\":true}", 10);
+		assert_int_equal(fleet_report_parse(fixed, n + 10, &r, &why), 0);
+		assert_string_equal(r.error, "a \"q\" \xc3\xa9 \xf0\x9f\x98\x80 / end");
+	}
+}
+
+static void test_report_json_malformed_table(void **state)
+{
+	static const char *const bad[] = {
+		"{",
+		"{}",
+		"[]",
+		"{\"phase\":\"menu\"",
+		"{\"phase\":\"menu\",}",
+		"{\"phase\":\"menu\"}x",
+		"{\"phase\":\"menu\"}{}",
+		"{\"phase\" \"menu\"}",
+		"{phase:\"menu\"}",
+		"{\"phase\":\"menu\",\"phase\":\"menu\"}",
+		"{\"phase\":\"menu\",\"progress\":1.5}",
+		"{\"phase\":\"menu\",\"progress\":-0.1}",
+		"{\"phase\":\"menu\",\"progress\":\"0.5\"}",
+		"{\"phase\":\"menu\",\"progress\":01}",
+		"{\"phase\":\"menu\",\"progress\":.5}",
+		"{\"phase\":\"menu\",\"progress\":1e}",
+		"{\"phase\":\"menu\",\"peers\":1e9}",
+		"{\"phase\":\"menu\",\"rate_down\":1e300}",
+		"{\"phase\":\"menu\",\"rate_down\":NaN}",
+		"{\"phase\":\"menu\",\"os\":12}",
+		"{\"phase\":\"menu\",\"os\":true}",
+		"{\"phase\":\"menu\",\"os\":\"a\nb\"}",
+		"{\"phase\":\"menu\",\"os\":\"a\\nb\"}",
+		"{\"phase\":\"menu\",\"os\":\"a\\u0000b\"}",
+		"{\"phase\":\"menu\",\"os\":\"\\u001b[2J\"}",
+		"{\"phase\":\"menu\",\"os\":\"\\ud800\"}",
+		"{\"phase\":\"menu\",\"os\":\"\\udc00\"}",
+		"{\"phase\":\"menu\",\"os\":\"\\ud800\\u0041\"}",
+		"{\"phase\":\"menu\",\"os\":\"\\x41\"}",
+		"{\"phase\":\"menu\",\"os\":\"\\u12\"}",
+		"{\"phase\":\"menu\",\"os\":\"\xff\"}",
+		"{\"phase\":\"menu\",\"os\":\"\xc0\xaf\"}",
+		"{\"phase\":\"menu\",\"os\":\"unterminated}",
+		"{\"phase\":\"menu\",\"mac\":\"52:54:00:aa:bb\"}",
+		"{\"phase\":\"menu\",\"ip\":\"1.2.3\"}",
+		"{\"phase\":\"failed\",\"error\":null}",
+		"{\"phase\":\"menu\",\"os\":"
+		"\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
+	};
+	struct fleet_report r;
+	const char *why;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;
+		int got = fleet_report_parse(bad[i], strlen(bad[i]), &r, &why);
+		if (got != FLEET_E_MALFORMED)
+			fail_msg("json %zu '%s': got %d", i, bad[i], got);
+		assert_non_null(why);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +592,9 @@ int main(void)
 		cmocka_unit_test(test_report_malformed_table),
 		cmocka_unit_test(test_report_limits),
 		cmocka_unit_test(test_report_good),
+		cmocka_unit_test(test_report_json_agent),
+		cmocka_unit_test(test_report_json_strings),
+		cmocka_unit_test(test_report_json_malformed_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,6 +102,23 @@ assert m["phase"] == "downloading" and m["progress"] == 730 and m["peers"] == 5,
 assert m["os"] == "<b>bold</b>" and m["hostname"] == "reporter", m
 assert m["ip"] == "127.0.0.1", m
 PY
+# A report as the agent sends it (src/agent/report.c): JSON, with its
+# byte counts by source.
+code=$(c -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data '{"v":1,"mac":"52:54:00:aa:bb:dd","ip":"10.0.0.77","phase":"booting","os":"debian","method":"kexec","progress":1.0000,"error":null,"have_bytes":5,"total_bytes":5,"downloaded":5,"uploaded":9,"rate_down":0,"rate_up":0,"peers":2,"from_server":1,"from_peers":4}' \
+	"$base/api/report")
+[ "$code" = 204 ] || fail "JSON report answered $code"
+c -o "$tmp/status3.json" "$base/api/status"
+$py - "$tmp/status3.json" <<'PY' || fail "JSON report not reflected"
+import json, sys
+st = json.load(open(sys.argv[1]))
+m = [m for m in st["machines"] if m["mac"] == "52:54:00:aa:bb:dd"][0]
+assert m["phase"] == "booted" and m["booting"] and m["phase_text"] == "booting (kexec)", m
+assert m["ip"] == "10.0.0.77" and m["from_peers"] == 4, m
+PY
+code=$(c -o "$tmp/why" -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data '{"phase":"menu","x":{"nested":1}}' "$base/api/report")
+[ "$code" = 400 ] && grep -q 'nested' "$tmp/why" || fail "nested JSON answered $code"
 # Bad reports, wrong methods, traversal attempts.
 code=$(c -o "$tmp/why" -w '%{http_code}' --data 'mac=nope&phase=menu' "$base/api/report")
 [ "$code" = 400 ] && grep -q 'bad mac' "$tmp/why" || fail "bad report answered $code"
