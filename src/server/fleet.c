@@ -30,8 +30,11 @@ struct fleet {
 	/* Throughput ring: hist[(hist_start + i) % FLEET_HISTORY], i < nhist. */
 	struct fleet_sample hist[FLEET_HISTORY];
 	size_t hist_start, nhist;
-	int64_t hist_sec; /* the second the counters below were read; -1 none */
-	uint64_t hist_server, hist_peers;
+	/* The open second, not in the ring yet, and its bytes so far; -1 before
+	 * the first input. Bytes land in the second they arrive in: every
+	 * input closes the seconds that ended before it adds its own. */
+	int64_t hist_sec;
+	uint64_t cur_server, cur_peers;
 	char log[FLEET_LOG_LINES][FLEET_LOG_LINE_MAX + 1];
 	size_t log_start, nlog;
 };
@@ -566,6 +569,9 @@ static void torrent_note(struct fleet *f, const uint8_t info_hash[20], const cha
 		t->size = total;
 }
 
+static void hist_advance(struct fleet *f, int64_t sec);
+static void hist_add_peers(struct fleet *f, uint64_t bytes, int64_t since_ms);
+
 static uint64_t growth(bool same_session, uint64_t before, uint64_t now)
 {
 	/* A new session, or a counter that went back (a restarted client),
@@ -597,6 +603,7 @@ void fleet_tracker(struct fleet *f, struct in_addr ip, uint16_t port, const uint
 	ddown = growth(same, m->downloaded, downloaded);
 	f->swarm.peer_upload += dup;
 	f->swarm.peer_download += ddown;
+	hist_add_peers(f, dup, same ? m->rate_at : -1);
 	if (now - m->agent_rate_at > AGENT_RATE_FRESH_MS) {
 		if (same && now > m->rate_at) {
 			m->rate = ddown * 1000 / (uint64_t)(now - m->rate_at);
@@ -636,7 +643,9 @@ void fleet_tracker(struct fleet *f, struct in_addr ip, uint16_t port, const uint
 
 void fleet_server_upload(struct fleet *f, uint64_t bytes)
 {
+	hist_advance(f, fleet_now(f) / 1000);
 	f->swarm.server_upload += bytes;
+	f->cur_server += bytes;
 }
 
 void fleet_log(struct fleet *f, const char *line)
@@ -662,33 +671,53 @@ static void hist_push(struct fleet *f, struct fleet_sample s)
 	}
 }
 
-void fleet_tick(struct fleet *f)
+/* Closes every second before sec: each becomes a sample, the first with
+ * the open second's bytes, the others (no input came in them) with none. */
+static void hist_advance(struct fleet *f, int64_t sec)
 {
-	int64_t now = fleet_now(f), sec = now / 1000, gap;
-	uint64_t ds, dp;
-	struct fleet_sample s;
+	int64_t gap;
 
 	if (f->hist_sec < 0 || sec < f->hist_sec) {
-		/* The first tick, or the clock went back: start over from here. */
+		/* The first input, or the clock went back: start from here. */
 		f->hist_sec = sec;
-		f->hist_server = f->swarm.server_upload;
-		f->hist_peers = f->swarm.peer_upload;
+		f->cur_server = f->cur_peers = 0;
 		return;
 	}
 	gap = sec - f->hist_sec;
 	if (gap == 0)
 		return;
-	ds = f->swarm.server_upload - f->hist_server;
-	dp = f->swarm.peer_upload - f->hist_peers;
-	s.server = ds / (uint64_t)gap;
-	s.peers = dp / (uint64_t)gap;
-	if (gap > FLEET_HISTORY)
-		gap = FLEET_HISTORY;
-	for (int64_t i = 0; i < gap; i++)
-		hist_push(f, s);
+	hist_push(f, (struct fleet_sample){f->cur_server, f->cur_peers});
+	f->cur_server = f->cur_peers = 0;
+	for (int64_t i = 1; i < MIN(gap, FLEET_HISTORY); i++)
+		hist_push(f, (struct fleet_sample){0, 0});
 	f->hist_sec = sec;
-	f->hist_server = f->swarm.server_upload;
-	f->hist_peers = f->swarm.peer_upload;
+}
+
+void fleet_tick(struct fleet *f)
+{
+	hist_advance(f, fleet_now(f) / 1000);
+}
+
+/* Adds a peer's upload, reported now, as sent evenly since since_ms (its
+ * previous announce): the samples of the seconds in between that are still
+ * in the ring get their share, so the chart shows a steady swarm rather
+ * than a spike at each announce. */
+static void hist_add_peers(struct fleet *f, uint64_t bytes, int64_t since_ms)
+{
+	int64_t back;
+	uint64_t per;
+
+	hist_advance(f, fleet_now(f) / 1000);
+	back = since_ms >= 0 ? f->hist_sec - since_ms / 1000 : 0;
+	if (back <= 0) {
+		f->cur_peers += bytes;
+		return;
+	}
+	back = MIN(back, (int64_t)f->nhist);
+	per = bytes / (uint64_t)(back + 1);
+	for (int64_t i = 0; i < back; i++)
+		f->hist[(f->hist_start + f->nhist - 1 - (size_t)i) % FLEET_HISTORY].peers += per;
+	f->cur_peers += bytes - per * (uint64_t)back;
 }
 
 void fleet_report_apply(struct fleet *f, const struct fleet_report *r, struct in_addr from)

@@ -254,8 +254,10 @@ void fleet_server_upload(struct fleet *f, uint64_t bytes);
  * FLEET_LOG_LINE_MAX bytes). */
 void fleet_log(struct fleet *f, const char *line);
 
-/* Takes throughput samples up to the current second. Call about once a
- * second; a longer gap is filled with the average over the gap. */
+/* Closes the throughput samples of the seconds that ended. Call once a
+ * second from a timer (inputs close seconds too, so bytes are counted in
+ * the second they arrive in; a peer's upload is spread over the seconds
+ * since its previous announce). */
 void fleet_tick(struct fleet *f);
 
 /* ---- reading ---- */
@@ -272,8 +274,8 @@ const struct fleet_swarm *fleet_swarm(const struct fleet *f);
 uint64_t fleet_image_bytes(const struct fleet *f);
 size_t fleet_torrent_count(const struct fleet *f);
 const struct fleet_torrent *fleet_torrent_at(const struct fleet *f, size_t i);
-/* Copies up to cap samples, oldest first, into out; returns how many.
- * *end_ms (may be NULL) is the end of the newest sample's second. */
+/* Copies up to cap closed samples, oldest first, into out; returns how
+ * many. *end_ms (may be NULL) is the end of the newest sample's second. */
 size_t fleet_history(const struct fleet *f, struct fleet_sample *out, size_t cap, int64_t *end_ms);
 size_t fleet_log_count(const struct fleet *f);
 /* Line i of the tail, oldest first (i < fleet_log_count). */

@@ -33,6 +33,7 @@
 
 struct demo {
 	struct fleet *f;
+	bool on;
 	unsigned step;
 	uint8_t hash_debian[20], hash_tools[20];
 	uint64_t up[3], down[3];
@@ -119,7 +120,8 @@ static void demo_step(struct demo *d)
 
 		if (i < 2)
 			d->down[i] = got;
-		d->up[i] += (uint64_t)(3 + i) * MiB;
+		/* Peers upload more as they gather pieces... */
+		d->up[i] += (uint64_t)MIN(1 + d->step / 6 + (unsigned)i, 9u) * MiB;
 		fleet_tracker(d->f, addr(ips[i]), (uint16_t)(6881 + i), d->hash_debian, "debian",
 			      size - (i == 2 ? size : got), size, d->up[i], i == 2 ? 0 : got,
 			      FLEET_TRACKER_NONE);
@@ -134,7 +136,8 @@ static void demo_step(struct demo *d)
 		if (d->down[i] < size)
 			report(d->f, body, ips[i]);
 	}
-	fleet_server_upload(d->f, 7 * MiB);
+	/* ...and the server, the first seeder, less once they can. */
+	fleet_server_upload(d->f, (uint64_t)(d->step < 40 ? 12 - d->step / 4 : 2) * MiB);
 	if (d->step % 5 == 0) {
 		snprintf(line, sizeof(line), "TRACKER: info: %u announces, 3 peers in debian",
 			 d->step);
@@ -145,7 +148,12 @@ static void demo_step(struct demo *d)
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	demo_step(arg);
+	struct demo *d = arg;
+
+	if (d->on)
+		demo_step(d);
+	else
+		fleet_tick(d->f);
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -244,8 +252,8 @@ int main(int argc, char **argv)
 	stop = evtimer_new(base, on_stop, base);
 	event_add(sigint, NULL);
 	event_add(sigterm, NULL);
-	if (demo)
-		event_add(tick, &second);
+	d.on = demo;
+	event_add(tick, &second);
 	event_add(stop, &limit);
 	event_base_dispatch(base);
 	event_free(sigint);

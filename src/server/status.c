@@ -586,7 +586,6 @@ static void serve_view(struct evhttp_request *req, const char *rest, struct flee
 	}
 	if (!method_get(req))
 		return;
-	fleet_tick(f);
 	buf_init(&b, STATUS_MAX_OUTPUT);
 	if (fn(f, &b) < 0)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
@@ -634,7 +633,6 @@ static void on_text(struct evhttp_request *req, const char *rest, void *ctx)
 	}
 	if (!method_get(req))
 		return;
-	fleet_tick(f);
 	buf_init(&b, STATUS_MAX_OUTPUT);
 	if (status_render_text(f, query_width(req), &b) < 0)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);

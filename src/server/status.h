@@ -43,8 +43,9 @@ int status_json_string(struct buf *b, const char *s, size_t len) WUR;
  * and newline escaped. 0 or -E2BIG. */
 int status_prom_label(struct buf *b, const char *s) WUR;
 
-/* The views. Each appends to out; 0 or -E2BIG. They read the model only
- * (call fleet_tick first for fresh throughput samples). */
+/* The views. Each appends to out; 0 or -E2BIG. They read the model only:
+ * throughput samples come from the server's one-second fleet_tick timer
+ * (ticking on requests would split a second's bytes between samples). */
 int status_render_json(const struct fleet *f, struct buf *out) WUR;
 int status_render_metrics(const struct fleet *f, struct buf *out) WUR;
 /* The table `boottorrent status` prints, width columns wide. */

@@ -271,11 +271,30 @@ static void test_clock_driven_rates(void **state)
 	fleet_server_upload(f, 4000);
 	fleet_tick(f);
 	n = fleet_history(f, s, ARRAY_SIZE(s), &end);
-	/* Two seconds passed: two samples with the average. */
+	/* Two seconds closed. The peer's 100000 bytes are spread over the
+	 * three seconds since its previous announce (two closed, one open);
+	 * the server's arrived in the open second. */
 	assert_int_equal(n, 2);
-	assert_int_equal(s[0].server, 2000);
-	assert_int_equal(s[1].peers, 50000);
 	assert_int_equal(end, fake_now);
+	assert_int_equal(s[0].peers, 33333);
+	assert_int_equal(s[1].peers, 33333);
+	assert_int_equal(s[0].server, 0);
+	assert_int_equal(s[1].server, 0);
+	fake_now += 1000;
+	fleet_tick(f);
+	n = fleet_history(f, s, ARRAY_SIZE(s), NULL);
+	assert_int_equal(n, 3);
+	assert_int_equal(s[2].server, 4000);
+	assert_int_equal(s[2].peers, 33334);
+	/* A quiet gap gives empty samples, not an average. */
+	fleet_server_upload(f, 9000);
+	fake_now += 3000;
+	fleet_tick(f);
+	n = fleet_history(f, s, ARRAY_SIZE(s), NULL);
+	assert_int_equal(n, 6);
+	assert_int_equal(s[3].server, 9000);
+	assert_int_equal(s[4].server, 0);
+	assert_int_equal(s[5].server, 0);
 
 	/* A restarted peer (counters back to 0) adds from zero. */
 	fleet_tracker(f, ip4("10.0.0.5"), 6881, HASH, "debian", 800000, 1000000, 10, 10,
