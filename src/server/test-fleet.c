@@ -237,6 +237,33 @@ static void test_eviction_many(void **state)
 	fleet_free(f);
 }
 
+/* The default cap, filled past: lookups stay hashed (this would crawl if
+ * they were linear) and the oldest records go. */
+static void test_default_cap(void **state)
+{
+	struct fleet *f = new_fleet(0);
+	uint8_t mac[6] = {2, 0, 0, 0, 0, 0};
+	struct in_addr ip;
+
+	for (uint32_t i = 0; i < FLEET_DEFAULT_MAX_MACHINES + 500; i++) {
+		mac[3] = (uint8_t)(i >> 16);
+		mac[4] = (uint8_t)(i >> 8);
+		mac[5] = (uint8_t)i;
+		ip.s_addr = htonl(0x0a000000u + i + 1);
+		fake_now++;
+		fleet_dhcp(f, mac, ip, 7, "PXEClient", "host", FLEET_DHCP_ACK);
+		fleet_tracker(f, ip, 6881, HASH, "debian", 10, 20, i, 10, FLEET_TRACKER_NONE);
+	}
+	assert_int_equal(fleet_count(f), FLEET_DEFAULT_MAX_MACHINES);
+	assert_int_equal(fleet_swarm(f)->evicted, 500);
+	ip.s_addr = htonl(0x0a000001u);
+	assert_null(fleet_find_ip(f, ip));
+	ip.s_addr = htonl(0x0a000000u + FLEET_DEFAULT_MAX_MACHINES + 500);
+	assert_non_null(fleet_find_ip(f, ip));
+	assert_true(fleet_find_ip(f, ip)->has_mac);
+	fleet_free(f);
+}
+
 static void test_ip_reuse(void **state)
 {
 	struct fleet *f = new_fleet(0);
@@ -604,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_failed_with_reason),
 		cmocka_unit_test(test_eviction_cap),
 		cmocka_unit_test(test_eviction_many),
+		cmocka_unit_test(test_default_cap),
 		cmocka_unit_test(test_ip_reuse),
 		cmocka_unit_test(test_clock_driven_rates),
 		cmocka_unit_test(test_log_ring),

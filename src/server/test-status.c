@@ -209,6 +209,41 @@ static void test_render_empty(void **state)
 	fleet_free(f);
 }
 
+/* A full fleet with the longest fields fits every renderer's cap. */
+static void test_render_full_fleet(void **state)
+{
+	struct fleet_opts o = {.now_ms = fake_clock};
+	struct fleet *f = fleet_new(&o);
+	char host[FLEET_HOSTNAME_SIZE], os[FLEET_OS_SIZE];
+	uint8_t mac[6] = {2, 0, 0, 0, 0, 0}, hash[20] = {1};
+	struct in_addr ip;
+	struct buf b;
+
+	/* Quotes escape to two bytes each: the worst case for JSON. */
+	memset(host, '"', sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	memset(os, '\\', sizeof(os) - 1);
+	os[sizeof(os) - 1] = '\0';
+	for (uint32_t i = 0; i < FLEET_DEFAULT_MAX_MACHINES; i++) {
+		mac[4] = (uint8_t)(i >> 8);
+		mac[5] = (uint8_t)i;
+		mac[3] = (uint8_t)(i >> 16);
+		ip.s_addr = htonl(0x0a000000u + i + 1);
+		fleet_dhcp(f, mac, ip, 7, host, host, FLEET_DHCP_ACK);
+		fleet_tracker(f, ip, 6881, hash, os, 1, 2, 0, 1, FLEET_TRACKER_NONE);
+	}
+	for (int i = 0; i < FLEET_LOG_LINES; i++)
+		fleet_log(f, host);
+	buf_init(&b, STATUS_MAX_OUTPUT);
+	assert_int_equal(status_render_json(f, &b), 0);
+	buf_reset(&b);
+	assert_int_equal(status_render_metrics(f, &b), 0);
+	buf_reset(&b);
+	assert_int_equal(status_render_text(f, STATUS_TEXT_MAX_WIDTH, &b), 0);
+	buf_release(&b);
+	fleet_free(f);
+}
+
 static void test_page_embedded(void **state)
 {
 	assert_true(status_page_html_len > 1000);
@@ -231,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_render_metrics),
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_empty),
+		cmocka_unit_test(test_render_full_fleet),
 		cmocka_unit_test(test_page_embedded),
 	};
 
