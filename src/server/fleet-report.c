@@ -228,9 +228,27 @@ static int number_get(enum value_kind kind, const char *v, size_t len, double ma
 		return -1;                                                                         \
 	} while (0)
 
-/* One (key, value) pair; v is NUL-terminated at len. */
+/* The length of v[0..len) without a UTF-8 character cut short at its end. */
+static size_t utf8_trim(const char *v, size_t len)
+{
+	size_t start = len;
+
+	while (start > 0 && len - start < 4 && ((uint8_t)v[start - 1] & 0xc0) == 0x80)
+		start--;
+	if (start > 0 && (uint8_t)v[start - 1] >= 0xc0)
+		start--;
+	else
+		return len;
+	return fleet_utf8_char((const uint8_t *)v + start, len - start) == len - start ? len
+										       : start;
+}
+
+/* One (key, value) pair; v is NUL-terminated at len. cut: the value was
+ * longer than the buffer and v holds its start. An error message is cut to
+ * its field (the agent's can be longer, and a cut reason beats none);
+ * other values too long refuse the report. */
 static int field_set(struct parse_state *st, const char *key, size_t klen, enum value_kind kind,
-		     const char *v, size_t len)
+		     char *v, size_t len, bool cut)
 {
 	struct fleet_report *out = st->out;
 	enum report_field fi;
@@ -249,7 +267,12 @@ static int field_set(struct parse_state *st, const char *key, size_t klen, enum 
 		return 0;
 	if (kind == VK_BOOL)
 		BAD("a field with a true/false value");
-	if (len > fields[fi].max)
+	if (fi == RF_ERROR && kind == VK_TEXT && (cut || len > fields[fi].max)) {
+		len = utf8_trim(v, MIN(len, fields[fi].max));
+		v[len] = '\0';
+		cut = false;
+	}
+	if (cut || len > fields[fi].max)
 		BAD("a value too long");
 	if (!text_ok(v, len))
 		BAD("a value with control characters or invalid UTF-8");
@@ -318,9 +341,9 @@ static int field_set(struct parse_state *st, const char *key, size_t klen, enum 
 /* ---- application/x-www-form-urlencoded ---- */
 
 /* Percent-decodes s[0..len) ('+' is a space) into out (cap bytes, NUL
- * added). Returns the decoded length, or -1 for a bad escape or a result
- * that does not fit. */
-static int form_decode(const char *s, size_t len, char *out, size_t cap)
+ * added). Returns the decoded length, or -1 for a bad escape. A result that
+ * does not fit is -1 too when cut is NULL, else cut short with *cut set. */
+static int form_decode(const char *s, size_t len, char *out, size_t cap, bool *cut)
 {
 	size_t o = 0;
 
@@ -341,8 +364,12 @@ static int form_decode(const char *s, size_t len, char *out, size_t cap)
 		} else if (c == '+') {
 			c = ' ';
 		}
-		if (o + 1 >= cap)
-			return -1;
+		if (o + 1 >= cap) {
+			if (!cut)
+				return -1;
+			*cut = true;
+			break;
+		}
 		out[o++] = (char)c;
 	}
 	out[o] = '\0';
@@ -358,6 +385,7 @@ static int form_parse(struct parse_state *st, const char *body, size_t len)
 		const char *pair = body + pos, *amp = memchr(pair, '&', len - pos), *eq;
 		size_t plen = amp ? (size_t)(amp - pair) : len - pos;
 		int klen, vlen;
+		bool cut = false;
 
 		pos += plen + (amp ? 1 : 0);
 		if (plen == 0)
@@ -365,17 +393,17 @@ static int form_parse(struct parse_state *st, const char *body, size_t len)
 		eq = memchr(pair, '=', plen);
 		if (!eq)
 			BAD("a field without '='");
-		klen = form_decode(pair, (size_t)(eq - pair), key, sizeof(key));
+		klen = form_decode(pair, (size_t)(eq - pair), key, sizeof(key), NULL);
 		if (klen < 0) {
 			/* No field of ours has so long a name: count it, skip it. */
 			if (++st->nfields > REPORT_MAX_FIELDS)
 				BAD("too many fields");
 			continue;
 		}
-		vlen = form_decode(eq + 1, plen - (size_t)(eq - pair) - 1, val, sizeof(val));
+		vlen = form_decode(eq + 1, plen - (size_t)(eq - pair) - 1, val, sizeof(val), &cut);
 		if (vlen < 0)
-			BAD("a value too long or badly percent-encoded");
-		if (field_set(st, key, (size_t)klen, VK_TEXT, val, (size_t)vlen) < 0)
+			BAD("a value badly percent-encoded");
+		if (field_set(st, key, (size_t)klen, VK_TEXT, val, (size_t)vlen, cut) < 0)
 			return -1;
 	}
 	return 0;
@@ -438,9 +466,10 @@ static size_t utf8_put(char *o, uint32_t cp)
 }
 
 /* Decodes the string at the cursor (after its opening quote) into out (cap
- * bytes, NUL added); *len is the decoded length, or SIZE_MAX when it did
- * not fit (the string is still read to its end). -1 on bad JSON. */
-static int json_string(struct jcur *c, char *out, size_t cap, size_t *len)
+ * bytes, NUL added, whole characters only); *len is the decoded length and
+ * *cut says the string did not fit (it is still read to its end). -1 on
+ * bad JSON. */
+static int json_string(struct jcur *c, char *out, size_t cap, size_t *len, bool *cut)
 {
 	size_t o = 0;
 	bool over = false;
@@ -508,7 +537,8 @@ static int json_string(struct jcur *c, char *out, size_t cap, size_t *len)
 		}
 	}
 	out[o] = '\0';
-	*len = over ? SIZE_MAX : o;
+	*len = o;
+	*cut = over;
 	return 0;
 }
 
@@ -573,6 +603,7 @@ static int json_parse(struct parse_state *st, const char *body, size_t len)
 	for (;;) {
 		enum value_kind kind;
 		size_t klen, vlen = 0;
+		bool kcut = false, cut = false;
 
 		json_ws(&c);
 		if (first && c.i < c.len && c.p[c.i] == '}') {
@@ -580,7 +611,7 @@ static int json_parse(struct parse_state *st, const char *body, size_t len)
 			break;
 		}
 		if (c.i >= c.len || c.p[c.i++] != '"' ||
-		    json_string(&c, key, sizeof(key), &klen) < 0)
+		    json_string(&c, key, sizeof(key), &klen, &kcut) < 0)
 			BAD("bad JSON: a key expected");
 		json_ws(&c);
 		if (c.i >= c.len || c.p[c.i++] != ':')
@@ -591,12 +622,14 @@ static int json_parse(struct parse_state *st, const char *body, size_t len)
 		val[0] = '\0';
 		if (c.p[c.i] == '"') {
 			c.i++;
-			if (json_string(&c, val, sizeof(val), &vlen) < 0)
+			if (json_string(&c, val, sizeof(val), &vlen, &cut) < 0)
 				BAD("bad JSON string");
 			kind = VK_TEXT;
 		} else if (c.p[c.i] == '-' || (c.p[c.i] >= '0' && c.p[c.i] <= '9')) {
 			if (json_number(&c, val, 32, &vlen) < 0)
 				BAD("bad JSON number");
+			if (vlen == SIZE_MAX)
+				vlen = 0, cut = true;
 			kind = VK_NUMBER;
 		} else if (json_word(&c, "null")) {
 			kind = VK_NULL;
@@ -607,16 +640,11 @@ static int json_parse(struct parse_state *st, const char *body, size_t len)
 		} else {
 			BAD("bad JSON value");
 		}
-		if (klen == SIZE_MAX) {
+		if (kcut) {
 			/* No field of ours has so long a name. */
 			if (++st->nfields > REPORT_MAX_FIELDS)
 				BAD("too many fields");
-		} else if (vlen == SIZE_MAX) {
-			if (field_find(key, klen) != RF_UNKNOWN)
-				BAD("a value too long");
-			if (++st->nfields > REPORT_MAX_FIELDS)
-				BAD("too many fields");
-		} else if (field_set(st, key, klen, kind, val, vlen) < 0) {
+		} else if (field_set(st, key, klen, kind, val, vlen, cut) < 0) {
 			return -1;
 		}
 		first = false;

@@ -464,6 +464,38 @@ static void test_report_limits(void **state)
 			 FLEET_E_MALFORMED);
 }
 
+/* The agent may send errors up to 512 bytes: they are cut to the field at
+ * a character boundary, not refused. */
+static void test_report_long_error_cut(void **state)
+{
+	char body[2048];
+	struct fleet_report r;
+	int n;
+
+	n = snprintf(body, sizeof(body),
+		     "{\"mac\":\"52:54:00:00:00:01\",\"phase\":\"failed\","
+		     "\"error\":\"");
+	for (int i = 0; i < 300; i++)
+		n += snprintf(body + n, sizeof(body) - (size_t)n, "\xc3\xa9");
+	n += snprintf(body + n, sizeof(body) - (size_t)n, "\"}");
+	assert_int_equal(fleet_report_parse(body, (size_t)n, &r, NULL), 0);
+	/* 199 bytes hold 99 two-byte characters. */
+	assert_int_equal(strlen(r.error), 198);
+	assert_memory_equal(r.error + 196, "\xc3\xa9", 2);
+
+	n = snprintf(body, sizeof(body), "mac=52:54:00:00:00:01&phase=failed&error=");
+	for (int i = 0; i < 300; i++)
+		n += snprintf(body + n, sizeof(body) - (size_t)n, "%%C3%%A9");
+	assert_int_equal(fleet_report_parse(body, (size_t)n, &r, NULL), 0);
+	assert_int_equal(strlen(r.error), 198);
+	/* Other fields are not cut. */
+	n = snprintf(body, sizeof(body), "{\"phase\":\"menu\",\"hostname\":\"");
+	memset(body + n, 'h', 100);
+	n += 100;
+	n += snprintf(body + n, sizeof(body) - (size_t)n, "\"}");
+	assert_int_equal(fleet_report_parse(body, (size_t)n, &r, NULL), FLEET_E_MALFORMED);
+}
+
 static void test_report_good(void **state)
 {
 	static const char body[] = "mac=AA:BB:CC:DD:EE:FF&ip=10.0.0.5&phase=downloading&os=Debian+"
@@ -639,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_report_malformed_table),
 		cmocka_unit_test(test_report_limits),
 		cmocka_unit_test(test_report_good),
+		cmocka_unit_test(test_report_long_error_cut),
 		cmocka_unit_test(test_report_json_agent),
 		cmocka_unit_test(test_report_json_strings),
 		cmocka_unit_test(test_report_json_malformed_table),
