@@ -694,7 +694,8 @@ int fleet_report_parse(const char *body, size_t len, struct fleet_report *out, c
 		i++;
 	st.json = i < len && body[i] == '{';
 	r = st.json ? json_parse(&st, body, len) : form_parse(&st, body, len);
-	if (r == 0 && !st.seen[RF_PHASE])
+	/* "phase":null marks the field seen but names no phase. */
+	if (r == 0 && out->phase == FLEET_PHASE_SEEN)
 		st.why = "no phase", r = -1;
 	if (r == 0 && out->phase == FLEET_PHASE_FAILED && !out->error[0])
 		st.why = "phase failed without an error", r = -1;

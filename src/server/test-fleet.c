@@ -637,6 +637,8 @@ static void test_report_json_malformed_table(void **state)
 		"{\"phase\":\"menu\",\"mac\":\"52:54:00:aa:bb\"}",
 		"{\"phase\":\"menu\",\"ip\":\"1.2.3\"}",
 		"{\"phase\":\"failed\",\"error\":null}",
+		"{\"phase\":null}",
+		"{\"mac\":\"52:54:00:aa:bb:cc\",\"phase\":null,\"phase\":\"menu\"}",
 		"{\"phase\":\"menu\",\"os\":"
 		"\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
 	};
