@@ -9,15 +9,16 @@ build="build-essential meson ninja-build pkg-config libevent-dev libyaml-dev net
 fuzz="clang libclang-rt-14-dev"
 # Peers and tools we did not write, that the interop tests use as proof.
 interop="transmission-cli aria2 python3-libtorrent mktorrent opentracker iproute2
-         curl tftp-hpa atftp busybox udhcpc isc-dhcp-client nftables python3
-         iputils-ping procps chromium"
+         curl tftp-hpa atftp busybox-static udhcpc isc-dhcp-client nftables python3
+         iputils-ping procps dnsmasq-base tcpdump isc-dhcp-server kea-dhcp4-server
+         chromium"
 e2e="qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common syslinux-efi
      linux-image-amd64 busybox-static cpio dnsmasq-base"
 demo="$e2e"
 # bench/tftp.sh compares with dnsmasq's TFTP, tftpd-hpa and atftpd; the last
 # two are unpacked from their .debs by the script (installed, they would
 # start daemons), so only their libraries are listed here.
-bench="gnuplot-nox hyperfine dnsmasq-base bc libwrap0 libpcre2-8-0"
+bench="gnuplot-nox hyperfine dnsmasq-base bc libwrap0 libpcre2-8-0 kea-admin kea-dhcp4-server"
 
 want=""
 for group in "$@"; do

@@ -10,6 +10,12 @@ env=$1
 kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 [ -n "$kernel" ] || { echo "make-demo-oss: no kernel in /boot (apt-get install linux-image-amd64)" >&2; exit 1; }
 [ -x /bin/busybox ] || { echo "make-demo-oss: /bin/busybox missing (apt-get install busybox-static)" >&2; exit 1; }
+# Debian's busybox and busybox-static replace each other; only the static
+# one runs alone in an initrd.
+if readelf -l /bin/busybox 2>/dev/null | grep -q 'program interpreter'; then
+	echo "make-demo-oss: /bin/busybox is dynamically linked (apt-get install busybox-static)" >&2
+	exit 1
+fi
 
 mkdir -p "$env/oss/linux" "$env/oss/hello"
 cp "$kernel" "$env/oss/linux/vmlinuz"

@@ -12,6 +12,8 @@ const struct cli_command cli_commands[] = {
 	{"status", cmd_status, "show the machines a running server sees"},
 	{"mktorrent", cmd_mktorrent, "make a .torrent from a file or folder"},
 	{"torrent-info", cmd_torrent_info, "show what a .torrent holds"},
+	{"get", cmd_get, "download a torrent, verifying every piece"},
+	{"seed", cmd_seed, "seed a torrent until interrupted"},
 	{"version", cmd_version, "print the version"},
 	{NULL, NULL, NULL},
 };

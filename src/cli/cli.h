@@ -31,6 +31,8 @@ int cmd_mktorrent(int argc, char **argv);
 int cmd_torrent_info(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_seed(int argc, char **argv);
 
 /* Prints "boottorrent CMD: MESSAGE" and a pointer to --help on stderr and
  * returns EXIT_USAGE, for `return cli_usage_error(...)`. */

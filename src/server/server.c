@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +15,7 @@
 #include "config/env.h"
 #include "server/outdir.h"
 #include "server/server.h"
+#include "server/services.h"
 #include "util/log.h"
 
 struct server {
@@ -17,15 +23,17 @@ struct server {
 	struct bt_env *env;
 	struct server_out out;
 	struct event_base *base;
+	struct services *svc;
 	struct event *sigint, *sigterm, *sighup;
 	struct logger log;
 	bool progress_tty;
 };
 
-/* Loads and validates the environment exactly as `check` does, printing
- * the same messages; a server never starts on an environment that check
- * rejects. */
-static int load_env(const char *dir, struct bt_env **out)
+/* Loads and validates the environment exactly as `check` does, with the
+ * same messages; a server never starts on an environment that check
+ * rejects. At start-up they go to stderr like check's; on a reload (the
+ * server runs in the background by then) they go to the log. */
+static int load_env(const char *dir, bool to_log, struct bt_env **out)
 {
 	struct config_sys sys = {.iface_lookup = config_iface_lookup_system};
 	struct diag_list dl;
@@ -34,10 +42,19 @@ static int load_env(const char *dir, struct bt_env **out)
 	diag_list_init(&dl);
 	r = bt_env_open(dir, &sys, &dl, out);
 	diag_list_sort(&dl);
-	diag_list_print(&dl, stderr);
+	if (!to_log) {
+		diag_list_print(&dl, stderr);
+	} else {
+		for (size_t i = 0; i < dl.n; i++) {
+			const struct diag *d = &dl.items[i];
+			log_msg(d->severity == DIAG_ERROR ? LOG_ERROR : LOG_WARN, "SERVER",
+				"%s:%u:%u: %s%s%s", d->file, d->line, d->col, d->message,
+				d->hint ? " — " : "", d->hint ? d->hint : "");
+		}
+	}
 	diag_list_release(&dl);
 	if (r != 0 && r != CONFIG_E_INVALID)
-		fprintf(stderr, "boottorrent start: %s: %s\n", dir, strerror(-r));
+		log_msg(LOG_ERROR, "SERVER", "%s: %s", dir, strerror(-r));
 	return r;
 }
 
@@ -108,7 +125,7 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *ctx)
 	struct server_out out = s->out;
 
 	log_msg(LOG_INFO, "SERVER", "SIGHUP: reading %s again", s->env->dir);
-	if (load_env(s->env->dir, &env) != 0) {
+	if (load_env(s->env->dir, true, &env) != 0) {
 		log_msg(LOG_ERROR, "SERVER", "the changed environment is invalid; keeping the old one");
 		return;
 	}
@@ -120,7 +137,52 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *ctx)
 		s->out = out;
 		return;
 	}
+	char err[1024] = "";
+	if (services_update(s->svc, s->env, &s->out, err, sizeof(err)) != 0)
+		log_msg(LOG_ERROR, "SERVER", "%s", err);
 	server_out_release(&out);
+}
+
+/* Once every port is open, root is no longer needed: switch to
+ * server.user. out/ (leases, caches, rebuilt torrents) must stay writable,
+ * so it is handed to that user first. */
+static uid_t g_chown_uid;
+static gid_t g_chown_gid;
+
+static int chown_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	/* lchown: a symlink placed in out/ must not hand over what it points at. */
+	return lchown(path, g_chown_uid, g_chown_gid) < 0 ? -1 : 0;
+}
+
+static int chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	g_chown_uid = uid;
+	g_chown_gid = gid;
+	return nftw(path, chown_one, 32, FTW_PHYS) == 0 ? 0 : -errno;
+}
+
+static int drop_privileges(struct server *s)
+{
+	const char *user = s->env->server.user;
+	struct passwd *pw;
+
+	if (!user || geteuid() != 0)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		log_msg(LOG_ERROR, "SERVER", "server.user '%s' does not exist on this machine", user);
+		return -ENOENT;
+	}
+	if (chown_tree(s->out.dir, pw->pw_uid, pw->pw_gid) < 0)
+		log_msg(LOG_WARN, "SERVER", "could not hand %s to %s", s->out.dir, user);
+	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		log_msg(LOG_ERROR, "SERVER", "could not switch to user %s: %s", user, strerror(errno));
+		return -errno;
+	}
+	log_msg(LOG_INFO, "SERVER", "running as %s", user);
+	return 0;
 }
 
 static int start_signals(struct server *s)
@@ -136,6 +198,7 @@ static int start_signals(struct server *s)
 
 static void server_release(struct server *s)
 {
+	services_stop(s->svc);
 	if (s->sigint)
 		event_free(s->sigint);
 	if (s->sigterm)
@@ -157,7 +220,7 @@ int server_run(const struct server_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	s.log = log_default_logger();
 	s.progress_tty = isatty(STDERR_FILENO);
-	if (load_env(o->env_dir, &s.env) != 0) {
+	if (load_env(o->env_dir, false, &s.env) != 0) {
 		fprintf(stderr, "boottorrent start: fix the problems above ('boottorrent check %s' "
 				"shows them again)\n", o->env_dir);
 		return 1;
@@ -174,6 +237,15 @@ int server_run(const struct server_opts *o)
 	}
 	r = start_signals(&s);
 	if (r < 0)
+		goto out;
+	char err[1024] = "";
+	r = services_start(s.base, s.env, &s.out, &s.log, NULL, &s.svc, err, sizeof(err));
+	if (r != 0) {
+		log_msg(LOG_ERROR, "SERVER", "%s", err);
+		goto out;
+	}
+	r = drop_privileges(&s);
+	if (r != 0)
 		goto out;
 	log_msg(LOG_INFO, "SERVER", "serving %s; SIGHUP re-reads it, SIGINT or SIGTERM stops",
 		s.env->dir);

@@ -183,3 +183,38 @@ lab_loss() {
 	ip netns exec "$ns" nft add chain inet btloss in '{ type filter hook input priority 0; }'
 	ip netns exec "$ns" nft add rule inet btloss in numgen random mod 100 '<' "$2" drop
 }
+
+# lab_bridge BR: another bridge in the switch namespace (lab_switch makes br0),
+# for tests that need a second LAN.
+lab_bridge() {
+	ip -n "$LAB_SW" link add "$1" type bridge
+	ip -n "$LAB_SW" link set "$1" up
+}
+
+# lab_nic NAME DEV BR [ADDR/PREFIX]: one more interface DEV in host NAME,
+# plugged into bridge BR of the switch.
+LAB_NICS=0
+lab_nic() {
+	local name=$1 dev=$2 br=$3 addr=${4:-} ns port
+	ns=$(lab_ns "$name")
+	LAB_NICS=$((LAB_NICS + 1))
+	port="n$$-$LAB_NICS"
+	ip link add "$port" type veth peer name "$dev" netns "$ns"
+	ip link set "$port" netns "$LAB_SW"
+	ip -n "$LAB_SW" link set "$port" master "$br" up
+	ip -n "$ns" link set "$dev" up
+	if [ -n "$addr" ]; then
+		ip -n "$ns" addr add "$addr" dev "$dev"
+	fi
+}
+
+# lab_attach NAME BR: move host NAME's eth0 from br0 to bridge BR.
+lab_attach() {
+	local ns peer port
+	ns=$(lab_ns "$1")
+	# eth0 is shown as "eth0@ifN", N being its peer's index in the switch.
+	peer=$(ip -n "$ns" -o link show eth0 | sed -n 's/^[0-9]*: eth0@if\([0-9]*\):.*/\1/p')
+	port=$(ip -n "$LAB_SW" -o link | sed -n "s/^$peer: \([^@:]*\)[@:].*/\1/p")
+	[ -n "$port" ] || lab_die "lab_attach: no switch port for $1"
+	ip -n "$LAB_SW" link set "$port" master "$2"
+}

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * One peer connection: bytes in through the incremental wire parser, each
+ * message handed to the swarm; messages out through the bufferevent. Block
+ * uploads are read from storage straight into the socket's output buffer.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bt/internal.h"
+#include "util/util.h"
+
+int64_t bt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void peer_log(const struct bt_peer *p, enum log_level lvl, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+
+static void peer_log(const struct bt_peer *p, enum log_level lvl, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (lvl > p->session->log.level || !p->session->log.fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	logger_log(&p->session->log, lvl, "PEER", "%s: %s", p->name, msg);
+}
+
+size_t bt_peer_output_len(const struct bt_peer *p)
+{
+	return p->bev ? evbuffer_get_length(bufferevent_get_output(p->bev)) : 0;
+}
+
+static void send_bytes(struct bt_peer *p, const void *data, size_t len)
+{
+	if (p->dead || !p->bev)
+		return;
+	if (evbuffer_add(bufferevent_get_output(p->bev), data, len) < 0) {
+		bt_peer_close(p, "out of memory queueing output");
+		return;
+	}
+	p->t_last_send = bt_now_ms();
+}
+
+void bt_peer_send_simple(struct bt_peer *p, int type)
+{
+	uint8_t m[5];
+
+	put_u32be(m, 1);
+	m[4] = (uint8_t)type;
+	send_bytes(p, m, sizeof(m));
+}
+
+void bt_peer_send_index(struct bt_peer *p, int type, uint32_t index)
+{
+	uint8_t m[9];
+
+	put_u32be(m, 5);
+	m[4] = (uint8_t)type;
+	put_u32be(m + 5, index);
+	send_bytes(p, m, sizeof(m));
+}
+
+void bt_peer_send_block(struct bt_peer *p, int type, uint32_t index, uint32_t begin,
+			uint32_t length)
+{
+	uint8_t m[17];
+
+	put_u32be(m, 13);
+	m[4] = (uint8_t)type;
+	put_u32be(m + 5, index);
+	put_u32be(m + 9, begin);
+	put_u32be(m + 13, length);
+	send_bytes(p, m, sizeof(m));
+}
+
+void bt_peer_send_keepalive(struct bt_peer *p)
+{
+	uint8_t m[4] = {0};
+
+	send_bytes(p, m, sizeof(m));
+}
+
+void bt_peer_send_bitfield(struct bt_peer *p, const struct bt_bitfield *bf)
+{
+	uint8_t m[5];
+
+	put_u32be(m, (uint32_t)(bt_bitfield_bytes(bf) + 1));
+	m[4] = BT_MSG_BITFIELD;
+	send_bytes(p, m, sizeof(m));
+	send_bytes(p, bf->bits, bt_bitfield_bytes(bf));
+}
+
+void bt_peer_send_extended(struct bt_peer *p, uint8_t id, const void *payload, size_t len)
+{
+	uint8_t m[6];
+
+	if (len > BT_MAX_EXTENDED)
+		return;
+	put_u32be(m, (uint32_t)(len + 2));
+	m[4] = BT_MSG_EXTENDED;
+	m[5] = id;
+	send_bytes(p, m, sizeof(m));
+	send_bytes(p, payload, len);
+}
+
+/* Sends one PIECE: the header and the block read from storage directly
+ * into the output buffer's free space (no intermediate copy). */
+static int send_piece(struct bt_peer *p, const struct bt_block *b)
+{
+	struct evbuffer *out = bufferevent_get_output(p->bev);
+	struct evbuffer_iovec v;
+	size_t n = 13 + (size_t)b->length;
+	int r;
+
+	if (evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) != 1 || v.iov_len < n)
+		return -ENOMEM;
+	bt_wire_piece_header(v.iov_base, b->piece, b->begin, b->length);
+	r = bt_storage_read(&p->swarm->storage, b->piece, b->begin, (uint8_t *)v.iov_base + 13,
+			    b->length);
+	if (r)
+		return r;
+	v.iov_len = n;
+	if (evbuffer_commit_space(out, &v, 1) < 0)
+		return -ENOMEM;
+	p->up_total += b->length;
+	p->up_tick += b->length;
+	p->swarm->uploaded += b->length;
+	p->t_last_send = bt_now_ms();
+	return 0;
+}
+
+void bt_peer_serve(struct bt_peer *p)
+{
+	uint32_t done = 0;
+
+	while (!p->dead && done < p->ninq && bt_peer_output_len(p) < BT_OUTPUT_HIGH) {
+		int r = send_piece(p, &p->inq[done]);
+		if (r) {
+			bt_peer_close(p, "cannot send piece %u: %s", p->inq[done].piece,
+				      strerror(-r));
+			return;
+		}
+		done++;
+	}
+	if (done && !p->dead) {
+		memmove(p->inq, p->inq + done, (p->ninq - done) * sizeof(*p->inq));
+		p->ninq -= done;
+	}
+}
+
+static void send_handshake(struct bt_peer *p)
+{
+	uint8_t hs[BT_HANDSHAKE_LEN];
+	uint8_t reserved[8] = {0};
+
+	reserved[BT_RESERVED_EXTENDED_BYTE] |= BT_RESERVED_EXTENDED_BIT;
+	reserved[BT_RESERVED_FAST_BYTE] |= BT_RESERVED_FAST_BIT;
+	hs[0] = 19;
+	memcpy(hs + 1, BT_PROTOCOL_NAME, 19);
+	memcpy(hs + 20, reserved, 8);
+	memcpy(hs + 28, p->swarm->mi->info_hash, 20);
+	memcpy(hs + 48, p->session->peer_id, 20);
+	send_bytes(p, hs, sizeof(hs));
+	p->handshake_sent = true;
+}
+
+/* The handshake arrived: find the torrent, check the peer, answer. */
+static void on_handshake(struct bt_peer *p, const struct bt_msg *m)
+{
+	struct bt_swarm *w = bt_session_find_swarm(p->session, m->info_hash);
+	const char *why;
+
+	if (!w || (p->swarm && p->swarm != w)) {
+		bt_peer_close(p, "handshake for another torrent");
+		return;
+	}
+	p->swarm = w;
+	memcpy(p->peer_id, m->peer_id, 20);
+	p->fast = m->reserved[BT_RESERVED_FAST_BYTE] & BT_RESERVED_FAST_BIT;
+	p->extended = m->reserved[BT_RESERVED_EXTENDED_BYTE] & BT_RESERVED_EXTENDED_BIT;
+	if (!p->handshake_sent)
+		send_handshake(p);
+	why = bt_swarm_accept(w, p);
+	if (why) {
+		bt_peer_close(p, "%s", why);
+		return;
+	}
+}
+
+static void on_read(struct bufferevent *bev, void *ctx)
+{
+	struct bt_peer *p = ctx;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	p->t_last_recv = bt_now_ms();
+	while (!p->dead && evbuffer_get_length(in) > 0) {
+		size_t n = evbuffer_get_contiguous_space(in);
+		const uint8_t *chunk = evbuffer_pullup(in, (ev_ssize_t)n);
+		struct cursor c = cursor_make(chunk, n);
+
+		while (!p->dead) {
+			struct bt_msg m;
+			bool got;
+			int r = bt_wire_feed(&p->wire, &c, &m, &got);
+
+			if (r) {
+				bt_peer_close(p, "%s (%s, after %llu messages)", bt_strerror(r),
+					      bt_msg_name(p->wire.last_type),
+					      (unsigned long long)p->wire.messages);
+				return;
+			}
+			if (!got) {
+				if (p->wire.state == BT_WIRE_CONFIG) {
+					/* Cannot happen: accept sets the geometry. */
+					bt_peer_close(p, "no geometry after handshake");
+					return;
+				}
+				break;
+			}
+			if (m.type == BT_MSG_HANDSHAKE)
+				on_handshake(p, &m);
+			else if (p->swarm && p->attached)
+				bt_swarm_on_message(p->swarm, p, &m);
+		}
+		if (p->dead)
+			return;
+		evbuffer_drain(in, n - c.len);
+		if (c.len > 0)
+			break; /* cannot happen: the parser takes all it is given */
+	}
+}
+
+static void on_write(struct bufferevent *bev, void *ctx)
+{
+	struct bt_peer *p = ctx;
+
+	/* The output drained below the low watermark: serve more blocks. */
+	if (p->ninq)
+		bt_peer_serve(p);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *ctx)
+{
+	struct bt_peer *p = ctx;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		int one = 1;
+		p->tcp_up = true;
+		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (p->swarm && !p->handshake_sent)
+			send_handshake(p);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		bt_peer_close(p, "closed by peer");
+	else if (what & BEV_EVENT_ERROR)
+		bt_peer_close(p, "socket error: %s",
+			      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	else if (what & BEV_EVENT_TIMEOUT)
+		bt_peer_close(p, "timeout");
+}
+
+struct bt_peer *bt_peer_new(struct bt_session *s, int fd, const struct sockaddr_in *addr,
+			    struct bt_swarm *w, struct bt_known *k)
+{
+	struct bt_peer *p = xcalloc(1, sizeof(*p));
+	char ip[INET_ADDRSTRLEN];
+
+	p->session = s;
+	p->swarm = w;
+	p->known = k;
+	p->addr = *addr;
+	p->outgoing = fd < 0;
+	inet_ntop(AF_INET, &addr->sin_addr, ip, sizeof(ip));
+	snprintf(p->name, sizeof(p->name), "%s:%u", ip, ntohs(addr->sin_port));
+	p->am_choking = p->peer_choking = true;
+	p->queue_target = 32;
+	p->t_start = p->t_last_recv = p->t_last_send = p->t_last_block = bt_now_ms();
+	bt_wire_init(&p->wire);
+	p->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!p->bev) {
+		bt_wire_release(&p->wire);
+		free(p);
+		return NULL;
+	}
+	bufferevent_setcb(p->bev, on_read, on_write, on_event, p);
+	if (s->rate_group)
+		bufferevent_add_to_rate_limit_group(p->bev, s->rate_group);
+	/* Memory per peer: at most this much unparsed input, and serving
+	 * stops while the output holds more than BT_OUTPUT_HIGH. */
+	bufferevent_setwatermark(p->bev, EV_READ, 0, BT_INPUT_MAX);
+	bufferevent_setwatermark(p->bev, EV_WRITE, BT_OUTPUT_LOW, 0);
+	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	if (fd >= 0) {
+		int one = 1;
+		p->tcp_up = true;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	} else if (bufferevent_socket_connect(p->bev, (const struct sockaddr *)addr,
+					      sizeof(*addr)) < 0) {
+		bufferevent_free(p->bev);
+		bt_wire_release(&p->wire);
+		free(p);
+		return NULL;
+	}
+	if (k)
+		k->connected = true;
+	p->next = s->peers;
+	if (s->peers)
+		s->peers->prev = p;
+	s->peers = p;
+	s->npeers++;
+	return p;
+}
+
+void bt_peer_close(struct bt_peer *p, const char *fmt, ...)
+{
+	struct bt_session *s = p->session;
+	char why[200];
+	va_list ap;
+
+	if (p->dead)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	peer_log(p, LOG_DEBUG, "closing: %s", why);
+	p->dead = true;
+	if (p->swarm)
+		bt_swarm_detach(p->swarm, p);
+	if (p->known)
+		p->known->connected = false;
+	if (p->bev) {
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+	}
+	/* From the live list to the graveyard; freed outside any callback. */
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		s->peers = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	s->npeers--;
+	p->prev = NULL;
+	p->next = s->graveyard;
+	s->graveyard = p;
+	if (s->reap)
+		event_active(s->reap, 0, 0);
+}
+
+void bt_peer_free(struct bt_peer *p)
+{
+	if (!p)
+		return;
+	if (p->bev)
+		bufferevent_free(p->bev);
+	bt_wire_release(&p->wire);
+	bt_bitfield_release(&p->have);
+	free(p->reqs);
+	free(p->inq);
+	free(p);
+}

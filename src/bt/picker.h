@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Which blocks to ask a peer for: a pure policy over counts and bitfields,
+ * with no sockets and no clock, so every choice is unit-tested.
+ *
+ * - Pieces already started are finished first (in the order they started).
+ * - A new piece is the rarest one the peer has (lowest availability), ties
+ *   broken by a random order fixed when the picker is made, so that
+ *   different nodes start on different pieces.
+ * - Endgame: when every block we still need is already requested, a block
+ *   may be requested again from another peer (at most BT_PICKER_MAX_DUP
+ *   times in all); the caller cancels the other requests when it arrives.
+ *
+ * The picker also chooses pieces for super-seeding (BEP 16).
+ */
+#ifndef BT_BT_PICKER_H
+#define BT_BT_PICKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bt/bitfield.h"
+#include "util/util.h"
+
+#define BT_PICKER_MAX_DUP 3
+
+struct bt_block {
+	uint32_t piece;
+	uint32_t begin;
+	uint32_t length;
+};
+
+struct bt_partial {
+	uint32_t piece;
+	uint32_t nblocks;
+	uint32_t received;	/* blocks with got set */
+	uint8_t *req;		/* outstanding requests per block */
+	uint8_t *got;		/* block received (not yet verified) */
+};
+
+struct bt_picker {
+	uint32_t piece_count;
+	uint32_t piece_length;
+	uint64_t total_length;
+	struct bt_bitfield have;	/* verified pieces */
+	uint16_t *avail;		/* how many connected peers have each piece */
+	uint32_t *order;		/* random tie-break key per piece */
+	int32_t *partial_of;		/* piece -> index in partial[], or -1 */
+	struct bt_partial *partial;
+	size_t npartial;
+	size_t cap_partial;
+	uint64_t rng;
+	bool endgame;			/* set by the last pick that went to endgame */
+};
+
+/* Makes a picker for the geometry (as checked by bt_wire_set_geometry);
+ * seed makes the random order (use a different one on every node). */
+void bt_picker_init(struct bt_picker *p, uint32_t piece_count, uint32_t piece_length,
+		    uint64_t total_length, uint64_t seed);
+void bt_picker_release(struct bt_picker *p);
+
+/* The size of piece index and its number of blocks. */
+uint32_t bt_picker_piece_size(const struct bt_picker *p, uint32_t index);
+uint32_t bt_picker_piece_blocks(const struct bt_picker *p, uint32_t index);
+
+/* Availability: a peer's whole bitfield appears (delta +1) or leaves (-1),
+ * or one HAVE arrives. */
+void bt_picker_add_bitfield(struct bt_picker *p, const struct bt_bitfield *bf, int delta);
+void bt_picker_add_have(struct bt_picker *p, uint32_t index);
+
+/* True when the peer has a piece we do not. */
+bool bt_picker_interesting(const struct bt_picker *p, const struct bt_bitfield *peer_has);
+
+/* Chooses up to max blocks to request from a peer that has peer_has and
+ * marks them requested. skip (may be NULL) is asked about endgame
+ * duplicates: return true when this peer already asked for that block.
+ * Returns the number of blocks written to out. */
+size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has,
+		      struct bt_block *out, size_t max,
+		      bool (*skip)(void *ctx, uint32_t piece, uint32_t begin), void *ctx);
+
+/* A request was dropped without the block (choke, reject, timeout, peer
+ * gone): the block may be asked for again. */
+void bt_picker_unrequest(struct bt_picker *p, uint32_t piece, uint32_t begin);
+
+/* A block arrived. Returns 1 when it completed its piece (verify it now),
+ * 0 when more blocks are needed, -1 when the block was not wanted (a
+ * duplicate, or a piece we have or never asked for). */
+int bt_picker_received(struct bt_picker *p, uint32_t piece, uint32_t begin, uint32_t length);
+
+/* The verdict on a complete piece: ok marks it ours; otherwise every block
+ * of it is needed again. */
+void bt_picker_verified(struct bt_picker *p, uint32_t piece, bool ok);
+
+/* Marks a piece as ours without download (resume or seeding). */
+void bt_picker_set_have(struct bt_picker *p, uint32_t piece);
+
+/* True when the block is still wanted (its piece is not ours and the block
+ * not received). */
+bool bt_picker_block_wanted(const struct bt_picker *p, uint32_t piece, uint32_t begin);
+
+/* Bytes of verified pieces. */
+uint64_t bt_picker_have_bytes(const struct bt_picker *p);
+
+/* Super-seeding: the piece to offer a peer that has peer_has: one it lacks,
+ * given to as few peers as possible (given[i] counts offers of piece i),
+ * then the rarest, then in random order. Returns the index or -1. */
+int64_t bt_picker_superseed_choose(const struct bt_picker *p, const uint16_t *given,
+				   const struct bt_bitfield *peer_has);
+
+#endif

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bt/picker.h"
+#include "bt/wire.h"
+
+#define PL (4 * BT_BLOCK_SIZE)
+
+static void peer_with(struct bt_bitfield *bf, uint32_t count, const uint32_t *pieces, size_t n)
+{
+	bt_bitfield_init(bf, count);
+	for (size_t i = 0; i < n; i++)
+		bt_bitfield_set(bf, pieces[i]);
+}
+
+static void test_rarest_first(void **state)
+{
+	struct bt_picker p;
+	struct bt_bitfield a, b, c;
+	struct bt_block out[8];
+	static const uint32_t pa[] = {0, 1, 2, 3}, pb[] = {0, 1, 2}, pc[] = {0, 1};
+
+	bt_picker_init(&p, 4, PL, 4 * PL, 1);
+	peer_with(&a, 4, pa, 4);
+	peer_with(&b, 4, pb, 3);
+	peer_with(&c, 4, pc, 2);
+	bt_picker_add_bitfield(&p, &a, 1);
+	bt_picker_add_bitfield(&p, &b, 1);
+	bt_picker_add_bitfield(&p, &c, 1);
+	/* Piece 3 is held by one peer only: asked for first, all its blocks. */
+	assert_int_equal(bt_picker_pick(&p, &a, out, 4, NULL, NULL), 4);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(out[i].piece, 3);
+		assert_int_equal(out[i].begin, (uint32_t)i * BT_BLOCK_SIZE);
+		assert_int_equal(out[i].length, BT_BLOCK_SIZE);
+	}
+	/* Next the rarer piece 2 (2 holders), then 0/1. */
+	assert_int_equal(bt_picker_pick(&p, &a, out, 5, NULL, NULL), 5);
+	assert_int_equal(out[0].piece, 2);
+	assert_int_equal(out[4].piece == 0 || out[4].piece == 1, 1);
+	assert_false(p.endgame);
+	bt_picker_release(&p);
+	bt_bitfield_release(&a);
+	bt_bitfield_release(&b);
+	bt_bitfield_release(&c);
+}
+
+static void test_tie_break_random(void **state)
+{
+	/* With equal availability, different seeds start on different pieces. */
+	struct bt_bitfield all;
+	struct bt_block out[1];
+	unsigned seen[64] = {0}, distinct = 0;
+
+	bt_bitfield_init(&all, 64);
+	bt_bitfield_set_all(&all);
+	for (uint64_t seed = 1; seed <= 32; seed++) {
+		struct bt_picker p;
+		bt_picker_init(&p, 64, PL, 64 * PL, seed);
+		bt_picker_add_bitfield(&p, &all, 1);
+		assert_int_equal(bt_picker_pick(&p, &all, out, 1, NULL, NULL), 1);
+		if (!seen[out[0].piece]++)
+			distinct++;
+		bt_picker_release(&p);
+	}
+	assert_true(distinct >= 10);
+	bt_bitfield_release(&all);
+}
+
+static void test_finish_started_first(void **state)
+{
+	struct bt_picker p;
+	struct bt_bitfield all;
+	struct bt_block out[8];
+	uint32_t first;
+
+	bt_bitfield_init(&all, 8);
+	bt_bitfield_set_all(&all);
+	bt_picker_init(&p, 8, PL, 8 * PL, 7);
+	bt_picker_add_bitfield(&p, &all, 1);
+	assert_int_equal(bt_picker_pick(&p, &all, out, 2, NULL, NULL), 2);
+	first = out[0].piece;
+	/* A request is dropped: that block comes back before anything new. */
+	bt_picker_unrequest(&p, first, BT_BLOCK_SIZE);
+	assert_int_equal(bt_picker_pick(&p, &all, out, 3, NULL, NULL), 3);
+	assert_int_equal(out[0].piece, first);
+	assert_int_equal(out[0].begin, BT_BLOCK_SIZE);
+	assert_int_equal(out[1].piece, first);
+	assert_int_equal(out[2].piece, first);
+	bt_picker_release(&p);
+	bt_bitfield_release(&all);
+}
+
+static bool skip_same(void *ctx, uint32_t piece, uint32_t begin)
+{
+	const struct bt_block *mine = ctx;
+	for (int i = 0; i < 4; i++)
+		if (mine[i].piece == piece && mine[i].begin == begin)
+			return true;
+	return false;
+}
+
+static void test_endgame_and_verify(void **state)
+{
+	struct bt_picker p;
+	struct bt_bitfield all;
+	struct bt_block a[4], b[4];
+
+	bt_bitfield_init(&all, 1);
+	bt_bitfield_set_all(&all);
+	bt_picker_init(&p, 1, PL, PL - 100, 3);
+	bt_picker_add_bitfield(&p, &all, 1);
+	assert_int_equal(bt_picker_piece_blocks(&p, 0), 4);
+	assert_int_equal(bt_picker_pick(&p, &all, a, 4, NULL, NULL), 4);
+	assert_int_equal(a[3].length, BT_BLOCK_SIZE - 100);
+	assert_false(p.endgame);
+	/* Everything is requested: a second peer gets duplicates (endgame),
+	 * but not blocks it asked for itself. */
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, skip_same, a), 0);
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, NULL, NULL), 4);
+	assert_true(p.endgame);
+	/* Up to BT_PICKER_MAX_DUP requests per block in all. */
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, NULL, NULL), 4);
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, NULL, NULL), 0);
+	/* Blocks arrive; duplicates and wrong lengths are refused. */
+	assert_int_equal(bt_picker_received(&p, 0, 0, BT_BLOCK_SIZE), 0);
+	assert_int_equal(bt_picker_received(&p, 0, 0, BT_BLOCK_SIZE), -1);
+	assert_int_equal(bt_picker_received(&p, 0, 100, BT_BLOCK_SIZE), -1);
+	assert_int_equal(bt_picker_received(&p, 0, 3 * BT_BLOCK_SIZE, BT_BLOCK_SIZE), -1);
+	assert_false(bt_picker_block_wanted(&p, 0, 0));
+	assert_true(bt_picker_block_wanted(&p, 0, BT_BLOCK_SIZE));
+	assert_int_equal(bt_picker_received(&p, 0, BT_BLOCK_SIZE, BT_BLOCK_SIZE), 0);
+	assert_int_equal(bt_picker_received(&p, 0, 2 * BT_BLOCK_SIZE, BT_BLOCK_SIZE), 0);
+	assert_int_equal(bt_picker_received(&p, 0, 3 * BT_BLOCK_SIZE, BT_BLOCK_SIZE - 100), 1);
+	/* A bad hash: the piece is needed again from scratch. */
+	bt_picker_verified(&p, 0, false);
+	assert_true(bt_picker_block_wanted(&p, 0, 0));
+	assert_int_equal(bt_picker_pick(&p, &all, a, 8, NULL, NULL), 4);
+	for (int i = 0; i < 4; i++)
+		bt_picker_received(&p, 0, a[i].begin, a[i].length);
+	bt_picker_verified(&p, 0, true);
+	assert_int_equal(bt_picker_have_bytes(&p), PL - 100);
+	assert_false(bt_picker_interesting(&p, &all));
+	assert_int_equal(bt_picker_pick(&p, &all, a, 8, NULL, NULL), 0);
+	assert_int_equal(bt_picker_received(&p, 0, 0, BT_BLOCK_SIZE), -1);
+	bt_picker_release(&p);
+	bt_bitfield_release(&all);
+}
+
+static void test_interest(void **state)
+{
+	struct bt_picker p;
+	struct bt_bitfield peer;
+	static const uint32_t has[] = {5};
+
+	bt_picker_init(&p, 9, PL, 9 * PL, 1);
+	peer_with(&peer, 9, has, 1);
+	assert_true(bt_picker_interesting(&p, &peer));
+	bt_picker_set_have(&p, 5);
+	assert_false(bt_picker_interesting(&p, &peer));
+	bt_picker_release(&p);
+	bt_bitfield_release(&peer);
+}
+
+static void test_superseed(void **state)
+{
+	struct bt_picker p;
+	struct bt_bitfield x, y;
+	uint16_t given[4] = {0};
+	static const uint32_t xh[] = {0};
+	int64_t a, b;
+
+	bt_picker_init(&p, 4, PL, 4 * PL, 5);
+	for (uint32_t i = 0; i < 4; i++)
+		bt_picker_set_have(&p, i);
+	peer_with(&x, 4, xh, 1);
+	bt_bitfield_init(&y, 4);
+	bt_picker_add_bitfield(&p, &x, 1);
+	/* x lacks 1..3: it gets one nobody was given. */
+	a = bt_picker_superseed_choose(&p, given, &x);
+	assert_true(a >= 1 && a <= 3);
+	given[a]++;
+	/* y gets a different one, and not piece 0 before the ungiven ones? Piece 0
+	 * was never given either, but x has it (availability 1): y gets one of
+	 * the pieces nobody has, never a's. */
+	b = bt_picker_superseed_choose(&p, given, &y);
+	assert_true(b >= 1 && b <= 3 && b != a);
+	given[b]++;
+	/* Once all are given, the least-given one follows. */
+	given[0] = 1;
+	for (uint32_t i = 0; i < 4; i++)
+		given[i] = given[i] ? given[i] : 1;
+	given[a] = 5;
+	assert_true(bt_picker_superseed_choose(&p, given, &y) != a);
+	/* A peer with everything gets nothing. */
+	bt_bitfield_set_all(&y);
+	assert_int_equal(bt_picker_superseed_choose(&p, given, &y), -1);
+	bt_picker_release(&p);
+	bt_bitfield_release(&x);
+	bt_bitfield_release(&y);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rarest_first),	   cmocka_unit_test(test_tie_break_random),
+		cmocka_unit_test(test_finish_started_first), cmocka_unit_test(test_endgame_and_verify),
+		cmocka_unit_test(test_interest),	   cmocka_unit_test(test_superseed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dhcp/leases.h"
+#include "dhcp/test-dhcp-common.h"
+
+#define START IP4(10, 77, 1, 0)
+#define END IP4(10, 77, 1, 255)
+#define NOW 1764150000
+
+struct fixture {
+	char dir[64];
+	char path[96];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test-dhcp-leases.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/leases", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char tmp[128];
+
+	unlink(f->path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f->path);
+	unlink(tmp);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void mac_n(uint8_t mac[6], unsigned n)
+{
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0;
+	mac[3] = (uint8_t)(n >> 16);
+	mac[4] = (uint8_t)(n >> 8);
+	mac[5] = (uint8_t)n;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void test_roundtrip(void **state)
+{
+	struct fixture *f = *state;
+	struct dhcp_leases *l = dhcp_leases_new(START, END);
+	struct dhcp_lease *e;
+	uint8_t mac[6];
+	size_t bad;
+
+	assert_int_equal(dhcp_leases_open(l, f->path, NOW, &bad), 0);
+	assert_int_equal(bad, 0);
+	for (unsigned i = 0; i < 10; i++) {
+		mac_n(mac, i);
+		e = dhcp_leases_pick(l, mac, 0, NOW);
+		assert_non_null(e);
+		dhcp_leases_set(l, e, mac, DHCP_LEASE_BOUND, NOW + 100 + i,
+				i == 3 ? "node 3!" : "");
+	}
+	assert_int_equal(dhcp_leases_pending(l), 10);
+	/* Through the journal (appended), not a full save. */
+	assert_int_equal(dhcp_leases_flush(l, NOW), 0);
+	assert_int_equal(dhcp_leases_pending(l), 0);
+	/* A release, journaled after the bind. */
+	mac_n(mac, 5);
+	e = dhcp_leases_by_mac(l, mac);
+	dhcp_leases_set(l, e, mac, DHCP_LEASE_FREE, NOW, NULL);
+	assert_int_equal(dhcp_leases_flush(l, NOW), 0);
+	dhcp_leases_free(l); /* no save: as if the process had died */
+
+	l = dhcp_leases_new(START, END);
+	assert_int_equal(dhcp_leases_open(l, f->path, NOW, &bad), 0);
+	assert_int_equal(bad, 0);
+	for (unsigned i = 0; i < 10; i++) {
+		mac_n(mac, i);
+		e = dhcp_leases_by_mac(l, mac);
+		assert_non_null(e);
+		assert_int_equal(e->ip, START + i);
+		assert_int_equal(e->expires, i == 5 ? NOW : NOW + 100 + i);
+		assert_int_equal(e->state, i == 5 ? DHCP_LEASE_FREE : DHCP_LEASE_BOUND);
+	}
+	mac_n(mac, 3);
+	/* Only safe characters of a host name reach the file. */
+	assert_string_equal(dhcp_leases_by_mac(l, mac)->hostname, "node3");
+	/* The same MAC gets its address back, even after expiry. */
+	e = dhcp_leases_pick(l, mac, 0, NOW + 10000);
+	assert_int_equal(e->ip, START + 3);
+	/* A new MAC gets a never-used address, not a remembered one. */
+	mac_n(mac, 1000);
+	e = dhcp_leases_pick(l, mac, START + 5, NOW + 10000);
+	assert_int_equal(e->ip, START + 10);
+	dhcp_leases_free(l);
+}
+
+static void test_damaged_file(void **state)
+{
+	struct fixture *f = *state;
+	struct dhcp_leases *l = dhcp_leases_new(START, END);
+	uint8_t mac[6];
+	size_t bad;
+	struct dhcp_lease *e;
+
+	write_file(f->path,
+		   "# a comment\n"
+		   "lease 52:54:00:00:00:01 10.77.1.7 1764150100 bound pc1\n"
+		   "garbage\n"
+		   "lease 52:54:00:00:00:02 10.77.9.9 1764150100 bound -\n" /* out of range */
+		   "lease 52:54:00:00:00:03 10.77.1.8 -5 bound -\n"
+		   "lease 52:54:00:zz:00:04 10.77.1.9 1764150100 bound -\n"
+		   "lease 52:54:00:00:00:05 10.77.1.10 1764150100 reserved -\n"
+		   "lease 52:54:00:00:00:06 10.77.1.11 1764150100 bound - extra\n"
+		   "\x01\x02\x03\xff\n"
+		   "lease 52:54:00:00:00:07 10.77.1.12 1764150100 bou"); /* torn */
+	assert_int_equal(dhcp_leases_open(l, f->path, NOW, &bad), 0);
+	assert_int_equal(bad, 8);
+	mac_n(mac, 1);
+	e = dhcp_leases_by_mac(l, mac);
+	assert_non_null(e);
+	assert_int_equal(e->ip, IP4(10, 77, 1, 7));
+	assert_string_equal(e->hostname, "pc1");
+	for (unsigned i = 2; i <= 7; i++) {
+		mac_n(mac, i);
+		assert_null(dhcp_leases_by_mac(l, mac));
+	}
+	dhcp_leases_free(l);
+	/* Opening rewrote it clean. */
+	l = dhcp_leases_new(START, END);
+	assert_int_equal(dhcp_leases_open(l, f->path, NOW, &bad), 0);
+	assert_int_equal(bad, 0);
+	dhcp_leases_free(l);
+
+	/* A file that is not a file. */
+	l = dhcp_leases_new(START, END);
+	assert_int_equal(dhcp_leases_open(l, f->dir, NOW, &bad), -EISDIR);
+	dhcp_leases_free(l);
+}
+
+static size_t count_lines(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+	int c;
+
+	assert_non_null(fp);
+	while ((c = fgetc(fp)) != EOF)
+		n += c == '\n';
+	fclose(fp);
+	return n;
+}
+
+/* The journal is compacted once it is long, and survives it. */
+static void test_compaction(void **state)
+{
+	struct fixture *f = *state;
+	struct dhcp_leases *l = dhcp_leases_new(START, END); /* 256 addresses */
+	uint8_t mac[6];
+	size_t bad, max_lines = 0;
+	unsigned i;
+
+	assert_int_equal(dhcp_leases_open(l, f->path, NOW, &bad), 0);
+	/* 1000 clients over 256 addresses: every bind moves an address. */
+	for (i = 0; i < 12000; i++) {
+		struct dhcp_lease *e;
+		mac_n(mac, i % 1000);
+		e = dhcp_leases_by_ip(l, START + (i * 7) % 256);
+		dhcp_leases_set(l, e, mac, DHCP_LEASE_BOUND, NOW + i + 1, NULL);
+		if (i % 100 == 99) {
+			assert_int_equal(dhcp_leases_flush(l, NOW + i), 0);
+			max_lines = MAX(max_lines, count_lines(f->path));
+		}
+	}
+	/* Never much past the threshold (4 * range + 4096 lines). */
+	assert_true(max_lines > 4096);
+	assert_true(max_lines <= 4 * 256 + 4096 + 256);
+	dhcp_leases_free(l);
+	l = dhcp_leases_new(START, END);
+	assert_int_equal(dhcp_leases_open(l, f->path, NOW, &bad), 0);
+	assert_int_equal(bad, 0);
+	/* The last bind of the loop is there. */
+	i = 11999;
+	mac_n(mac, i % 1000);
+	assert_non_null(dhcp_leases_by_mac(l, mac));
+	assert_int_equal(dhcp_leases_by_mac(l, mac)->ip, START + (i * 7) % 256);
+	assert_int_equal(dhcp_leases_by_mac(l, mac)->expires, NOW + i + 1);
+	dhcp_leases_free(l);
+}
+
+/* Many MACs coming and going keep the MAC index consistent. */
+static void test_churn(void **state)
+{
+	struct dhcp_leases *l = dhcp_leases_new(START, END);
+	uint8_t mac[6];
+	unsigned owner[256];
+	uint32_t seed = 1;
+
+	memset(owner, 0xff, sizeof(owner));
+	for (int round = 0; round < 20000; round++) {
+		unsigned m, slot;
+		struct dhcp_lease *e;
+		seed = seed * 1103515245u + 12345u;
+		m = (seed >> 8) % 600;
+		slot = (seed >> 20) % 256;
+		mac_n(mac, m);
+		e = dhcp_leases_by_ip(l, START + slot);
+		if (seed & 1) {
+			dhcp_leases_set(l, e, mac, DHCP_LEASE_BOUND, NOW, NULL);
+			for (unsigned i = 0; i < 256; i++)
+				if (owner[i] == m)
+					owner[i] = 0xffffffffu;
+			owner[slot] = m;
+		} else {
+			dhcp_leases_set(l, e, NULL, DHCP_LEASE_DECLINED, NOW, NULL);
+			owner[slot] = 0xffffffffu;
+		}
+	}
+	for (unsigned m = 0; m < 600; m++) {
+		struct dhcp_lease *e;
+		unsigned want = 256;
+		for (unsigned i = 0; i < 256; i++)
+			if (owner[i] == m)
+				want = i;
+		mac_n(mac, m);
+		e = dhcp_leases_by_mac(l, mac);
+		if (want == 256)
+			assert_null(e);
+		else
+			assert_int_equal(e->ip, START + want);
+	}
+	dhcp_leases_free(l);
+	/* Ranges we refuse. */
+	assert_null(dhcp_leases_new(END, START));
+	assert_null(dhcp_leases_new(IP4(10, 0, 0, 0), IP4(10, 2, 0, 0)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
+		cmocka_unit_test(test_churn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

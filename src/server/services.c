@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bt/bt.h"
+#include "dhcp/dhcp.h"
+#include "http/server.h"
+#include "server/services.h"
+#include "tftp/server.h"
+#include "tracker/client.h"
+#include "tracker/server.h"
+#include "util/path.h"
+
+/* One OS the server seeds: its swarm and the announces that make the
+ * server findable on every tracker the torrent lists. */
+struct seed {
+	uint8_t info_hash[20];
+	char *os;
+	struct metainfo mi; /* the swarm points into it: keep it alive */
+	struct bt_swarm *swarm;
+	struct tracker_client *announcer;
+};
+
+struct services {
+	struct event_base *base;
+	const struct logger *log;
+	char addr[INET_ADDRSTRLEN];
+	struct dhcp_server *dhcp;
+	struct tftp_server *tftp;
+	struct http_server *http;
+	struct http_server *tracker_http;
+	struct tracker_server *tracker;
+	struct bt_session *bt;
+	struct seed **seeds; /* each on its own: swarms point into seed->mi */
+	size_t n_seeds;
+	bool super_seed, pex;
+	uint64_t uploaded_gone; /* by swarms that were removed */
+};
+
+static int dhcp_start(struct services *s, const struct bt_env *env, const struct server_out *out,
+		      char *err, size_t errlen)
+{
+	struct dhcp_config c;
+	struct dhcp_host *hosts = NULL;
+	struct in_addr addr, mask;
+	int r;
+
+	if (env->dhcp.mode == ENV_DHCP_OFF)
+		return 0;
+	dhcp_config_init(&c);
+	c.mode = env->dhcp.mode == ENV_DHCP_PROXY ? DHCP_MODE_PROXY : DHCP_MODE_SERVER;
+	if (env->dhcp.interface && env->dhcp.bind_interface) {
+		snprintf(c.ifnames[0], sizeof(c.ifnames[0]), "%s", env->dhcp.interface);
+		c.n_ifnames = 1;
+	}
+	if (bt_env_server_address(env, NULL, &addr, &mask) < 0)
+		addr = out->address, mask.s_addr = htonl(0xffffff00);
+	c.server_ip = ntohl(out->address.s_addr);
+	c.netmask = ntohl((env->dhcp.has_netmask ? env->dhcp.netmask : mask).s_addr);
+	if (env->dhcp.has_router)
+		c.router = ntohl(env->dhcp.router.s_addr);
+	for (size_t i = 0; i < env->dhcp.n_dns && i < DHCP_MAX_DNS; i++)
+		c.dns[c.n_dns++] = ntohl(env->dhcp.dns[i].s_addr);
+	if (env->dhcp.has_range) {
+		c.range_start = ntohl(env->dhcp.range_start.s_addr);
+		c.range_end = ntohl(env->dhcp.range_end.s_addr);
+	}
+	c.lease_time = env->dhcp.lease_time;
+	snprintf(c.lease_file, sizeof(c.lease_file), "%s/leases", out->dir);
+	if (env->n_hosts) {
+		hosts = xcalloc(env->n_hosts, sizeof(*hosts));
+		for (size_t i = 0; i < env->n_hosts; i++) {
+			const struct env_host *h = &env->hosts[i];
+			if (!h->has_ip)
+				continue;
+			memcpy(hosts[c.n_hosts].mac, h->mac, 6);
+			hosts[c.n_hosts].ip = ntohl(h->ip.s_addr);
+			if (h->hostname)
+				snprintf(hosts[c.n_hosts].hostname, sizeof(hosts[0].hostname), "%s",
+					 h->hostname);
+			c.n_hosts++;
+		}
+		c.hosts = hosts;
+	}
+	/* Boot files by firmware: BIOS gets pxelinux, UEFI the signed shim
+	 * (which loads grubx64.efi beside it), iPXE and UEFI HTTP boot get
+	 * URLs on our HTTP server. Option 209 is not sent, so that pxelinux
+	 * looks for a per-MAC configuration before "default". */
+	if (out->bios)
+		snprintf(c.boot.bios, sizeof(c.boot.bios), "pxelinux.0");
+	if (out->uefi)
+		snprintf(c.boot.uefi, sizeof(c.boot.uefi), "bootx64.efi");
+	if (env->http.enable) {
+		snprintf(c.boot.ipxe, sizeof(c.boot.ipxe), "http://%s:%u/boot.ipxe", s->addr,
+			 env->http.port);
+		if (out->uefi)
+			snprintf(c.boot.uefi_http, sizeof(c.boot.uefi_http),
+				 "http://%s:%u/bootx64.efi", s->addr, env->http.port);
+	}
+	r = dhcp_config_check(&c, err, errlen);
+	if (r == 0) {
+		r = dhcp_server_new(s->base, &c, s->log, NULL, &s->dhcp);
+		if (r < 0)
+			snprintf(err, errlen, "DHCP (%s mode) could not start: %s",
+				 env_dhcp_mode_name(env->dhcp.mode), strerror(-r));
+	}
+	free(hosts);
+	return r;
+}
+
+static int tftp_start(struct services *s, const struct bt_env *env, const struct server_out *out,
+		      char *err, size_t errlen)
+{
+	struct tftp_config c = {
+		.root = out->boot,
+		.address = s->addr,
+		.port = env->tftp.port,
+		/* A boot storm: every machine of a large room at once. */
+		.max_transfers = 1024,
+		.max_per_client = 8,
+		.max_blksize = env->tftp.blksize_max,
+		.timeout_ms = 1000,
+		.retries = 6,
+	};
+	int r;
+
+	if (!env->tftp.enable)
+		return 0;
+	r = tftp_server_new(s->base, &c, s->log, NULL, &s->tftp);
+	if (r < 0)
+		snprintf(err, errlen, "TFTP could not start on %s:%u: %s", s->addr, c.port,
+			 strerror(-r));
+	return r;
+}
+
+static int http_start(struct services *s, const struct bt_env *env, const struct server_out *out,
+		      char *err, size_t errlen)
+{
+	struct http_config c = {
+		.root = out->boot,
+		.address = s->addr,
+		.port = env->http.port,
+	};
+	int r;
+
+	if (!env->http.enable)
+		return 0;
+	r = http_server_new(s->base, &c, s->log, NULL, &s->http);
+	if (r < 0)
+		snprintf(err, errlen, "HTTP could not start on %s:%u: %s", s->addr, c.port,
+			 strerror(-r));
+	return r;
+}
+
+static int tracker_start(struct services *s, const struct bt_env *env, char *err, size_t errlen)
+{
+	struct tracker_server_config tc = {
+		.interval_s = env->tracker.interval,
+		.min_interval_s = env->tracker.interval < 10 ? env->tracker.interval : 10,
+	};
+	/* The tracker's HTTP side has its own port (BitTorrent clients expect
+	 * the announce URL's port), so its own listener with no files. */
+	struct http_config hc = {.address = s->addr, .port = env->tracker.port};
+	int r;
+
+	if (!env->tracker.enable)
+		return 0;
+	s->tracker = tracker_server_new(s->base, &tc, s->log, NULL);
+	if (!s->tracker) {
+		snprintf(err, errlen, "the tracker could not start: out of memory");
+		return -ENOMEM;
+	}
+	r = http_server_new(s->base, &hc, s->log, NULL, &s->tracker_http);
+	if (r == 0)
+		r = tracker_server_attach_http(s->tracker, http_server_evhttp(s->tracker_http));
+	if (r < 0) {
+		snprintf(err, errlen, "the tracker could not listen on TCP %s:%u: %s", s->addr,
+			 hc.port, strerror(-r));
+		return r;
+	}
+	r = tracker_server_listen_udp(s->tracker, s->addr, env->tracker.port);
+	if (r < 0)
+		snprintf(err, errlen, "the tracker could not listen on UDP %s:%u: %s", s->addr,
+			 env->tracker.port, strerror(-r));
+	return r;
+}
+
+static int bt_start(struct services *s, const struct bt_env *env, char *err, size_t errlen)
+{
+	struct bt_session_config c = {
+		.port = env->swarm.port,
+		.lpd = env->swarm.lpd,
+		.max_upload_rate = env->swarm.upload_limit,
+		/* Every machine of a room at once, each with a few connections. */
+		.max_peers = 1000,
+	};
+	int e = 0;
+
+	s->super_seed = env->swarm.super_seed;
+	s->pex = env->swarm.pex;
+	s->bt = bt_session_new(s->base, &c, s->log, &e);
+	if (!s->bt) {
+		snprintf(err, errlen, "the seeder could not listen on TCP port %u: %s", c.port,
+			 strerror(e > 0 ? e : -e));
+		return e > 0 ? -e : (e ? e : -ENOMEM);
+	}
+	return 0;
+}
+
+static void seed_release(struct seed *sd)
+{
+	if (sd->announcer)
+		tracker_client_free(sd->announcer);
+	bt_swarm_free(sd->swarm);
+	metainfo_release(&sd->mi);
+	free(sd->os);
+	*sd = (struct seed){0};
+}
+
+static int seed_add(struct services *s, const struct bt_env *env, const struct server_torrent *t,
+		    char *err, size_t errlen)
+{
+	struct bt_swarm_config wc = {.super_seed = s->super_seed, .no_pex = !s->pex,
+				     .max_unchoked = 1000, .max_peers = 1000};
+	struct seed *sd;
+	const char *urls[TRACKER_CLIENT_URLS_MAX];
+	size_t n_urls = 0;
+	char *oss = path_join(env->dir, "oss");
+	char merr[256];
+	int r;
+
+	sd = xcalloc(1, sizeof(*sd));
+	sd->os = xstrdup(t->os);
+	memcpy(sd->info_hash, t->mi.info_hash, 20);
+	/* The swarm keeps pointers into its metainfo: give it its own copy. */
+	r = metainfo_load(&sd->mi, t->path, merr, sizeof(merr));
+	if (r != 0) {
+		snprintf(err, errlen, "%s: %s", t->path, merr);
+		goto fail;
+	}
+	r = bt_swarm_new(s->bt, &sd->mi, oss, true, &wc, NULL, &sd->swarm);
+	if (r != 0) {
+		snprintf(err, errlen, "seeding %s from %s/%s: %s", t->os, oss, t->os,
+			 r < 0 ? strerror(-r) : "the files do not match the torrent");
+		goto fail;
+	}
+	if (s->tracker) {
+		r = tracker_server_add_torrent(s->tracker, t->mi.info_hash);
+		if (r < 0) {
+			snprintf(err, errlen, "tracking %s: %s", t->os, strerror(-r));
+			goto fail;
+		}
+	}
+	/* Announce to every tracker the torrent lists (ours included), as any
+	 * other seeder would: an outside tracker then works the same way. */
+	for (size_t i = 0; i < t->mi.tier_count; i++)
+		for (size_t j = 0; j < t->mi.tiers[i].count && n_urls < ARRAY_SIZE(urls); j++)
+			urls[n_urls++] = t->mi.tiers[i].urls[j];
+	if (n_urls > 0) {
+		struct tracker_client_config tc = {
+			.port = bt_session_port(s->bt),
+			.urls = urls,
+			.n_urls = n_urls,
+			.retry_min_ms = 1000,
+			.retry_max_ms = 30000,
+		};
+		memcpy(tc.info_hash, t->mi.info_hash, 20);
+		memcpy(tc.peer_id, bt_session_peer_id(s->bt), 20);
+		sd->announcer = tracker_client_new(s->base, &tc, s->log, NULL);
+		if (sd->announcer) {
+			tracker_client_set_stats(sd->announcer, 0, 0, 0);
+			tracker_client_announce_now(sd->announcer, TRACKER_EVENT_STARTED);
+		}
+	}
+	s->seeds = xrealloc(s->seeds, (s->n_seeds + 1) * sizeof(*s->seeds));
+	s->seeds[s->n_seeds++] = sd;
+	free(oss);
+	return 0;
+fail:
+	seed_release(sd);
+	free(sd);
+	free(oss);
+	return r < 0 ? r : -EINVAL;
+}
+
+int services_start(struct event_base *base, const struct bt_env *env,
+		   const struct server_out *out, const struct logger *log,
+		   const struct services_hooks *hooks, struct services **svc, char *err,
+		   size_t errlen)
+{
+	struct services *s = xcalloc(1, sizeof(*s));
+	int r;
+
+	s->base = base;
+	s->log = log;
+	inet_ntop(AF_INET, &out->address, s->addr, sizeof(s->addr));
+	r = dhcp_start(s, env, out, err, errlen);
+	if (r == 0)
+		r = tftp_start(s, env, out, err, errlen);
+	if (r == 0)
+		r = http_start(s, env, out, err, errlen);
+	if (r == 0)
+		r = tracker_start(s, env, err, errlen);
+	if (r == 0)
+		r = bt_start(s, env, err, errlen);
+	for (size_t i = 0; r == 0 && i < out->n_torrents; i++)
+		r = seed_add(s, env, &out->torrents[i], err, errlen);
+	if (r != 0) {
+		services_stop(s);
+		return r < 0 ? r : -EINVAL;
+	}
+	*svc = s;
+	return 0;
+}
+
+int services_update(struct services *s, const struct bt_env *env, const struct server_out *out,
+		    char *err, size_t errlen)
+{
+	size_t i = 0;
+	int r = 0;
+
+	/* Drop the OSs no longer offered (or whose files changed). */
+	while (i < s->n_seeds) {
+		bool keep = false;
+		for (size_t j = 0; j < out->n_torrents && !keep; j++)
+			keep = memcmp(out->torrents[j].mi.info_hash, s->seeds[i]->info_hash, 20) == 0;
+		if (keep) {
+			i++;
+			continue;
+		}
+		logger_log(s->log, LOG_INFO, "SERVER", "no longer offering %s", s->seeds[i]->os);
+		if (s->tracker &&
+		    tracker_server_remove_torrent(s->tracker, s->seeds[i]->info_hash) < 0)
+			logger_log(s->log, LOG_WARN, "SERVER", "%s was not tracked", s->seeds[i]->os);
+		struct bt_swarm_stats st;
+		bt_swarm_get_stats(s->seeds[i]->swarm, &st);
+		s->uploaded_gone += st.uploaded;
+		seed_release(s->seeds[i]);
+		free(s->seeds[i]);
+		s->seeds[i] = s->seeds[--s->n_seeds];
+	}
+	/* Start the new ones. */
+	for (size_t j = 0; j < out->n_torrents && r == 0; j++) {
+		bool have = false;
+		for (i = 0; i < s->n_seeds && !have; i++)
+			have = memcmp(out->torrents[j].mi.info_hash, s->seeds[i]->info_hash, 20) == 0;
+		if (have)
+			continue;
+		logger_log(s->log, LOG_INFO, "SERVER", "now offering %s", out->torrents[j].os);
+		r = seed_add(s, env, &out->torrents[j], err, errlen);
+	}
+	return r;
+}
+
+void services_get_stats(const struct services *s, struct services_stats *st)
+{
+	*st = (struct services_stats){.seeder_uploaded = s->uploaded_gone};
+	for (size_t i = 0; i < s->n_seeds; i++) {
+		struct bt_swarm_stats ws;
+		bt_swarm_get_stats(s->seeds[i]->swarm, &ws);
+		st->seeder_uploaded += ws.uploaded;
+		st->seeder_peers += ws.peers;
+	}
+}
+
+void services_stop(struct services *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_seeds; i++) {
+		seed_release(s->seeds[i]);
+		free(s->seeds[i]);
+	}
+	free(s->seeds);
+	bt_session_free(s->bt);
+	tracker_server_free(s->tracker);
+	http_server_free(s->tracker_http);
+	http_server_free(s->http);
+	tftp_server_free(s->tftp);
+	dhcp_server_free(s->dhcp);
+	free(s);
+}
