@@ -639,8 +639,9 @@ static void test_report_json_malformed_table(void **state)
 		"{\"phase\":\"failed\",\"error\":null}",
 		"{\"phase\":null}",
 		"{\"mac\":\"52:54:00:aa:bb:cc\",\"phase\":null,\"phase\":\"menu\"}",
-		"{\"phase\":\"menu\",\"os\":"
-		"\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
+		/* An OS name of 64 bytes, one over its field. */
+		("{\"phase\":\"menu\",\"os\":"
+		 "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}"),
 	};
 	struct fleet_report r;
 	const char *why;
