@@ -9,6 +9,7 @@ const struct cli_command cli_commands[] = {
 	{"init", cmd_init, "create a new environment folder"},
 	{"check", cmd_check, "validate an environment"},
 	{"start", cmd_start, "run the boot server for an environment"},
+	{"status", cmd_status, "show the machines a running server sees"},
 	{"mktorrent", cmd_mktorrent, "make a .torrent from a file or folder"},
 	{"torrent-info", cmd_torrent_info, "show what a .torrent holds"},
 	{"get", cmd_get, "download a torrent, verifying every piece"},

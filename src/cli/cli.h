@@ -30,6 +30,7 @@ int cmd_version(int argc, char **argv);
 int cmd_mktorrent(int argc, char **argv);
 int cmd_torrent_info(int argc, char **argv);
 int cmd_start(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
