@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "server/bundle.h"
 #include "agent/args.h"
 #include "agent/boot.h"
 #include "agent/cmdline.h"
@@ -29,7 +30,7 @@
 #include "util/path.h"
 #include "util/util.h"
 
-#define DEFAULT_BUNDLE "/etc/boottorrent"
+#define DEFAULT_BUNDLE "/" BUNDLE_PREFIX
 #define DEFAULT_DIR "/run/boottorrent"
 #define DEFAULT_SWARM_PORT 6881
 /* Without a peer or a tracker answer for this long, say so on screen. */
@@ -212,15 +213,6 @@ static void local_ip(struct agent *a)
 	close(fd);
 }
 
-static bool file_exists(const char *dir, const char *name)
-{
-	char p[4200];
-	struct stat st;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	return stat(p, &st) == 0;
-}
-
 /* Everything the agent learns before it shows anything. */
 static void gather(struct agent *a)
 {
@@ -262,13 +254,10 @@ static void gather(struct agent *a)
 	if (o->bundle) {
 		snprintf(a->bundle, sizeof(a->bundle), "%s", o->bundle);
 	} else {
-		/* The server's bundle unpacks to /etc/boottorrent; accept
-		 * phase 1's $BT_BUNDLE too when only that holds one. */
-		snprintf(a->bundle, sizeof(a->bundle), "%s", DEFAULT_BUNDLE);
+		/* Where the server's bundle unpacks (server/bundle.h); phase
+		 * 1's init exports the same place as $BT_BUNDLE. */
 		e = getenv("BT_BUNDLE");
-		if (!file_exists(DEFAULT_BUNDLE, ENV_CONFIG_NAME) && e && *e &&
-		    file_exists(e, ENV_CONFIG_NAME))
-			snprintf(a->bundle, sizeof(a->bundle), "%s", e);
+		snprintf(a->bundle, sizeof(a->bundle), "%s", e && *e == '/' ? e : DEFAULT_BUNDLE);
 	}
 	if (o->dir)
 		snprintf(a->dir, sizeof(a->dir), "%s", o->dir);

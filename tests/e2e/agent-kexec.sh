@@ -1,6 +1,6 @@
 #!/bin/bash
 # The agent in a real phase-1-like Linux under QEMU (TCG): a busybox initrd
-# with the statically linked agent, its bundle in /etc/boottorrent, and the
+# with the statically linked agent, its bundle in /etc/boottorrent/bundle, and the
 # kernel command line the server writes. The agent downloads a target OS
 # (Debian's kernel + a tiny initrd that prints a marker) over BitTorrent
 # from a `boottorrent seed` on the host's loopback, seeds for seed_time,
@@ -77,7 +77,8 @@ for t in sh mount ip insmod sleep poweroff cat; do ln -s busybox "$p1/bin/$t"; d
 cp "$agent" "$p1/usr/bin/boottorrent"
 cp /lib/terminfo/v/vt100 "$p1/lib/terminfo/v/"
 cp "$e1000" "$p1/e1000.ko"
-cp -r "$AG_WORK/bundle" "$p1/etc/boottorrent"
+mkdir -p "$p1/etc/boottorrent"
+cp -r "$AG_WORK/bundle" "$p1/etc/boottorrent/bundle"
 cat >"$p1/init" <<'EOS'
 #!/bin/sh
 mount -t proc proc /proc
