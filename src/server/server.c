@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config/env.h"
+#include "server/fleet.h"
 #include "server/outdir.h"
 #include "server/server.h"
 #include "server/services.h"
@@ -24,6 +25,7 @@ struct server {
 	struct server_out out;
 	struct event_base *base;
 	struct services *svc;
+	struct fleet *fleet;
 	struct event *sigint, *sigterm, *sighup;
 	struct logger log;
 	bool progress_tty;
@@ -108,6 +110,13 @@ static int build_out(struct server *s)
 		addr, s->out.bios ? "yes" : "no", s->out.uefi ? "yes" : "no",
 		s->out.ph1 ? "yes" : "no");
 	return 0;
+}
+
+/* The status page shows the log's tail. */
+static void on_log_line(void *ctx, const char *line)
+{
+	struct server *s = ctx;
+	fleet_log(s->fleet, line);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *ctx)
@@ -199,6 +208,8 @@ static int start_signals(struct server *s)
 static void server_release(struct server *s)
 {
 	services_stop(s->svc);
+	log_set_tap(NULL, NULL);
+	fleet_free(s->fleet);
 	if (s->sigint)
 		event_free(s->sigint);
 	if (s->sigterm)
@@ -239,7 +250,10 @@ int server_run(const struct server_opts *o)
 	if (r < 0)
 		goto out;
 	char err[1024] = "";
-	r = services_start(s.base, s.env, &s.out, &s.log, NULL, &s.svc, err, sizeof(err));
+	s.fleet = fleet_new(NULL);
+	log_set_tap(on_log_line, &s);
+	struct services_hooks hooks = {.fleet = s.fleet};
+	r = services_start(s.base, s.env, &s.out, &s.log, &hooks, &s.svc, err, sizeof(err));
 	if (r != 0) {
 		log_msg(LOG_ERROR, "SERVER", "%s", err);
 		goto out;

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bt/bt.h"
 #include "dhcp/dhcp.h"
 #include "http/server.h"
+#include "server/fleet-feed.h"
+#include "server/fleet.h"
 #include "server/services.h"
+#include "server/status.h"
 #include "tftp/server.h"
 #include "tracker/client.h"
 #include "tracker/server.h"
@@ -37,7 +41,57 @@ struct services {
 	size_t n_seeds;
 	bool super_seed, pex;
 	uint64_t uploaded_gone; /* by swarms that were removed */
+	struct fleet *fleet;	/* may be NULL */
+	struct event *tick;	/* once a second, for the fleet */
+	uint64_t uploaded_told; /* seeder bytes already given to the fleet */
 };
+
+static void on_dhcp_event(void *ctx, const struct dhcp_event *ev)
+{
+	struct services *s = ctx;
+	if (s->fleet)
+		fleet_feed_dhcp(s->fleet, ev);
+}
+
+static void on_tftp_event(void *ctx, enum tftp_event ev, const struct tftp_xfer_info *info)
+{
+	struct services *s = ctx;
+	if (s->fleet)
+		fleet_feed_tftp(s->fleet, ev, info);
+}
+
+static void on_http_file(void *ctx, const struct http_file_info *info)
+{
+	struct services *s = ctx;
+	if (s->fleet)
+		fleet_feed_http(s->fleet, info);
+}
+
+static const struct seed *seed_find(const struct services *s, const uint8_t *info_hash);
+
+static void on_tracker_peer(void *ctx, enum tracker_peer_change what,
+			    const struct tracker_peer_info *p)
+{
+	struct services *s = ctx;
+	const struct seed *sd = seed_find(s, p->info_hash);
+
+	if (s->fleet)
+		fleet_feed_tracker(s->fleet, what, p, sd ? sd->os : NULL,
+				   sd ? sd->mi.total_length : 0);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *ctx)
+{
+	struct services *s = ctx;
+	struct services_stats st;
+
+	services_get_stats(s, &st);
+	if (st.seeder_uploaded > s->uploaded_told) {
+		fleet_server_upload(s->fleet, st.seeder_uploaded - s->uploaded_told);
+		s->uploaded_told = st.seeder_uploaded;
+	}
+	fleet_tick(s->fleet);
+}
 
 static int dhcp_start(struct services *s, const struct bt_env *env, const struct server_out *out,
 		      char *err, size_t errlen)
@@ -107,7 +161,8 @@ static int dhcp_start(struct services *s, const struct bt_env *env, const struct
 	}
 	r = dhcp_config_check(&c, err, errlen);
 	if (r == 0) {
-		r = dhcp_server_new(s->base, &c, s->log, NULL, &s->dhcp);
+		struct dhcp_callbacks cb = {.on_event = on_dhcp_event, .ctx = s};
+		r = dhcp_server_new(s->base, &c, s->log, &cb, &s->dhcp);
 		if (r < 0)
 			snprintf(err, errlen, "DHCP (%s mode) could not start: %s",
 				 env_dhcp_mode_name(env->dhcp.mode), strerror(-r));
@@ -134,7 +189,8 @@ static int tftp_start(struct services *s, const struct bt_env *env, const struct
 
 	if (!env->tftp.enable)
 		return 0;
-	r = tftp_server_new(s->base, &c, s->log, NULL, &s->tftp);
+	struct tftp_callbacks cb = {.event = on_tftp_event, .ctx = s};
+	r = tftp_server_new(s->base, &c, s->log, &cb, &s->tftp);
 	if (r < 0)
 		snprintf(err, errlen, "TFTP could not start on %s:%u: %s", s->addr, c.port,
 			 strerror(-r));
@@ -153,10 +209,20 @@ static int http_start(struct services *s, const struct bt_env *env, const struct
 
 	if (!env->http.enable)
 		return 0;
-	r = http_server_new(s->base, &c, s->log, NULL, &s->http);
-	if (r < 0)
+	struct http_callbacks cb = {.file = on_http_file, .ctx = s};
+	r = http_server_new(s->base, &c, s->log, &cb, &s->http);
+	if (r < 0) {
 		snprintf(err, errlen, "HTTP could not start on %s:%u: %s", s->addr, c.port,
 			 strerror(-r));
+		return r;
+	}
+	/* The status page, its JSON API, /metrics and the agents' reports. */
+	if (s->fleet) {
+		r = status_routes_add(s->http, s->fleet, false);
+		if (r < 0)
+			snprintf(err, errlen, "the status page could not be added: %s",
+				 strerror(-r));
+	}
 	return r;
 }
 
@@ -173,7 +239,8 @@ static int tracker_start(struct services *s, const struct bt_env *env, char *err
 
 	if (!env->tracker.enable)
 		return 0;
-	s->tracker = tracker_server_new(s->base, &tc, s->log, NULL);
+	struct tracker_server_callbacks cb = {.on_peer = on_tracker_peer, .ctx = s};
+	s->tracker = tracker_server_new(s->base, &tc, s->log, &cb);
 	if (!s->tracker) {
 		snprintf(err, errlen, "the tracker could not start: out of memory");
 		return -ENOMEM;
@@ -297,12 +364,21 @@ int services_start(struct event_base *base, const struct bt_env *env,
 		   size_t errlen)
 {
 	struct services *s = xcalloc(1, sizeof(*s));
-	int r;
+	int r = 0;
 
 	s->base = base;
 	s->log = log;
+	s->fleet = hooks ? hooks->fleet : NULL;
 	inet_ntop(AF_INET, &out->address, s->addr, sizeof(s->addr));
-	r = dhcp_start(s, env, out, err, errlen);
+	if (s->fleet) {
+		struct timeval second = {1, 0};
+		fleet_set_server_ip(s->fleet, out->address);
+		s->tick = event_new(base, -1, EV_PERSIST, on_tick, s);
+		if (!s->tick || event_add(s->tick, &second) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0)
+		r = dhcp_start(s, env, out, err, errlen);
 	if (r == 0)
 		r = tftp_start(s, env, out, err, errlen);
 	if (r == 0)
@@ -360,6 +436,14 @@ int services_update(struct services *s, const struct bt_env *env, const struct s
 	return r;
 }
 
+static const struct seed *seed_find(const struct services *s, const uint8_t *info_hash)
+{
+	for (size_t i = 0; i < s->n_seeds; i++)
+		if (memcmp(s->seeds[i]->info_hash, info_hash, 20) == 0)
+			return s->seeds[i];
+	return NULL;
+}
+
 void services_get_stats(const struct services *s, struct services_stats *st)
 {
 	*st = (struct services_stats){.seeder_uploaded = s->uploaded_gone};
@@ -375,6 +459,8 @@ void services_stop(struct services *s)
 {
 	if (!s)
 		return;
+	if (s->tick)
+		event_free(s->tick);
 	for (size_t i = 0; i < s->n_seeds; i++) {
 		seed_release(s->seeds[i]);
 		free(s->seeds[i]);

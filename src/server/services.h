@@ -15,10 +15,13 @@
 struct event_base;
 struct services;
 
-/* Hooks through which the services tell the server role what they saw (for
- * the fleet model); any may be NULL. */
+struct fleet;
+
+/* What the services report to: the fleet model behind the status page.
+ * Every service's events feed it, the HTTP server serves its page and API,
+ * and a one-second timer closes its throughput samples. May be NULL. */
 struct services_hooks {
-	void *ctx;
+	struct fleet *fleet;
 };
 
 /* Binds and starts every enabled service. On failure, what is started is

@@ -19,7 +19,15 @@ static struct {
 		enum log_level level;
 	} comp[MAX_COMPONENTS];
 	size_t ncomp;
+	void (*tap)(void *ctx, const char *line);
+	void *tap_ctx;
 } g_log = {.level = LOG_INFO};
+
+void log_set_tap(void (*fn)(void *ctx, const char *line), void *ctx)
+{
+	g_log.tap = fn;
+	g_log.tap_ctx = ctx;
+}
 
 int log_level_parse(const char *s, enum log_level *out)
 {
@@ -84,6 +92,8 @@ void log_vmsg(enum log_level lvl, const char *component, const char *fmt, va_lis
 {
 	FILE *f = g_log.file ? g_log.file : stderr;
 	char stamp[32] = "";
+	char line[1200];
+	int n;
 
 	if (!log_enabled(lvl, component))
 		return;
@@ -94,13 +104,16 @@ void log_vmsg(enum log_level lvl, const char *component, const char *fmt, va_lis
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S ", &tm);
 	}
+	n = snprintf(line, sizeof(line), "%s%s%s: ", component ? component : "",
+		     component ? ": " : "", log_level_name(lvl));
+	if (n > 0 && (size_t)n < sizeof(line))
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	flockfile(f);
-	fprintf(f, "%s%s%s%s: ", stamp, component ? component : "", component ? ": " : "",
-		log_level_name(lvl));
-	vfprintf(f, fmt, ap);
-	fputc('\n', f);
+	fprintf(f, "%s%s\n", stamp, line);
 	funlockfile(f);
 	fflush(f);
+	if (g_log.tap)
+		g_log.tap(g_log.tap_ctx, line);
 }
 
 void log_msg(enum log_level lvl, const char *component, const char *fmt, ...)

@@ -46,6 +46,9 @@ void log_vmsg(enum log_level lvl, const char *component, const char *fmt, va_lis
 	PRINTF_LIKE(3, 0);
 /* True when a message of this level for this component would be printed. */
 int log_enabled(enum log_level lvl, const char *component);
+/* Also hands every printed line ("COMPONENT: level: message", no time, no
+ * newline) to fn, e.g. for a status page's log tail; NULL stops it. */
+void log_set_tap(void (*fn)(void *ctx, const char *line), void *ctx);
 /* A struct logger that forwards to log_msg. */
 struct logger log_default_logger(void);
 

@@ -56,6 +56,8 @@ mkdir "$T/dl1"
 timeout 60 ip netns exec "$(lab_ns c1)" "$bt" get "$torrent" --dir "$T/dl1" >"$T/get1.log" 2>&1 ||
 	fail "get through the tracker: $(tail -n 5 "$T/get1.log")"
 cmp "$T/dl1/os1/image.bin" "$env/oss/os1/image.bin" || fail "get: bytes differ"
+lab_exec c1 curl -sf http://10.77.0.1:8080/api/status >"$T/status.json" || fail "GET /api/status"
+cp "$T/status.json" /tmp/status-debug.json
 
 # aria2c, through the same tracker.
 mkdir "$T/dl2"
