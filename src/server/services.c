@@ -295,8 +295,12 @@ static void seed_release(struct seed *sd)
 static int seed_add(struct services *s, const struct bt_env *env, const struct server_torrent *t,
 		    char *err, size_t errlen)
 {
+	/* The torrent was made from these very files on this start, or its
+	 * hashes came from a cache that matched their size, time and inode:
+	 * hashing them again would only delay the start (about 1 s per GB). */
 	struct bt_swarm_config wc = {.super_seed = s->super_seed, .no_pex = !s->pex,
-				     .max_unchoked = 1000, .max_peers = 1000};
+				     .max_unchoked = 1000, .max_peers = 1000,
+				     .skip_recheck = true};
 	struct seed *sd;
 	const char *urls[TRACKER_CLIENT_URLS_MAX];
 	size_t n_urls = 0;

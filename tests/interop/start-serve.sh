@@ -51,13 +51,26 @@ mkdir "$T/bundle"
 torrent=$T/bundle/etc/boottorrent/bundle/torrents/os1.torrent
 [ -f "$torrent" ] || fail "the bundle has no os1.torrent"
 
-# Our downloader, through the tracker (no --peer).
+# Our downloader, through the tracker (no --peer); it seeds a little after,
+# and meanwhile the status API shows it done and seeding.
 mkdir "$T/dl1"
-timeout 60 ip netns exec "$(lab_ns c1)" "$bt" get "$torrent" --dir "$T/dl1" >"$T/get1.log" 2>&1 ||
-	fail "get through the tracker: $(tail -n 5 "$T/get1.log")"
+timeout 60 ip netns exec "$(lab_ns c1)" "$bt" get "$torrent" --dir "$T/dl1" --seed-time 10 \
+	>"$T/get1.log" 2>&1 &
+getpid=$!
+LAB_PIDS="$LAB_PIDS $getpid"
+seeding() {
+	lab_exec c1 curl -sf http://10.77.0.1:8080/api/status >"$T/status.json" || return 1
+	/usr/bin/python3 - "$T/status.json" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))
+m = [m for m in st["machines"] if m["ip"] == "10.77.0.51"]
+sys.exit(0 if m and m[0]["os"] == "os1" and m[0]["phase"] == "seeding" and m[0]["progress"] >= 1 else 1)
+PY
+}
+lab_wait 40 seeding || fail "/api/status never showed 10.77.0.51 seeding os1: $(cat "$T/status.json")"
+wait "$getpid" || fail "get through the tracker: $(tail -n 5 "$T/get1.log")"
 cmp "$T/dl1/os1/image.bin" "$env/oss/os1/image.bin" || fail "get: bytes differ"
-lab_exec c1 curl -sf http://10.77.0.1:8080/api/status >"$T/status.json" || fail "GET /api/status"
-cp "$T/status.json" /tmp/status-debug.json
+lab_exec c1 curl -sf http://10.77.0.1:8080/metrics | grep -q '^boottorrent_' || fail "/metrics"
 
 # aria2c, through the same tracker.
 mkdir "$T/dl2"
