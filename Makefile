@@ -51,7 +51,7 @@ demo: all
 
 ph1:
 	@tools/deps.sh ph1
-	ph1/build.sh $(PH1_FLAGS)
+	ph1/build.sh --agent auto $(PH1_FLAGS)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')
