@@ -14,7 +14,7 @@ interop="transmission-cli aria2 python3-libtorrent mktorrent opentracker iproute
          chromium"
 e2e="qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common syslinux-efi
      linux-image-amd64 busybox-static cpio dnsmasq-base"
-demo="$e2e"
+demo="$e2e socat"
 # bench/tftp.sh compares with dnsmasq's TFTP, tftpd-hpa and atftpd; the last
 # two are unpacked from their .debs by the script (installed, they would
 # start daemons), so only their libraries are listed here.

@@ -64,7 +64,7 @@ seeding() {
 import json, sys
 st = json.load(open(sys.argv[1]))
 m = [m for m in st["machines"] if m["ip"] == "10.77.0.51"]
-sys.exit(0 if m and m[0]["os"] == "os1" and m[0]["phase"] == "seeding" and m[0]["progress"] >= 1 else 1)
+sys.exit(0 if m and m[0]["os"] == "os1" and m[0]["phase"] == "seeding" and m[0]["progress"] >= 1000 else 1)
 PY
 }
 lab_wait 40 seeding || fail "/api/status never showed 10.77.0.51 seeding os1: $(cat "$T/status.json")"
