@@ -32,7 +32,7 @@ int cmd_init(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+i:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': interface = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;

@@ -249,7 +249,7 @@ static void usage(FILE *f)
 		"Usage: boottorrent status [--server HOST:PORT] [--json] [--watch]\n"
 		"Shows the machines a running `boottorrent start` sees: each one's phase,\n"
 		"download progress, rate and peers, and what the server and the peers sent.\n\n"
-		"  -s, --server HOST:PORT  the server's HTTP address (default 127.0.0.1:80)\n"
+		"  -s, --server HOST:PORT  the server's HTTP address (default 127.0.0.1:8080)\n"
 		"  -j, --json              print /api/status as JSON instead of the table\n"
 		"  -w, --watch             redraw every %d seconds until interrupted\n"
 		"  -h, --help              show this help\n",
@@ -265,7 +265,7 @@ int cmd_status(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *server = "127.0.0.1:80";
+	const char *server = "127.0.0.1:8080";
 	bool json = false, watch = false, tty = isatty(STDOUT_FILENO);
 	char host[256], port[8], path[64];
 	int c;

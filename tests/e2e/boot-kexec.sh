@@ -50,4 +50,27 @@ if ! pxe_wait_marker "$T/vm1.log" 300; then
 fi
 grep -aq "image $image_id" "$T/vm1.log" || lab_die "the target does not carry the served image's id"
 lab_exec srv curl -sf http://10.77.0.1:8080/api/status >"$T/status.json" || lab_die "no /api/status"
+/usr/bin/python3 - "$T/status.json" <<'PY' || lab_die "/api/status does not show the machine booted: $(cat "$T/status.json")"
+import json, sys
+st = json.load(open(sys.argv[1]))
+m = [m for m in st["machines"] if m["mac"] == "52:54:00:77:06:01"]
+assert m and m[0]["os"] == "linux" and m[0]["phase"] == "booted", m
+PY
+# The status page, as a browser shows it from the boot LAN: headless
+# Chromium runs its JavaScript against the running server.
+chrome=$(command -v chromium || true)
+if [ -n "$chrome" ]; then
+	shot=$BUILDDIR/e2e-logs/status-boot-kexec.png
+	mkdir -p "$BUILDDIR/e2e-logs"
+	crun() {
+		lab_exec srv timeout 90 "$chrome" --headless --no-sandbox --disable-gpu --disable-quic \
+			--no-first-run --disable-background-networking --disable-component-update \
+			--disable-sync --disable-extensions --user-data-dir="$T/chrome" \
+			--virtual-time-budget=4000 --window-size=1280,900 "$@" 2>>"$T/chrome.log"
+	}
+	crun --dump-dom http://10.77.0.1:8080/status >"$T/dom.html" || lab_die "chromium --dump-dom"
+	grep -q '52:54:00:77:06:01' "$T/dom.html" || lab_die "the status page does not show the machine"
+	crun --screenshot="$shot" http://10.77.0.1:8080/status >/dev/null || lab_die "chromium --screenshot"
+	[ -s "$shot" ] || lab_die "no screenshot"
+fi
 echo "boot-kexec: PXE -> phase 1 -> BitTorrent -> kexec in $SECONDS s"
