@@ -2,6 +2,10 @@
 /* `boottorrent init NAME`: makes a new environment folder. */
 #include <errno.h>
 #include <getopt.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +22,30 @@ static void usage(FILE *f)
 		   "  -i, --interface IF   the network card facing the clients (default: the\n"
 		   "                       first one that is up with an IPv4 address, or eth0)\n"
 		   "  -h, --help           show this help\n");
+}
+
+/* The environment's SSH key: the bundle carries its public half, so phase
+ * 1's dropbear lets in only whoever holds NAME/ssh/id_ed25519 (the original
+ * opened a web panel to anyone). Without ssh-keygen, init goes on and says
+ * how to add a key later. */
+static void make_ssh_key(const char *env)
+{
+	char dir[4096], key[4200], comment[4200];
+	char *argv[] = {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", key, NULL};
+	pid_t pid;
+	int status;
+
+	snprintf(dir, sizeof(dir), "%s/ssh", env);
+	snprintf(key, sizeof(key), "%s/id_ed25519", dir);
+	snprintf(comment, sizeof(comment), "boottorrent %s", env);
+	if (mkdir(dir, 0700) < 0 ||
+	    posix_spawnp(&pid, "ssh-keygen", NULL, NULL, argv, environ) != 0 ||
+	    waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "boottorrent init: no SSH key made (is ssh-keygen installed?); to "
+				"debug clients over SSH later, put a key pair in %s/ssh/id_ed25519\n",
+			env);
+		return;
+	}
 }
 
 int cmd_init(int argc, char **argv)
@@ -64,6 +92,7 @@ int cmd_init(int argc, char **argv)
 		fprintf(stderr, "boottorrent init: cannot create '%s': %s\n", name, strerror(-r));
 		return EXIT_FAIL;
 	}
+	make_ssh_key(name);
 	printf("Created the environment '%s'. Next: put each OS in a folder under %s/oss/\n"
 	       "(see %s/oss/README), review %s/Boottorrent.yaml, then run\n"
 	       "'boottorrent check %s'.\n",

@@ -80,15 +80,9 @@ int bundle_write(struct buf *out, const struct bundle_file *files, size_t n, cha
 		       archive_write_open(a, out, NULL, write_cb, NULL) != ARCHIVE_OK))
 		r = -EIO;
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		char path[4096];
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", BUNDLE_PREFIX, files[i].name) >=
-		    sizeof(path)) {
-			r = -ENAMETOOLONG;
-			break;
-		}
-		r = add_parents(a, path, &seen);
+		r = add_parents(a, files[i].name, &seen);
 		if (r == 0)
-			r = add_entry(a, path, AE_IFREG, files[i].data, files[i].len);
+			r = add_entry(a, files[i].name, AE_IFREG, files[i].data, files[i].len);
 	}
 	if (r == 0 && archive_write_close(a) != ARCHIVE_OK)
 		r = -EIO;

@@ -7,7 +7,8 @@
  *   etc/boottorrent/bundle/Boottorrent.yaml     the environment, verbatim
  *   etc/boottorrent/bundle/oss/NAME/config.yaml each served OS, verbatim
  *   etc/boottorrent/bundle/torrents/NAME.torrent each served OS's torrent
- *   etc/boottorrent/authorized_keys             SSH keys for debugging, if any
+ *   etc/boottorrent/authorized_keys             the environment's ssh/id_ed25519.pub:
+ *                                               phase 1 starts dropbear with it
  *
  * The agent reads the YAML files with the same loader as `check`, so the
  * bundle has no format of its own. Entries carry fixed times and owners,
@@ -24,7 +25,7 @@
 #define BUNDLE_PREFIX "etc/boottorrent/bundle"
 
 struct bundle_file {
-	const char *name; /* path inside the bundle, below BUNDLE_PREFIX */
+	const char *name; /* path inside the bundle, from its root ("etc/...") */
 	const void *data;
 	size_t len;
 };

@@ -310,7 +310,7 @@ static int write_configs(const struct bt_env *env, struct server_out *out)
 static int write_bundle(const struct bt_env *env, struct server_out *out, char *err,
 			size_t errlen)
 {
-	size_t cap = 2 + env->n_oss * 2, n = 0;
+	size_t cap = 3 + env->n_oss * 2, n = 0;
 	struct bundle_file *files = xcalloc(cap, sizeof(*files));
 	char **names = xcalloc(cap, sizeof(*names));
 	uint8_t **datas = xcalloc(cap, sizeof(*datas));
@@ -321,9 +321,20 @@ static int write_bundle(const struct bt_env *env, struct server_out *out, char *
 	buf_init(&b, MAX_BUNDLE);
 	r = config_read_file(AT_FDCWD, env->config_path, false, MAX_YAML, &datas[n], &files[n].len);
 	if (r == 0) {
-		files[n].name = ENV_CONFIG_NAME;
+		files[n].name = BUNDLE_PREFIX "/" ENV_CONFIG_NAME;
 		files[n].data = datas[n];
 		n++;
+	}
+	/* The environment's SSH public key, if it has one (init makes it). */
+	if (r == 0) {
+		char *pub = xasprintf("%s/ssh/id_ed25519.pub", env->dir);
+		int k = config_read_file(AT_FDCWD, pub, false, 64 << 10, &datas[n], &files[n].len);
+		if (k == 0) {
+			files[n].name = "etc/boottorrent/authorized_keys";
+			files[n].data = datas[n];
+			n++;
+		}
+		free(pub);
 	}
 	for (size_t i = 0; r == 0 && i < env->n_oss; i++) {
 		const struct env_os *os = &env->oss[i];
@@ -331,7 +342,7 @@ static int write_bundle(const struct bt_env *env, struct server_out *out, char *
 				     &files[n].len);
 		if (r < 0)
 			break;
-		names[n] = xasprintf("oss/%s/%s", os->name, ENV_OS_CONFIG_NAME);
+		names[n] = xasprintf("%s/oss/%s/%s", BUNDLE_PREFIX, os->name, ENV_OS_CONFIG_NAME);
 		files[n].name = names[n];
 		files[n].data = datas[n];
 		n++;
@@ -341,7 +352,7 @@ static int write_bundle(const struct bt_env *env, struct server_out *out, char *
 				     &datas[n], &files[n].len);
 		if (r < 0)
 			break;
-		names[n] = xasprintf("torrents/%s.torrent", out->torrents[i].os);
+		names[n] = xasprintf("%s/torrents/%s.torrent", BUNDLE_PREFIX, out->torrents[i].os);
 		files[n].name = names[n];
 		files[n].data = datas[n];
 		n++;

@@ -55,6 +55,9 @@ static int setup(void **state)
 	put("env/oss/tiny/config.yaml", "dispname: Tiny\nmethod: bin\nbin: prog\n");
 	put("env/oss/tiny/prog", "#!/bin/sh\necho tiny\n");
 	put("env/oss/tiny/data.bin", "some data that is part of the OS\n");
+	snprintf(path, sizeof(path), "%s/env/ssh", root);
+	assert_int_equal(fs_mkdirs(path, 0700), 0);
+	put("env/ssh/id_ed25519.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test\n");
 	put("data/ph1/vmlinuz", "kernel");
 	put("data/ph1/initrd.img", "initrd");
 	put("data/loaders/pxelinux.0", "pxe");
@@ -144,7 +147,7 @@ static void test_bundle_contents(void **state)
 	struct archive *a;
 	struct archive_entry *e;
 	char path[512];
-	bool yaml = false, osyaml = false, torrent = false, dir = false;
+	bool yaml = false, osyaml = false, torrent = false, dir = false, keys = false;
 
 	assert_int_equal(build(&out), 0);
 	server_out_release(&out);
@@ -157,6 +160,7 @@ static void test_bundle_contents(void **state)
 		yaml |= strcmp(n, "etc/boottorrent/bundle/Boottorrent.yaml") == 0;
 		osyaml |= strcmp(n, "etc/boottorrent/bundle/oss/tiny/config.yaml") == 0;
 		torrent |= strcmp(n, "etc/boottorrent/bundle/torrents/tiny.torrent") == 0;
+		keys |= strcmp(n, "etc/boottorrent/authorized_keys") == 0;
 		dir |= strcmp(n, "etc/boottorrent/bundle/oss/tiny") == 0 &&
 		       archive_entry_filetype(e) == AE_IFDIR;
 	}
@@ -165,6 +169,7 @@ static void test_bundle_contents(void **state)
 	assert_true(osyaml);
 	assert_true(torrent);
 	assert_true(dir);
+	assert_true(keys);
 }
 
 static void test_no_address(void **state)
