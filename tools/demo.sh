@@ -12,6 +12,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 nodes=${DEMO_NODES:-4}
 port=${DEMO_PORT:-8080}
+# The server's uplink, shaped as a busy or modest server's would be: the
+# virtual LAN is otherwise faster than the emulated machines can take, and
+# the server would never be the bottleneck BitTorrent takes away.
+uplink=${DEMO_UPLINK:-40mbit}
 bt="$top/build/boottorrent"
 demo="$top/build/demo"
 env="$demo/env"
@@ -27,7 +31,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "BootTorrent demo: $nodes machines. The first run builds phase 1 and installs"
 echo "packages (a few minutes); then the boot itself takes 3 to 8 minutes on 2 cores."
-echo "Everything runs inside network namespaces made for the demo and removed at the end."
+echo "Everything runs inside network namespaces made for the demo and removed at the end;"
+echo "the server's uplink is shaped to $uplink (DEMO_UPLINK) so that it is the scarce link."
 
 step "Installing what the demo needs (only what is missing) and building"
 tools/deps.sh demo
@@ -93,6 +98,7 @@ SRCDIR=$top
 lab_init demo
 lab_switch
 lab_host srv "$server_ip/24"
+lab_shape srv "$uplink"
 
 step "Validating it where the server's interface exists"
 lab_exec srv "$bt" check "$env"
