@@ -52,8 +52,7 @@ struct http_server {
 	/* Connections that have sent a request, for the connection cap. */
 	struct evhttp_connection **conns;
 	unsigned nconns;
-	time_t bad_log_sec;
-	unsigned bad_log_count;
+	struct log_ratelimit bad_log;
 };
 
 /* Complaints about bad requests logged per second; the rest are counted. */
@@ -65,23 +64,13 @@ struct http_server {
  * a flood of them cannot fill the log. */
 static void PRINTF_LIKE(2, 3) log_bad(struct http_server *srv, const char *fmt, ...)
 {
-	time_t now = time(NULL);
 	char msg[512];
 	va_list ap;
 
-	if (now != srv->bad_log_sec) {
-		if (srv->bad_log_count > BAD_LOG_PER_SEC)
-			lg_(srv, LOG_WARN, "%u more bad requests not logged",
-			    srv->bad_log_count - BAD_LOG_PER_SEC);
-		srv->bad_log_sec = now;
-		srv->bad_log_count = 0;
-	}
-	if (srv->bad_log_count++ >= BAD_LOG_PER_SEC)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	lg_(srv, LOG_WARN, "%s", msg);
+	logger_warn_limited(srv->lg, &srv->bad_log, BAD_LOG_PER_SEC, COMP, "bad requests", "%s", msg);
 }
 
 struct sockaddr_in http_request_peer(struct evhttp_request *req)

@@ -92,8 +92,7 @@ struct tftp_server {
 	struct tftp_xfer *xfers;
 	struct tftp_file *files;
 	struct tftp_stats stats;
-	time_t bad_log_sec;
-	unsigned bad_log_count;
+	struct log_ratelimit bad_log;
 	uint8_t *pkt; /* 4 + TFTP_BLKSIZE_MAX: one DATA packet at a time */
 	uint8_t *in;  /* TFTP_BLKSIZE_MAX: netascii input */
 };
@@ -113,23 +112,14 @@ static const char *addr_str(const struct sockaddr_in *a, char *buf, size_t len)
  * garbage from the network cannot flood the log. */
 static void PRINTF_LIKE(2, 3) log_bad(struct tftp_server *srv, const char *fmt, ...)
 {
-	time_t now = time(NULL);
 	char msg[512];
 	va_list ap;
 
-	if (now != srv->bad_log_sec) {
-		if (srv->bad_log_count > BAD_LOG_PER_SEC)
-			lg_(srv, LOG_WARN, "%u more bad packets not logged",
-			    srv->bad_log_count - BAD_LOG_PER_SEC);
-		srv->bad_log_sec = now;
-		srv->bad_log_count = 0;
-	}
-	if (srv->bad_log_count++ >= BAD_LOG_PER_SEC)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	lg_(srv, LOG_WARN, "%s", msg);
+	logger_warn_limited(srv->lg, &srv->bad_log, BAD_LOG_PER_SEC, COMP, "bad packets", "%s",
+			    msg);
 }
 
 const char *tftp_path_relative(const char *name)

@@ -139,6 +139,28 @@ void logger_log(const struct logger *lg, enum log_level lvl, const char *compone
 	lg->fn(lg->ctx, lvl, component, msg);
 }
 
+void logger_warn_limited(const struct logger *lg, struct log_ratelimit *rl, unsigned per_sec,
+			 const char *component, const char *what, const char *fmt, ...)
+{
+	int64_t now = (int64_t)time(NULL);
+	char msg[512];
+	va_list ap;
+
+	if (now != rl->sec) {
+		if (rl->count > per_sec)
+			logger_log(lg, LOG_WARN, component, "%u more %s not logged",
+				   rl->count - per_sec, what);
+		rl->sec = now;
+		rl->count = 0;
+	}
+	if (rl->count++ >= per_sec)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	logger_log(lg, LOG_WARN, component, "%s", msg);
+}
+
 static void default_sink(void *ctx, enum log_level lvl, const char *component, const char *msg)
 {
 	log_msg(lvl, component, "%s", msg);

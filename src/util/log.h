@@ -9,6 +9,7 @@
 #define BT_UTIL_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "util/util.h"
@@ -29,6 +30,20 @@ struct logger {
 
 void logger_log(const struct logger *lg, enum log_level lvl, const char *component,
 		const char *fmt, ...) PRINTF_LIKE(4, 5);
+
+/* A budget of warnings per second, so that a flood of bad input from the
+ * network cannot fill the log. Zero-initialise it. */
+struct log_ratelimit {
+	int64_t sec;	/* the second being counted */
+	unsigned count; /* messages asked for in it */
+};
+
+/* Logs a warning through lg unless more than per_sec were asked for in the
+ * current second; the first one of a new second also says how many of the
+ * previous second's were dropped ("N more WHAT not logged"). */
+void logger_warn_limited(const struct logger *lg, struct log_ratelimit *rl, unsigned per_sec,
+			 const char *component, const char *what, const char *fmt, ...)
+	PRINTF_LIKE(6, 7);
 
 /* Parses "error", "warn", "info", "debug"; returns 0 or -1. */
 int log_level_parse(const char *s, enum log_level *out) WUR;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/cursor.h"
 #include "util/parse.h"
 #include "util/path.h"
@@ -163,6 +164,35 @@ static void test_path_open_beneath(void **state)
 	free(p);
 }
 
+struct captured {
+	unsigned n;
+	char last[256];
+};
+
+static void capture(void *ctx, enum log_level lvl, const char *component, const char *msg)
+{
+	struct captured *c = ctx;
+	c->n++;
+	snprintf(c->last, sizeof(c->last), "%s", msg);
+}
+
+static void test_warn_limited(void **state)
+{
+	struct captured cap = {0};
+	struct logger lg = {.fn = capture, .ctx = &cap, .level = LOG_DEBUG};
+	struct log_ratelimit rl = {0};
+
+	for (int i = 0; i < 5; i++)
+		logger_warn_limited(&lg, &rl, 2, "TEST", "bad things", "bad %d", i);
+	assert_int_equal(cap.n, 2);
+	assert_string_equal(cap.last, "bad 1");
+	/* The next second: first the count of what was dropped, then the message. */
+	rl.sec--;
+	logger_warn_limited(&lg, &rl, 2, "TEST", "bad things", "bad %d", 9);
+	assert_int_equal(cap.n, 4);
+	assert_string_equal(cap.last, "bad 9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_path_relative),
 		cmocka_unit_test(test_path_open_beneath),
+		cmocka_unit_test(test_warn_limited),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
