@@ -545,6 +545,32 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 
 /* ---- messages ---- */
 
+/* A request for the last block of a piece offered to p: p is about to hold
+ * it. Some clients (aria2c) send no HAVE to a peer they took a piece from,
+ * so waiting for the HAVE alone would stall them after BT_SS_SLOTS pieces;
+ * the release clock starts now instead. */
+static void ss_on_last_request(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg *m)
+{
+	uint64_t off;
+	uint32_t len;
+
+	if (metainfo_piece_range(w->mi, m->index, &off, &len) != 0 ||
+	    (uint64_t)m->begin + m->length != len)
+		return;
+	for (uint32_t i = 0; i < p->nss; i++) {
+		if (p->ss[i].piece != m->index)
+			continue;
+		if (ss_nobody_else_needs(w, p, m->index)) {
+			/* No one could take it from p anyway: offer the next. */
+			ss_remove(p, i);
+			ss_offer(w, p);
+		} else if (!p->ss[i].had_since) {
+			p->ss[i].had_since = bt_now_ms();
+		}
+		break;
+	}
+}
+
 static void on_request(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg *m)
 {
 	if (!bt_bitfield_get(&w->picker.have, m->index)) {
@@ -562,6 +588,8 @@ static void on_request(struct bt_swarm *w, struct bt_peer *p, const struct bt_ms
 		return;
 	}
 	p->inq[p->ninq++] = (struct bt_block){m->index, m->begin, m->length};
+	if (super_seeding(w))
+		ss_on_last_request(w, p, m);
 	bt_peer_serve(p);
 }
 
