@@ -229,6 +229,8 @@ int server_run(const struct server_opts *o)
 
 	/* A client that goes away mid-write must not kill the server. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A boot storm holds TFTP transfers, HTTP connections and peers at once. */
+	raise_fd_limit();
 	s.log = log_default_logger();
 	s.progress_tty = isatty(STDERR_FILENO);
 	if (load_env(o->env_dir, false, &s.env) != 0) {

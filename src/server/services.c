@@ -109,8 +109,10 @@ static int dhcp_start(struct services *s, const struct bt_env *env, const struct
 		snprintf(c.ifnames[0], sizeof(c.ifnames[0]), "%s", env->dhcp.interface);
 		c.n_ifnames = 1;
 	}
+	/* Only the netmask is wanted here (the address is out->address); a /24
+	 * when the interface cannot be looked up. */
 	if (bt_env_server_address(env, NULL, &addr, &mask) < 0)
-		addr = out->address, mask.s_addr = htonl(0xffffff00);
+		mask.s_addr = htonl(0xffffff00);
 	c.server_ip = ntohl(out->address.s_addr);
 	c.netmask = ntohl((env->dhcp.has_netmask ? env->dhcp.netmask : mask).s_addr);
 	if (env->dhcp.has_router)

@@ -16,7 +16,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <event2/event.h>
 
@@ -109,15 +108,7 @@ int main(int argc, char **argv)
 	}
 	cfg.port = (uint16_t)port;
 	signal(SIGPIPE, SIG_IGN);
-	{
-		/* Every transfer or connection holds descriptors: allow as
-		 * many as the hard limit lets us. */
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			(void)setrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
+	raise_fd_limit();
 	lg = log_default_logger();
 	base = event_base_new();
 	if (!base)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "util/util.h"
 
@@ -104,4 +105,14 @@ const char *fmt_bytes(char *out, size_t outlen, uint64_t bytes)
 	else
 		snprintf(out, outlen, "%.1f %s", v, units[u]);
 	return out;
+}
+
+void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }

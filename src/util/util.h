@@ -25,6 +25,10 @@ char *xstrndup(const char *s, size_t n);
 /* Duplicate len bytes and NUL-terminate; the copy may contain NULs. */
 char *xmemdup0(const void *p, size_t len);
 
+/* Raises the soft limit on open files to the hard limit: every transfer,
+ * connection and peer of a boot storm holds descriptors. Best effort. */
+void raise_fd_limit(void);
+
 /* Hex encoding: out must hold 2*len+1 bytes. */
 void hex_encode(char *out, const uint8_t *in, size_t len);
 /* Decode exactly 2*len hex digits from in; returns 0 or -1 on a bad digit. */
