@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -383,6 +384,30 @@ static void check_swarm(struct cctx *c)
 		      "clients find each other only through local service discovery");
 }
 
+/* The user start drops to must exist here, or start would stop after
+ * binding its ports; say so before. */
+static void check_user(struct cctx *c)
+{
+	const struct bt_env *env = c->env;
+	char hint[200];
+
+	if (!env->server.user || getpwnam(env->server.user))
+		return;
+	snprintf(hint, sizeof(hint),
+		 "create it (adduser --system --no-create-home %s) or remove %s",
+		 env->server.user, key_name(env, "server.user", "dnsmasq.user"));
+	/* A version-0 file names the user its author's dnsmasq ran as, often a
+	 * personal account: the original ran as root regardless, and so does
+	 * start then, saying so, rather than refusing the file. */
+	if (env->version == 0)
+		cdiag(c, DIAG_WARNING, &env->server.user_pos, hint,
+		      "user '%s' does not exist on this machine: start keeps running as root",
+		      env->server.user);
+	else
+		cdiag(c, DIAG_ERROR, &env->server.user_pos, hint,
+		      "user '%s' does not exist on this machine", env->server.user);
+}
+
 /* ---- OS files ---- */
 
 static bool is_bzimage(const uint8_t *h, size_t n)
@@ -594,10 +619,12 @@ int bt_env_check(const struct bt_env *env, const struct config_sys *sys, struct 
 	check_dhcp(&c, sys);
 	check_ports(&c);
 	check_swarm(&c);
-	if (sys->skip_files)
+	if (sys->skip_files) {
 		check_os_paths(&c);
-	else
+	} else {
+		check_user(&c);
 		check_os_files(&c);
+	}
 	return dl->n_errors > before ? CONFIG_E_INVALID : 0;
 }
 

@@ -218,7 +218,8 @@ struct config_sys {
 int config_iface_lookup_system(void *ctx, const char *name, struct config_iface *out);
 
 /* Validates the loaded model: names that must exist, ranges, addresses
- * against the interface, ports, and (unless sys->skip_files) every OS file,
+ * against the interface, ports, and (unless sys->skip_files) the user start
+ * drops to and every OS file,
  * which must be a regular file inside its OS folder and, for kexec, look like
  * a bzImage and an initrd. sys NULL means the real machine. Returns 0 or
  * CONFIG_E_INVALID when errors were added to dl; warnings do not count. */

@@ -179,6 +179,13 @@ static int drop_privileges(struct server *s)
 	if (!user || geteuid() != 0)
 		return 0;
 	pw = getpwnam(user);
+	if (!pw && s->env->version == 0) {
+		/* As check warned: a version-0 file's dnsmasq.user is often its
+		 * author's own account, and the original ran as root anyway. */
+		log_msg(LOG_WARN, "SERVER", "dnsmasq.user '%s' does not exist here: staying root",
+			user);
+		return 0;
+	}
 	if (!pw) {
 		log_msg(LOG_ERROR, "SERVER", "server.user '%s' does not exist on this machine", user);
 		return -ENOENT;
