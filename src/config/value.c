@@ -80,35 +80,9 @@ unsigned ipv4_prefix_len(struct in_addr mask)
 	return n;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int config_parse_mac(const char *s, uint8_t mac[6])
 {
-	uint8_t m[6];
-	char sep;
-
-	if (strlen(s) != 17)
-		return -1;
-	sep = s[2];
-	if (sep != ':' && sep != '-')
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
-		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != sep))
-			return -1;
-		m[i] = (uint8_t)(hi << 4 | lo);
-	}
-	memcpy(mac, m, 6);
-	return 0;
+	return parse_mac(s, strlen(s), mac);
 }
 
 int config_parse_duration(const char *s, uint32_t max, uint32_t *out)

@@ -55,19 +55,6 @@ static int parse_ip(const char *s, uint32_t *out)
 	return 0;
 }
 
-static int parse_mac(const char *s, size_t len, uint8_t mac[6])
-{
-	if (len != 17)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		if (i < 5 && s[3 * i + 2] != ':')
-			return -1;
-		if (hex_decode(&mac[i], s + 3 * i, 1) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 {
 	uint64_t v;

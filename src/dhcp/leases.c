@@ -321,19 +321,6 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static bool parse_mac(const char *s, size_t len, uint8_t mac[6])
-{
-	if (len != 17)
-		return false;
-	for (int i = 0; i < 6; i++) {
-		if (i < 5 && s[3 * i + 2] != ':')
-			return false;
-		if (hex_decode(&mac[i], s + 3 * i, 1) < 0)
-			return false;
-	}
-	return true;
-}
-
 /* Splits line into at most max space-separated fields (NUL-terminating them). */
 static size_t split(char *line, char **field, size_t max)
 {
@@ -369,7 +356,7 @@ static int parse_line(struct dhcp_leases *l, char *line)
 	if (split(line, f, ARRAY_SIZE(f)) != 6 || strcmp(f[0], "lease") != 0)
 		return -1;
 	has_mac = strcmp(f[1], "-") != 0;
-	if (has_mac && !parse_mac(f[1], strlen(f[1]), mac))
+	if (has_mac && parse_mac(f[1], strlen(f[1]), mac) < 0)
 		return -1;
 	if (inet_pton(AF_INET, f[2], &a) != 1)
 		return -1;

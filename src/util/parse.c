@@ -70,3 +70,31 @@ int parse_size_str(const char *s, uint64_t *out)
 	*out = v << shift;
 	return 0;
 }
+
+int parse_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int parse_mac(const char *s, size_t len, uint8_t mac[6])
+{
+	uint8_t m[6];
+
+	if (len != 17 || (s[2] != ':' && s[2] != '-'))
+		return -1;
+	for (size_t i = 0; i < 6; i++) {
+		int hi = parse_hex_digit(s[i * 3]), lo = parse_hex_digit(s[i * 3 + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != s[2]))
+			return -1;
+		m[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, m, sizeof(m));
+	return 0;
+}

@@ -97,6 +97,38 @@ static void test_parse_u64(void **state)
 	assert_int_equal(parse_size_str("M", &v), -1);
 }
 
+static void test_parse_mac(void **state)
+{
+	static const uint8_t want[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
+	static const char *const bad[] = {
+		"52:54:00:ab:cd",	  /* short */
+		"52:54:00:ab:cd:ef:",	  /* long */
+		"52:54-00:ab:cd:ef",	  /* mixed separators */
+		"52.54.00.ab.cd.ef",	  /* other separator */
+		"52:54:00:ab:cd:eg",	  /* not hex */
+		"5254:00:ab:cd:ef:0",	  /* separator misplaced */
+		"",
+	};
+	uint8_t mac[6] = {0};
+
+	assert_int_equal(parse_hex_digit('0'), 0);
+	assert_int_equal(parse_hex_digit('F'), 15);
+	assert_int_equal(parse_hex_digit('a'), 10);
+	assert_int_equal(parse_hex_digit('g'), -1);
+	assert_int_equal(parse_mac("52:54:00:AB:cd:ef", 17, mac), 0);
+	assert_memory_equal(mac, want, 6);
+	memset(mac, 0, sizeof(mac));
+	assert_int_equal(parse_mac("52-54-00-ab-cd-ef", 17, mac), 0);
+	assert_memory_equal(mac, want, 6);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(mac, 0x11, sizeof(mac));
+		assert_int_equal(parse_mac(bad[i], strlen(bad[i]), mac), -1);
+		assert_int_equal(mac[0], 0x11); /* untouched on failure */
+	}
+	/* Only len bytes are read. */
+	assert_int_equal(parse_mac("52:54:00:ab:cd:ef:00", 17, mac), 0);
+}
+
 static void test_hex(void **state)
 {
 	uint8_t raw[3] = {0x00, 0xab, 0xff}, back[3];
@@ -199,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_cursor_bounds),
 		cmocka_unit_test(test_buf_max),
 		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_parse_mac),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_path_relative),
 		cmocka_unit_test(test_path_open_beneath),
