@@ -135,17 +135,25 @@ static const char *scalar_text(struct pctx *c, const struct ynode *n, const char
 	return n->str;
 }
 
+/* The text of key in map, with its node and its dotted name (where, 128
+ * bytes) for messages; NULL when absent or (reported) not a single value. */
+static const char *get_scalar(struct pctx *c, const struct ynode *map, const char *section,
+			      const char *key, char where[static 128], const struct ynode **n)
+{
+	if (!(*n = get_node(map, key)))
+		return NULL;
+	dotted(where, 128, section, key);
+	return scalar_text(c, *n, where);
+}
+
 static bool get_bool(struct pctx *c, const struct ynode *map, const char *section, const char *key,
 		     bool *out, struct config_pos *pos)
 {
-	const struct ynode *n = get_node(map, key);
+	const struct ynode *n;
 	char where[128];
 	const char *s;
 
-	if (!n)
-		return false;
-	dotted(where, sizeof(where), section, key);
-	if (!(s = scalar_text(c, n, where)))
+	if (!(s = get_scalar(c, map, section, key, where, &n)))
 		return false;
 	if (!n->plain || config_parse_bool(s, out) < 0) {
 		perr(c, n, "write true or false, without quotes",
@@ -172,14 +180,11 @@ static bool looks_integer(const char *s)
 static bool get_i64(struct pctx *c, const struct ynode *map, const char *section, const char *key,
 		    int64_t min, int64_t max, int64_t *out, struct config_pos *pos)
 {
-	const struct ynode *n = get_node(map, key);
+	const struct ynode *n;
 	char where[128], hint[128];
 	const char *s;
 
-	if (!n)
-		return false;
-	dotted(where, sizeof(where), section, key);
-	if (!(s = scalar_text(c, n, where)))
+	if (!(s = get_scalar(c, map, section, key, where, &n)))
 		return false;
 	/* The original read numbers with Python's int(), which also took them
 	 * quoted, so quoted digits are numbers here too. */
@@ -216,14 +221,11 @@ static bool get_port(struct pctx *c, const struct ynode *map, const char *sectio
 static bool get_str(struct pctx *c, const struct ynode *map, const char *section, const char *key,
 		    char **out, struct config_pos *pos)
 {
-	const struct ynode *n = get_node(map, key);
+	const struct ynode *n;
 	char where[128];
 	const char *s;
 
-	if (!n)
-		return false;
-	dotted(where, sizeof(where), section, key);
-	if (!(s = scalar_text(c, n, where)))
+	if (!(s = get_scalar(c, map, section, key, where, &n)))
 		return false;
 	if (strlen(s) != n->len) {
 		perr(c, n, "remove the NUL character", "%s contains a NUL character", where);
@@ -239,14 +241,11 @@ static bool get_str(struct pctx *c, const struct ynode *map, const char *section
 static bool get_ipv4(struct pctx *c, const struct ynode *map, const char *section, const char *key,
 		     struct in_addr *out, struct config_pos *pos)
 {
-	const struct ynode *n = get_node(map, key);
+	const struct ynode *n;
 	char where[128];
 	const char *s;
 
-	if (!n)
-		return false;
-	dotted(where, sizeof(where), section, key);
-	if (!(s = scalar_text(c, n, where)))
+	if (!(s = get_scalar(c, map, section, key, where, &n)))
 		return false;
 	if (config_parse_ipv4(s, out) < 0) {
 		perr(c, n, "write an IPv4 address like 192.168.1.1",
@@ -261,15 +260,12 @@ static bool get_ipv4(struct pctx *c, const struct ynode *map, const char *sectio
 static bool get_duration(struct pctx *c, const struct ynode *map, const char *section,
 			 const char *key, uint32_t min, uint32_t *out)
 {
-	const struct ynode *n = get_node(map, key);
+	const struct ynode *n;
 	char where[128];
 	const char *s;
 	uint32_t v;
 
-	if (!n)
-		return false;
-	dotted(where, sizeof(where), section, key);
-	if (!(s = scalar_text(c, n, where)))
+	if (!(s = get_scalar(c, map, section, key, where, &n)))
 		return false;
 	if (config_parse_duration(s, 366u * 86400, &v) < 0 || v < min) {
 		char hint[128];
@@ -287,14 +283,11 @@ static bool get_duration(struct pctx *c, const struct ynode *map, const char *se
 static bool get_size(struct pctx *c, const struct ynode *map, const char *section, const char *key,
 		     uint64_t max, uint64_t *out, struct config_pos *pos)
 {
-	const struct ynode *n = get_node(map, key);
+	const struct ynode *n;
 	char where[128];
 	const char *s;
 
-	if (!n)
-		return false;
-	dotted(where, sizeof(where), section, key);
-	if (!(s = scalar_text(c, n, where)))
+	if (!(s = get_scalar(c, map, section, key, where, &n)))
 		return false;
 	if (parse_size_str(s, out) < 0 || *out > max) {
 		perr(c, n, "write a number of bytes, optionally with k, M or G (e.g. 4M)",
