@@ -305,6 +305,7 @@ static int seed_add(struct services *s, const struct bt_env *env, const struct s
 				     .skip_recheck = true};
 	struct seed *sd;
 	const char *urls[TRACKER_CLIENT_URLS_MAX];
+	unsigned tiers[TRACKER_CLIENT_URLS_MAX];
 	size_t n_urls = 0;
 	char *oss = path_join(env->dir, "oss");
 	char merr[256];
@@ -332,15 +333,20 @@ static int seed_add(struct services *s, const struct bt_env *env, const struct s
 			goto fail;
 		}
 	}
-	/* Announce to every tracker the torrent lists (ours included), as any
-	 * other seeder would: an outside tracker then works the same way. */
+	/* Announce the way any other seeder would (BEP 12: the first tracker
+	 * of the torrent's tiers that answers), so an outside tracker works
+	 * the same way, and our own tracker hears from us once per interval,
+	 * not once over HTTP and again over UDP. */
 	for (size_t i = 0; i < t->mi.tier_count; i++)
-		for (size_t j = 0; j < t->mi.tiers[i].count && n_urls < ARRAY_SIZE(urls); j++)
+		for (size_t j = 0; j < t->mi.tiers[i].count && n_urls < ARRAY_SIZE(urls); j++) {
+			tiers[n_urls] = (unsigned)i;
 			urls[n_urls++] = t->mi.tiers[i].urls[j];
+		}
 	if (n_urls > 0) {
 		struct tracker_client_config tc = {
 			.port = bt_session_port(s->bt),
 			.urls = urls,
+			.tiers = tiers,
 			.n_urls = n_urls,
 			.retry_min_ms = 1000,
 			.retry_max_ms = 30000,
