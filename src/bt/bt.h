@@ -75,6 +75,9 @@ struct bt_swarm_stats {
 	uint32_t pieces_have;
 	uint32_t peers; /* connected, handshake done */
 	uint32_t seeds; /* of which have every piece */
+	/* Full copies among the connected peers (distributed copies): the
+	 * count of the rarest piece, plus the share of pieces above it. */
+	double copies;
 	uint32_t known; /* addresses known */
 	uint32_t bad_pieces;
 	uint32_t banned;
@@ -107,6 +110,14 @@ int bt_swarm_add_peer(struct bt_swarm *w, const struct sockaddr *sa, socklen_t l
 int bt_swarm_add_peer_str(struct bt_swarm *w, const char *hostport) WUR;
 
 void bt_swarm_get_stats(const struct bt_swarm *w, struct bt_swarm_stats *st);
+/* Turns super-seeding (BEP 16, a seed only) on or off while the swarm
+ * runs. Off: the peers that joined while it was on are sent a HAVE for
+ * every piece they lack and we kept from them, so they can take anything
+ * from us at once. On: peers that join from now on are super-seeded; those
+ * that already know our pieces are served normally. */
+void bt_swarm_set_super_seed(struct bt_swarm *w, bool on);
+/* True while the swarm super-seeds (configured on, a seed, complete). */
+bool bt_swarm_super_seeding(const struct bt_swarm *w);
 bool bt_swarm_complete(const struct bt_swarm *w);
 /* The swarm's info-hash and our peer id (20 bytes each), for announces. */
 const uint8_t *bt_swarm_info_hash(const struct bt_swarm *w);

@@ -121,6 +121,11 @@ struct bt_peer {
 	/* Super-seeding. */
 	struct bt_ss_offer ss[BT_SS_SLOTS];
 	uint32_t nss;
+	/* The peer joined while we super-seeded: it knows only the pieces we
+	 * offered it (ss_told), until bt_swarm_set_super_seed() reveals the
+	 * rest. */
+	bool ss_hidden;
+	struct bt_bitfield ss_told;
 	/* Accounting, times in monotonic ms. */
 	uint64_t down_total, up_total;
 	uint64_t down_tick, up_tick; /* payload bytes since the last tick */

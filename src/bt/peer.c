@@ -347,6 +347,11 @@ void bt_peer_close(struct bt_peer *p, const char *fmt, ...)
 	if (p->known)
 		p->known->connected = false;
 	if (p->bev) {
+		/* libevent finishes freeing a bufferevent later, from the loop:
+		 * leave the rate-limit group now, or the session cannot free
+		 * the group right after its last peer (a libevent assertion). */
+		if (s->rate_group)
+			bufferevent_remove_from_rate_limit_group(p->bev);
 		bufferevent_free(p->bev);
 		p->bev = NULL;
 	}

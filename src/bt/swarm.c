@@ -286,6 +286,9 @@ static bool super_seeding(const struct bt_swarm *w)
 
 static void ss_offer(struct bt_swarm *w, struct bt_peer *p)
 {
+	/* A peer that already knows every piece we have is served normally. */
+	if (!p->ss_hidden)
+		return;
 	while (!p->dead && p->nss < BT_SS_SLOTS) {
 		bool set[BT_SS_SLOTS] = {false};
 		int64_t piece;
@@ -312,6 +315,7 @@ static void ss_offer(struct bt_swarm *w, struct bt_peer *p)
 		}
 		w->ss_given[piece]++;
 		p->ss[p->nss++] = (struct bt_ss_offer){(uint32_t)piece, 0};
+		bt_bitfield_set(&p->ss_told, (uint32_t)piece);
 		bt_peer_send_index(p, BT_MSG_HAVE, (uint32_t)piece);
 	}
 }
@@ -319,6 +323,55 @@ static void ss_offer(struct bt_swarm *w, struct bt_peer *p)
 static void ss_remove(struct bt_peer *p, uint32_t i)
 {
 	p->ss[i] = p->ss[--p->nss];
+}
+
+/* Offers the peer never took go back to the pool for others. */
+static void ss_drop_offers(struct bt_swarm *w, struct bt_peer *p)
+{
+	for (uint32_t i = 0; i < p->nss; i++)
+		if (!p->ss[i].had_since && w->ss_given[p->ss[i].piece] > 0)
+			w->ss_given[p->ss[i].piece]--;
+	p->nss = 0;
+}
+
+/* Super-seeding ends for p: a HAVE for every piece we have that it lacks
+ * and was not offered (HAVE_ALL or a bitfield may only be the first
+ * message), so that it takes from us like from any seed. Each piece is
+ * announced to it once. */
+static void ss_reveal(struct bt_swarm *w, struct bt_peer *p)
+{
+	for (uint32_t i = 0; i < w->mi->piece_count && !p->dead; i++)
+		if (bt_bitfield_get(&w->picker.have, i) && !bt_bitfield_get(&p->have, i) &&
+		    !bt_bitfield_get(&p->ss_told, i))
+			bt_peer_send_index(p, BT_MSG_HAVE, i);
+	ss_drop_offers(w, p);
+	p->ss_hidden = false;
+	bt_bitfield_release(&p->ss_told);
+}
+
+bool bt_swarm_super_seeding(const struct bt_swarm *w)
+{
+	return super_seeding(w);
+}
+
+void bt_swarm_set_super_seed(struct bt_swarm *w, bool on)
+{
+	bool was = super_seeding(w);
+	struct bt_peer *p, *next;
+
+	w->cfg.super_seed = on;
+	if (was == super_seeding(w))
+		return;
+	if (on) {
+		/* A new round of offers for the peers that join from now on. */
+		w->ss_dups = 0;
+		return;
+	}
+	for (p = w->session->peers; p; p = next) {
+		next = p->next;
+		if (p->swarm == w && p->attached && !p->dead && p->ss_hidden)
+			ss_reveal(w, p);
+	}
 }
 
 /* True when every other peer already has piece: nobody could take it from
@@ -799,6 +852,10 @@ const char *bt_swarm_accept(struct bt_swarm *w, struct bt_peer *p)
 	p->next_pex = now + 2000;
 	w->npeers++;
 	/* BEP 6: have-all/have-none/bitfield must come first. */
+	if (super_seeding(w)) {
+		p->ss_hidden = true;
+		bt_bitfield_init(&p->ss_told, w->mi->piece_count);
+	}
 	if (super_seeding(w) || w->picker.have.set == 0) {
 		if (p->fast)
 			bt_peer_send_simple(p, BT_MSG_HAVE_NONE);
@@ -834,11 +891,9 @@ void bt_swarm_detach(struct bt_swarm *w, struct bt_peer *p)
 		p->am_choking = true;
 		w->nunchoked--;
 	}
-	/* Offers the peer never took are offered to others again. */
-	for (uint32_t i = 0; i < p->nss; i++)
-		if (!p->ss[i].had_since && w->ss_given[p->ss[i].piece] > 0)
-			w->ss_given[p->ss[i].piece]--;
-	p->nss = 0;
+	ss_drop_offers(w, p);
+	p->ss_hidden = false;
+	bt_bitfield_release(&p->ss_told);
 	if (p->known) {
 		int64_t now = bt_now_ms() / 1000;
 		/* Completed peers are not dialled again while we are a seed. */
@@ -1072,6 +1127,14 @@ void bt_swarm_get_stats(const struct bt_swarm *w, struct bt_swarm_stats *st)
 	for (const struct bt_peer *p = w->session->peers; p; p = p->next)
 		if (p->swarm == w && p->attached && bt_bitfield_full(&p->have))
 			st->seeds++;
+	if (w->mi->piece_count > 0) {
+		uint32_t lo = UINT16_MAX, above = 0;
+		for (uint32_t i = 0; i < w->mi->piece_count; i++)
+			lo = MIN(lo, (uint32_t)w->picker.avail[i]);
+		for (uint32_t i = 0; i < w->mi->piece_count; i++)
+			above += w->picker.avail[i] > lo;
+		st->copies = lo + (double)above / w->mi->piece_count;
+	}
 	st->known = w->nknown;
 	st->bad_pieces = w->bad_pieces;
 	st->banned = w->banned;

@@ -197,10 +197,101 @@ static void test_two_torrents_one_port(void **state)
 	}
 }
 
+static void on_first_piece(void *arg, uint32_t index)
+{
+	struct ctx *c = arg;
+
+	if (++c->verified == 2)
+		event_base_loopbreak(c->base);
+}
+
+static void run_for(struct event_base *base, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+/* Super-seeding switched off mid-download: the peer that joined while it
+ * was on learns of every piece (it sees us as a seed) and stays connected
+ * (no HAVE it already had from us); switched on again, that peer is still
+ * served normally. The seeder's upload is rate-limited so that the
+ * download is still running when we look. */
+static void test_superseed_switch(void **state)
+{
+	char sdir[] = "/tmp/test-bt-session-s.XXXXXX";
+	char gdir[] = "/tmp/test-bt-session-g.XXXXXX";
+	struct torrent a;
+	struct ctx c = {0};
+	struct bt_session_config scfg = {.bind = "127.0.0.1", .max_upload_rate = 1024 * 1024};
+	struct bt_session_config gcfg = {.bind = "127.0.0.1"};
+	struct bt_swarm_config ss = {.super_seed = true};
+	struct bt_swarm_callbacks cb = {.piece_verified = on_first_piece, .ctx = &c};
+	struct bt_session *seeder, *getter;
+	struct bt_swarm *sa, *ga;
+	struct bt_swarm_stats st;
+	char peer[64];
+	int err;
+
+	assert_non_null(mkdtemp(sdir));
+	assert_non_null(mkdtemp(gdir));
+	make_torrent(&a, "gamma.img", 128 * PLEN, 3);
+	write_file(sdir, &a);
+	c.base = event_base_new();
+	seeder = bt_session_new(c.base, &scfg, NULL, &err);
+	getter = bt_session_new(c.base, &gcfg, NULL, &err);
+	assert_non_null(seeder);
+	assert_non_null(getter);
+	assert_int_equal(bt_swarm_new(seeder, &a.mi, sdir, true, &ss, NULL, &sa), 0);
+	assert_true(bt_swarm_super_seeding(sa));
+	assert_int_equal(bt_swarm_new(getter, &a.mi, gdir, false, NULL, &cb, &ga), 0);
+	snprintf(peer, sizeof(peer), "127.0.0.1:%u", bt_session_port(seeder));
+	assert_int_equal(bt_swarm_add_peer_str(ga, peer), 0);
+
+	/* Until two pieces came, under super-seeding. */
+	run_for(c.base, 10000);
+	assert_int_equal(c.verified, 2);
+	bt_swarm_get_stats(ga, &st);
+	assert_int_equal(st.peers, 1);
+	assert_int_equal(st.seeds, 0); /* we kept our pieces from it */
+	assert_true(st.copies < 1);
+
+	bt_swarm_set_super_seed(sa, false);
+	assert_false(bt_swarm_super_seeding(sa));
+	/* The HAVEs queue behind at most BT_OUTPUT_HIGH of blocks. */
+	run_for(c.base, 1500);
+	bt_swarm_get_stats(ga, &st);
+	assert_false(bt_swarm_complete(ga));
+	assert_int_equal(st.peers, 1);
+	assert_int_equal(st.seeds, 1); /* every piece revealed */
+	assert_true(st.copies >= 1);
+
+	bt_swarm_set_super_seed(sa, true);
+	assert_true(bt_swarm_super_seeding(sa));
+	run_for(c.base, 300);
+	bt_swarm_get_stats(ga, &st);
+	assert_int_equal(st.peers, 1);
+	assert_int_equal(st.seeds, 1);
+
+	bt_swarm_free(ga);
+	bt_swarm_free(sa);
+	bt_session_free(getter);
+	bt_session_free(seeder);
+	event_base_free(c.base);
+	free_torrent(&a);
+	{
+		char cmd[200];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", sdir, gdir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_torrents_one_port),
+		cmocka_unit_test(test_superseed_switch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -705,7 +705,7 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 	static const char *const http_keys[] = {"enable", "port", NULL};
 	static const char *const tracker_keys[] = {"enable", "port", "interval", "announce", NULL};
 	static const char *const swarm_keys[] = {"port",	 "lpd",	       "pex", "super_seed",
-						 "upload_limit", "piece_size", NULL};
+						 "super_seed_copies", "upload_limit", "piece_size", NULL};
 	static const char *const modes[] = {"server", "proxy", "off", NULL};
 	struct bt_env *env = c->env;
 	const struct ynode *s, *n;
@@ -848,6 +848,8 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 	get_bool(c, s, "swarm", "lpd", &env->swarm.lpd, &env->swarm.lpd_pos);
 	get_bool(c, s, "swarm", "pex", &env->swarm.pex, NULL);
 	get_bool(c, s, "swarm", "super_seed", &env->swarm.super_seed, NULL);
+	if (get_i64(c, s, "swarm", "super_seed_copies", 1, 1000, &v, NULL))
+		env->swarm.super_seed_copies = (uint32_t)v;
 	get_size(c, s, "swarm", "upload_limit", UINT64_MAX >> 1, &env->swarm.upload_limit, NULL);
 	if (get_size(c, s, "swarm", "piece_size", (uint64_t)16 << 20, &u,
 		     &env->swarm.piece_size_pos)) {
@@ -892,6 +894,7 @@ struct bt_env *bt_env_new(const char *dir)
 	env->swarm.lpd = false;
 	env->swarm.pex = true;
 	env->swarm.super_seed = true;
+	env->swarm.super_seed_copies = 2;
 	env->logging.level = LOG_INFO;
 	return env;
 }

@@ -153,6 +153,7 @@ struct bt_env {
 		bool lpd;
 		bool pex;
 		bool super_seed;
+		uint32_t super_seed_copies; /* super-seed while the swarm has fewer */
 		uint64_t upload_limit; /* bytes per second, 0 = none */
 		uint32_t piece_size;   /* bytes, 0 = chosen from the size */
 		struct config_pos port_pos, lpd_pos, piece_size_pos;

@@ -339,6 +339,7 @@ static void test_v1_full(void **state)
 			 "  interval: 60\n"
 			 "  announce: [\"udp://t.example:6969/announce\"]\n"
 			 "swarm: {port: 6882, lpd: true, pex: false, super_seed: false,\n"
+			 "        super_seed_copies: 3,\n"
 			 "        upload_limit: 10M, piece_size: 1M}\n"
 			 "logging: {level: warn, components: {dhcp: debug, peer: error}}\n"
 			 "hosts:\n"
@@ -369,6 +370,7 @@ static void test_v1_full(void **state)
 	assert_int_equal(env->swarm.upload_limit, 10 << 20);
 	assert_int_equal(env->swarm.piece_size, 1 << 20);
 	assert_false(env->swarm.super_seed);
+	assert_int_equal(env->swarm.super_seed_copies, 3);
 	assert_int_equal(env->logging.level, LOG_WARN);
 	assert_int_equal(env->logging.n_components, 2);
 	assert_string_equal(env->logging.components[0].component, "DHCP");
@@ -816,6 +818,7 @@ static void test_defaults(void **state)
 	assert_true(env->swarm.pex);
 	assert_false(env->swarm.lpd);
 	assert_true(env->swarm.super_seed);
+	assert_int_equal(env->swarm.super_seed_copies, 2);
 	assert_int_equal(env->logging.level, LOG_INFO);
 	assert_string_equal(env->config_path, "/x/Boottorrent.yaml");
 	bt_env_free(env);

@@ -7,9 +7,11 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <event2/event.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "config/env.h"
@@ -18,6 +20,35 @@
 #include "server/server.h"
 #include "server/services.h"
 #include "util/log.h"
+
+/* A rebuild of out/ after SIGHUP, run by a worker thread so that hashing a
+ * changed OS does not pause the services: the worker owns env and out and
+ * touches nothing else; it reports through a queue of log lines and an
+ * eventfd that the loop reads. The services go on with the old out/ (the
+ * old torrents stay offered) until the loop swaps in the new one. */
+#define REBUILD_MAX_LINES 256
+
+struct rebuild_line {
+	enum log_level level;
+	char component[16];
+	char *msg;
+};
+
+struct rebuild {
+	struct bt_env *env;	/* the re-read environment */
+	struct server_out out;	/* what the worker built */
+	struct server_out_opts o;
+	struct logger log;	/* queues into lines */
+	char err[1024];
+	int r;
+	int efd;
+	struct event *ev;
+	pthread_t thread;
+	pthread_mutex_t mu; /* guards what follows */
+	struct rebuild_line lines[REBUILD_MAX_LINES];
+	size_t n_lines, dropped;
+	bool done;
+};
 
 struct server {
 	const struct server_opts *opts;
@@ -29,6 +60,8 @@ struct server {
 	struct event *sigint, *sigterm, *sighup;
 	struct logger log;
 	bool progress_tty;
+	struct rebuild *job; /* a rebuild in progress, or NULL */
+	bool reload_again;   /* SIGHUP came during the rebuild */
 };
 
 /* Loads and validates the environment exactly as `check` does, with the
@@ -81,6 +114,22 @@ static void hash_progress(void *ctx, const char *os, uint64_t done, uint64_t tot
 	}
 }
 
+static void log_out(const struct server_out *out)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &out->address, addr, sizeof(addr));
+	for (size_t i = 0; i < out->n_torrents; i++) {
+		const struct server_torrent *t = &out->torrents[i];
+		char hex[41];
+		hex_encode(hex, t->mi.info_hash, 20);
+		log_msg(LOG_INFO, "SERVER", "%s: %s, %u pieces%s", t->os, hex, t->mi.piece_count,
+			t->cached ? " (hashes from the cache)" : "");
+	}
+	log_msg(LOG_INFO, "SERVER", "out/ ready for clients reaching %s (BIOS %s, UEFI %s, phase 1 %s)",
+		addr, out->bios ? "yes" : "no", out->uefi ? "yes" : "no", out->ph1 ? "yes" : "no");
+}
+
 static int build_out(struct server *s)
 {
 	struct server_out_opts o = {
@@ -90,7 +139,6 @@ static int build_out(struct server *s)
 		.log = &s->log,
 	};
 	char err[1024] = "";
-	char addr[INET_ADDRSTRLEN];
 	int r;
 
 	r = server_out_build(s->env, &o, &s->out, err, sizeof(err));
@@ -98,17 +146,7 @@ static int build_out(struct server *s)
 		log_msg(LOG_ERROR, "SERVER", "building %s/out: %s", s->env->dir, err);
 		return r;
 	}
-	inet_ntop(AF_INET, &s->out.address, addr, sizeof(addr));
-	for (size_t i = 0; i < s->out.n_torrents; i++) {
-		const struct server_torrent *t = &s->out.torrents[i];
-		char hex[41];
-		hex_encode(hex, t->mi.info_hash, 20);
-		log_msg(LOG_INFO, "SERVER", "%s: %s, %u pieces%s", t->os, hex, t->mi.piece_count,
-			t->cached ? " (hashes from the cache)" : "");
-	}
-	log_msg(LOG_INFO, "SERVER", "out/ ready for clients reaching %s (BIOS %s, UEFI %s, phase 1 %s)",
-		addr, s->out.bios ? "yes" : "no", s->out.uefi ? "yes" : "no",
-		s->out.ph1 ? "yes" : "no");
+	log_out(&s->out);
 	return 0;
 }
 
@@ -127,29 +165,194 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *ctx)
 	event_base_loopexit(s->base, NULL);
 }
 
+/* ---- SIGHUP: rebuilding out/ off the loop ---- */
+
+/* The worker's logger: queues the line for the loop (log_msg() hands lines
+ * to the status page, which is the loop's). Never blocks on the loop. */
+static void rebuild_log(void *ctx, enum log_level lvl, const char *component, const char *msg)
+{
+	struct rebuild *j = ctx;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&j->mu);
+	if (j->n_lines < REBUILD_MAX_LINES) {
+		struct rebuild_line *l = &j->lines[j->n_lines++];
+		l->level = lvl;
+		snprintf(l->component, sizeof(l->component), "%s", component);
+		l->msg = xstrdup(msg);
+	} else {
+		j->dropped++;
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (write(j->efd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow at these rates; nothing to do. */
+	}
+}
+
+static void *rebuild_main(void *arg)
+{
+	struct rebuild *j = arg;
+	uint64_t one = 1;
+	int r;
+
+	r = server_out_build(j->env, &j->o, &j->out, j->err, sizeof(j->err));
+	pthread_mutex_lock(&j->mu);
+	j->r = r;
+	j->done = true;
+	pthread_mutex_unlock(&j->mu);
+	if (write(j->efd, &one, sizeof(one)) < 0) {
+		/* As above. */
+	}
+	return NULL;
+}
+
+/* Logs what the worker queued; true once it has finished. */
+static bool rebuild_drain(struct rebuild *j)
+{
+	struct rebuild_line lines[REBUILD_MAX_LINES];
+	size_t n, dropped;
+	bool done;
+
+	pthread_mutex_lock(&j->mu);
+	n = j->n_lines;
+	memcpy(lines, j->lines, n * sizeof(*lines));
+	dropped = j->dropped;
+	j->n_lines = j->dropped = 0;
+	done = j->done;
+	pthread_mutex_unlock(&j->mu);
+	for (size_t i = 0; i < n; i++) {
+		log_msg(lines[i].level, lines[i].component, "%s", lines[i].msg);
+		free(lines[i].msg);
+	}
+	if (dropped)
+		log_msg(LOG_WARN, "SERVER", "%zu more lines of the rebuild not logged", dropped);
+	return done;
+}
+
+/* Joins the worker (it has finished or is about to) and frees the job;
+ * what the worker built is released unless the caller took it. */
+static void rebuild_free(struct rebuild *j)
+{
+	pthread_join(j->thread, NULL);
+	rebuild_drain(j);
+	if (j->ev)
+		event_free(j->ev);
+	close(j->efd);
+	pthread_mutex_destroy(&j->mu);
+	server_out_release(&j->out);
+	bt_env_free(j->env);
+	free(j);
+}
+
+static void start_rebuild(struct server *s, struct bt_env *env);
+
+static void on_rebuild_event(evutil_socket_t fd, short what, void *ctx)
+{
+	struct server *s = ctx;
+	struct rebuild *j = s->job;
+	uint64_t n;
+	char err[1024] = "";
+
+	if (read(j->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_msg(LOG_WARN, "SERVER", "reading the rebuild's eventfd: %s", strerror(errno));
+	if (!rebuild_drain(j))
+		return;
+	s->job = NULL;
+	if (j->r != 0) {
+		log_msg(LOG_ERROR, "SERVER", "rebuilding %s/out: %s; serving the old one",
+			j->env->dir, j->err);
+	} else {
+		/* Swap: the new environment and out/, then the services follow
+		 * (new torrents seeded and tracked, removed ones dropped). */
+		struct server_out old = s->out;
+		struct bt_env *old_env = s->env;
+
+		s->env = j->env;
+		s->out = j->out;
+		j->env = old_env;
+		j->out = old;
+		apply_logging(s->env);
+		log_out(&s->out);
+		if (services_update(s->svc, s->env, &s->out, err, sizeof(err)) != 0)
+			log_msg(LOG_ERROR, "SERVER", "%s", err);
+	}
+	rebuild_free(j);
+	if (s->reload_again) {
+		struct bt_env *env = NULL;
+		s->reload_again = false;
+		log_msg(LOG_INFO, "SERVER", "reading %s again (SIGHUP during the rebuild)",
+			s->env->dir);
+		if (load_env(s->env->dir, true, &env) == 0)
+			start_rebuild(s, env);
+		else
+			log_msg(LOG_ERROR, "SERVER",
+				"the changed environment is invalid; keeping the old one");
+	}
+}
+
+/* Hands env (owned from now on by the job) to a worker thread. */
+static void start_rebuild(struct server *s, struct bt_env *env)
+{
+	struct rebuild *j = xcalloc(1, sizeof(*j));
+	sigset_t all, old;
+	int r;
+
+	j->env = env;
+	j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	j->log = (struct logger){.fn = rebuild_log, .ctx = j, .level = LOG_DEBUG};
+	j->o = (struct server_out_opts){
+		.data_dir = s->opts->data_dir ? s->opts->data_dir : server_data_dir(),
+		.log = &j->log,
+	};
+	pthread_mutex_init(&j->mu, NULL);
+	if (j->efd < 0) {
+		log_msg(LOG_ERROR, "SERVER", "cannot rebuild out/: eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	j->ev = event_new(s->base, j->efd, EV_READ | EV_PERSIST, on_rebuild_event, s);
+	if (!j->ev || event_add(j->ev, NULL) < 0) {
+		log_msg(LOG_ERROR, "SERVER", "cannot rebuild out/: out of memory");
+		goto fail;
+	}
+	/* Signals stay with the loop's thread (libevent's signal handling). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&j->thread, NULL, rebuild_main, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		log_msg(LOG_ERROR, "SERVER", "cannot rebuild out/: %s", strerror(r));
+		goto fail;
+	}
+	s->job = j;
+	log_msg(LOG_INFO, "SERVER", "rebuilding out/ in the background; serving the old one meanwhile");
+	return;
+fail:
+	if (j->ev)
+		event_free(j->ev);
+	if (j->efd >= 0)
+		close(j->efd);
+	pthread_mutex_destroy(&j->mu);
+	bt_env_free(j->env);
+	free(j);
+}
+
 static void on_reload_signal(evutil_socket_t sig, short what, void *ctx)
 {
 	struct server *s = ctx;
 	struct bt_env *env = NULL;
-	struct server_out out = s->out;
 
+	if (s->job) {
+		log_msg(LOG_INFO, "SERVER", "SIGHUP: out/ is being rebuilt; reading %s again after",
+			s->env->dir);
+		s->reload_again = true;
+		return;
+	}
 	log_msg(LOG_INFO, "SERVER", "SIGHUP: reading %s again", s->env->dir);
 	if (load_env(s->env->dir, true, &env) != 0) {
 		log_msg(LOG_ERROR, "SERVER", "the changed environment is invalid; keeping the old one");
 		return;
 	}
-	bt_env_free(s->env);
-	s->env = env;
-	apply_logging(env);
-	if (build_out(s) != 0) {
-		log_msg(LOG_ERROR, "SERVER", "rebuilding out/ failed; serving the old one");
-		s->out = out;
-		return;
-	}
-	char err[1024] = "";
-	if (services_update(s->svc, s->env, &s->out, err, sizeof(err)) != 0)
-		log_msg(LOG_ERROR, "SERVER", "%s", err);
-	server_out_release(&out);
+	start_rebuild(s, env);
 }
 
 /* Once every port is open, root is no longer needed: switch to
@@ -214,6 +417,12 @@ static int start_signals(struct server *s)
 
 static void server_release(struct server *s)
 {
+	if (s->job) {
+		/* Hashing cannot be interrupted half way; it ends on its own. */
+		log_msg(LOG_INFO, "SERVER", "waiting for the rebuild of out/ to end");
+		rebuild_free(s->job);
+		s->job = NULL;
+	}
 	services_stop(s->svc);
 	log_set_tap(NULL, NULL);
 	fleet_free(s->fleet);
@@ -250,7 +459,18 @@ int server_run(const struct server_opts *o)
 	r = build_out(&s);
 	if (r != 0 || o->build_only)
 		goto out;
-	s.base = event_base_new();
+	{
+		/* epoll changes batched per loop turn: an HTTP announce or a TFTP
+		 * transfer turns reading and writing on and off several times in
+		 * one callback (8 epoll_ctl calls per HTTP announce, 3 with the
+		 * changelist). Safe here: no descriptor is dup()ed. */
+		struct event_config *ec = event_config_new();
+		if (ec)
+			event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+		s.base = ec ? event_base_new_with_config(ec) : NULL;
+		if (ec)
+			event_config_free(ec);
+	}
 	if (!s.base) {
 		r = -ENOMEM;
 		goto out;

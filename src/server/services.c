@@ -4,6 +4,7 @@
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bt/bt.h"
 #include "dhcp/dhcp.h"
@@ -12,6 +13,7 @@
 #include "server/fleet.h"
 #include "server/services.h"
 #include "server/status.h"
+#include "server/superseed.h"
 #include "tftp/server.h"
 #include "tracker/client.h"
 #include "tracker/server.h"
@@ -25,6 +27,10 @@ struct seed {
 	struct metainfo mi; /* the swarm points into it: keep it alive */
 	struct bt_swarm *swarm;
 	struct tracker_client *announcer;
+	/* Super-seeding while few copies exist (server/superseed.h). */
+	bool ss_on;
+	int64_t ss_since_ms;
+	int64_t report_seeders; /* the last tracker reply's seeders, -1: none */
 };
 
 struct services {
@@ -40,9 +46,10 @@ struct services {
 	struct seed **seeds; /* each on its own: swarms point into seed->mi */
 	size_t n_seeds;
 	bool super_seed, pex;
+	uint32_t ss_copies;	/* super-seed while the swarm has fewer copies */
 	uint64_t uploaded_gone; /* by swarms that were removed */
 	struct fleet *fleet;	/* may be NULL */
-	struct event *tick;	/* once a second, for the fleet */
+	struct event *tick;	/* once a second: the fleet, super-seeding */
 	uint64_t uploaded_told; /* seeder bytes already given to the fleet */
 };
 
@@ -80,11 +87,69 @@ static void on_tracker_peer(void *ctx, enum tracker_peer_change what,
 				   sd ? sd->mi.total_length : 0);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct seeds_count {
+	const uint8_t *self; /* our seeder's peer id */
+	uint32_t seeds;
+};
+
+static void count_seed(void *ctx, const struct tracker_peer_info *p)
+{
+	struct seeds_count *c = ctx;
+
+	if (p->left == 0 && memcmp(p->peer_id, c->self, 20) != 0)
+		c->seeds++;
+}
+
+/* Super-seeds one OS while its swarm holds few copies, serves normally
+ * once it holds enough, and logs each switch. */
+static void seed_policy(struct services *s, struct seed *sd, int64_t now)
+{
+	struct superseed_view v = {0};
+	struct bt_swarm_stats st;
+	bool want;
+
+	bt_swarm_get_stats(sd->swarm, &st);
+	v.peer_copies = st.copies;
+	if (s->tracker) {
+		struct seeds_count c = {.self = bt_session_peer_id(s->bt)};
+		tracker_server_foreach_peer(s->tracker, sd->info_hash, count_seed, &c);
+		v.tracker_seeds = c.seeds;
+	} else if (sd->report_seeders > 0) {
+		/* An outside tracker counts our seeder too. */
+		v.tracker_seeds = (uint32_t)MIN(sd->report_seeders - 1, (int64_t)UINT32_MAX);
+	}
+	want = s->super_seed &&
+	       superseed_decide(sd->ss_on, now - sd->ss_since_ms, s->ss_copies, &v);
+	if (want == sd->ss_on)
+		return;
+	sd->ss_on = want;
+	sd->ss_since_ms = now;
+	bt_swarm_set_super_seed(sd->swarm, want);
+	logger_log(s->log, LOG_INFO, "SERVER",
+		   "%s: super-seeding %s: %.2f copies in the swarm (tracker: %u seeders, "
+		   "peers: %.2f copies), threshold %u",
+		   sd->os, want ? "on" : "off", superseed_copies(&v), v.tracker_seeds,
+		   v.peer_copies, s->ss_copies);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *ctx)
 {
 	struct services *s = ctx;
 	struct services_stats st;
+	int64_t now = mono_ms();
 
+	for (size_t i = 0; i < s->n_seeds; i++)
+		seed_policy(s, s->seeds[i], now);
+	if (!s->fleet)
+		return;
 	services_get_stats(s, &st);
 	if (st.seeder_uploaded > s->uploaded_told) {
 		fleet_server_upload(s->fleet, st.seeder_uploaded - s->uploaded_told);
@@ -274,6 +339,7 @@ static int bt_start(struct services *s, const struct bt_env *env, char *err, siz
 	int e = 0;
 
 	s->super_seed = env->swarm.super_seed;
+	s->ss_copies = env->swarm.super_seed_copies;
 	s->pex = env->swarm.pex;
 	s->bt = bt_session_new(s->base, &c, s->log, &e);
 	if (!s->bt) {
@@ -294,6 +360,14 @@ static void seed_release(struct seed *sd)
 	*sd = (struct seed){0};
 }
 
+static void on_announce_report(void *ctx, const struct tracker_client_report *r)
+{
+	struct seed *sd = ctx;
+
+	if (!r->error && r->seeders >= 0)
+		sd->report_seeders = r->seeders;
+}
+
 static int seed_add(struct services *s, const struct bt_env *env, const struct server_torrent *t,
 		    char *err, size_t errlen)
 {
@@ -305,6 +379,7 @@ static int seed_add(struct services *s, const struct bt_env *env, const struct s
 				     .skip_recheck = true};
 	struct seed *sd;
 	const char *urls[TRACKER_CLIENT_URLS_MAX];
+	unsigned tiers[TRACKER_CLIENT_URLS_MAX];
 	size_t n_urls = 0;
 	char *oss = path_join(env->dir, "oss");
 	char merr[256];
@@ -312,6 +387,9 @@ static int seed_add(struct services *s, const struct bt_env *env, const struct s
 
 	sd = xcalloc(1, sizeof(*sd));
 	sd->os = xstrdup(t->os);
+	sd->ss_on = s->super_seed;
+	sd->ss_since_ms = mono_ms();
+	sd->report_seeders = -1;
 	memcpy(sd->info_hash, t->mi.info_hash, 20);
 	/* The swarm keeps pointers into its metainfo: give it its own copy. */
 	r = metainfo_load(&sd->mi, t->path, merr, sizeof(merr));
@@ -332,22 +410,28 @@ static int seed_add(struct services *s, const struct bt_env *env, const struct s
 			goto fail;
 		}
 	}
-	/* Announce to every tracker the torrent lists (ours included), as any
-	 * other seeder would: an outside tracker then works the same way. */
+	/* Announce the way any other seeder would (BEP 12: the first tracker
+	 * of the torrent's tiers that answers), so an outside tracker works
+	 * the same way, and our own tracker hears from us once per interval,
+	 * not once over HTTP and again over UDP. */
 	for (size_t i = 0; i < t->mi.tier_count; i++)
-		for (size_t j = 0; j < t->mi.tiers[i].count && n_urls < ARRAY_SIZE(urls); j++)
+		for (size_t j = 0; j < t->mi.tiers[i].count && n_urls < ARRAY_SIZE(urls); j++) {
+			tiers[n_urls] = (unsigned)i;
 			urls[n_urls++] = t->mi.tiers[i].urls[j];
+		}
 	if (n_urls > 0) {
 		struct tracker_client_config tc = {
 			.port = bt_session_port(s->bt),
 			.urls = urls,
+			.tiers = tiers,
 			.n_urls = n_urls,
 			.retry_min_ms = 1000,
 			.retry_max_ms = 30000,
 		};
 		memcpy(tc.info_hash, t->mi.info_hash, 20);
 		memcpy(tc.peer_id, bt_session_peer_id(s->bt), 20);
-		sd->announcer = tracker_client_new(s->base, &tc, s->log, NULL);
+		struct tracker_client_callbacks cb = {.on_report = on_announce_report, .ctx = sd};
+		sd->announcer = tracker_client_new(s->base, &tc, s->log, &cb);
 		if (sd->announcer) {
 			tracker_client_set_stats(sd->announcer, 0, 0, 0);
 			tracker_client_announce_now(sd->announcer, TRACKER_EVENT_STARTED);
@@ -376,9 +460,10 @@ int services_start(struct event_base *base, const struct bt_env *env,
 	s->log = log;
 	s->fleet = hooks ? hooks->fleet : NULL;
 	inet_ntop(AF_INET, &out->address, s->addr, sizeof(s->addr));
-	if (s->fleet) {
-		struct timeval second = {1, 0};
+	if (s->fleet)
 		fleet_set_server_ip(s->fleet, out->address);
+	{
+		struct timeval second = {1, 0};
 		s->tick = event_new(base, -1, EV_PERSIST, on_tick, s);
 		if (!s->tick || event_add(s->tick, &second) < 0)
 			r = -ENOMEM;
@@ -409,6 +494,9 @@ int services_update(struct services *s, const struct bt_env *env, const struct s
 	size_t i = 0;
 	int r = 0;
 
+	/* The super-seeding settings apply from the next tick on. */
+	s->super_seed = env->swarm.super_seed;
+	s->ss_copies = env->swarm.super_seed_copies;
 	/* Drop the OSs no longer offered (or whose files changed). */
 	while (i < s->n_seeds) {
 		bool keep = false;

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The announce client. Each tracker URL is a struct tracker_conn with its
- * own schedule: one timer serves as "next announce", "UDP retransmission"
- * and "retry after failure", depending on the state.
+ * The announce client. Each tracker URL is a struct tracker_conn; the
+ * client walks them in BEP 12 order (c->order: tier by tier, each tier in
+ * its current order), one at a time: an announce round starts at the first
+ * URL and moves on to the next only when one fails, so a round ends with
+ * the first tracker that answers (which moves to the front of its tier) or
+ * with every URL failed (then the round is retried after a backoff). The
+ * client's round timer starts rounds; a conn's own timer serves for UDP
+ * retransmission and for "announce now" (the next URL of a round, and
+ * "stopped").
  */
 #include <errno.h>
 #include <netdb.h>
@@ -58,10 +64,8 @@ struct tracker_conn {
 	enum tracker_event pending; /* the event the next announce carries */
 	enum tracker_event inflight;
 	bool known; /* the tracker accepted an announce: it needs "stopped" */
-	bool again; /* announce_now(NONE) arrived while busy */
 	uint32_t interval_s, min_interval_s;
-	uint64_t last_ok_ms; /* the last successful announce */
-	unsigned failures;
+	unsigned tier;
 };
 
 struct tracker_client {
@@ -71,6 +75,14 @@ struct tracker_client {
 	struct tracker_client_callbacks cb;
 	struct tracker_conn *conns;
 	size_t n_conns;
+	size_t *order;		      /* conn indices in BEP 12 order, tier by tier */
+	size_t pos;		      /* position in order of the round in flight */
+	bool in_round;		      /* a round is in flight */
+	bool again;		      /* announce_now() arrived during a round */
+	struct tracker_conn *working; /* the tracker that answered last, or NULL */
+	uint64_t last_ok_ms;	      /* when it answered */
+	unsigned failures;	      /* rounds failed in a row */
+	struct event *round_timer;
 	uint64_t uploaded, downloaded, left;
 	uint32_t key;
 	struct tracker_reply reply; /* scratch for parsing replies (large) */
@@ -170,18 +182,66 @@ static void report(struct tracker_conn *t, int error, const struct tracker_reply
 		c->cb.on_report(c->cb.ctx, &rep);
 }
 
-/* The next regular announce, or a sooner one when an event waits or more
- * peers were asked for. */
-static void schedule_next(struct tracker_conn *t)
+/* BEP 12: the tracker that answered goes to the front of its tier, so the
+ * next round asks it first. */
+static void promote(struct tracker_client *c, struct tracker_conn *t)
 {
+	size_t idx = (size_t)(t - c->conns), at = 0, first;
+
+	while (c->order[at] != idx)
+		at++;
+	first = at;
+	while (first > 0 && c->conns[c->order[first - 1]].tier == t->tier)
+		first--;
+	memmove(&c->order[first + 1], &c->order[first], (at - first) * sizeof(*c->order));
+	c->order[first] = idx;
+}
+
+/* The next round: after the working tracker's interval, at once when an
+ * event waits, after its min interval when more peers were asked for. */
+static void schedule_next(struct tracker_client *c)
+{
+	struct tracker_conn *t = c->working;
 	uint64_t wait = (uint64_t)t->interval_s * 1000;
 
 	if (t->pending != TRACKER_EVENT_NONE)
 		wait = 0;
-	else if (t->again)
+	else if (c->again)
 		wait = (uint64_t)t->min_interval_s * 1000;
-	t->again = false;
-	timer_in(t, wait);
+	c->again = false;
+	timer_in_ev(c->round_timer, wait);
+}
+
+/* Starts a round at the first URL of the first tier. */
+static void round_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct tracker_client *c = arg;
+
+	if (c->stopping || c->in_round)
+		return;
+	c->in_round = true;
+	c->pos = 0;
+	conn_announce(&c->conns[c->order[0]]);
+}
+
+/* The URL at c->pos failed: the next one in order is asked (from the loop,
+ * not from inside this call), or, when none is left, the round is retried
+ * after an exponential backoff. */
+static void round_next(struct tracker_client *c)
+{
+	uint64_t wait = c->cfg.retry_min_ms;
+
+	if (++c->pos < c->n_conns) {
+		timer_in(&c->conns[c->order[c->pos]], 0);
+		return;
+	}
+	c->in_round = false;
+	c->again = false;
+	c->failures++;
+	for (unsigned i = 1; i < c->failures && wait < c->cfg.retry_max_ms; i++)
+		wait *= 2;
+	wait = MIN(wait, (uint64_t)c->cfg.retry_max_ms);
+	timer_in_ev(c->round_timer, wait);
 }
 
 static void conn_success(struct tracker_conn *t, const struct tracker_reply *r)
@@ -191,8 +251,6 @@ static void conn_success(struct tracker_conn *t, const struct tracker_reply *r)
 	uint32_t min_interval = r->min_interval ? r->min_interval : c->cfg.interval_min_s;
 
 	t->state = CONN_IDLE;
-	t->failures = 0;
-	t->last_ok_ms = now_ms();
 	t->interval_s = MIN(MAX(interval, c->cfg.interval_min_s), c->cfg.interval_max_s);
 	t->min_interval_s = MIN(MAX(min_interval, c->cfg.interval_min_s), t->interval_s);
 	if (t->inflight == TRACKER_EVENT_STOPPED) {
@@ -210,8 +268,15 @@ static void conn_success(struct tracker_conn *t, const struct tracker_reply *r)
 		   "%s: %s ok: %zu peers, %lld seeders, %lld leechers", t->url,
 		   tracker_event_name(t->inflight), r->n_peers, (long long)r->complete,
 		   (long long)r->incomplete);
-	if (t->state != CONN_DONE)
-		schedule_next(t);
+	if (t->state != CONN_DONE && !c->stopping) {
+		/* The round ends here: later tiers and URLs are not asked. */
+		promote(c, t);
+		c->in_round = false;
+		c->failures = 0;
+		c->working = t;
+		c->last_ok_ms = now_ms();
+		schedule_next(c);
+	}
 	report(t, 0, r);
 	if (t->state == CONN_DONE)
 		client_check_stopped(c);
@@ -220,22 +285,20 @@ static void conn_success(struct tracker_conn *t, const struct tracker_reply *r)
 static void conn_failure(struct tracker_conn *t, int error, const struct tracker_reply *r)
 {
 	struct tracker_client *c = t->c;
-	uint64_t wait = c->cfg.retry_min_ms;
+	bool last = c->pos + 1 >= c->n_conns;
 
 	t->state = CONN_IDLE;
-	t->failures++;
-	for (unsigned i = 1; i < t->failures && wait < c->cfg.retry_max_ms; i++)
-		wait *= 2;
-	wait = MIN(wait, (uint64_t)c->cfg.retry_max_ms);
-	logger_log(&c->log, LOG_INFO, COMPONENT, "%s: %s failed: %s%s%s; retry in %llu ms", t->url,
+	logger_log(&c->log, LOG_INFO, COMPONENT, "%s: %s failed: %s%s%s%s", t->url,
 		   tracker_event_name(t->inflight), tracker_strerror(error),
 		   r && r->failure[0] ? ": " : "", r && r->failure[0] ? r->failure : "",
-		   (unsigned long long)wait);
+		   c->stopping ? ""
+		   : last      ? "; no tracker left, retrying later"
+			       : "; trying the next tracker");
 	/* When stopping, one try is all we give "stopped". */
 	if (c->stopping)
 		t->state = CONN_DONE;
 	else
-		timer_in(t, wait);
+		round_next(c);
 	report(t, error, r);
 	if (t->state == CONN_DONE)
 		client_check_stopped(c);
@@ -656,6 +719,7 @@ struct tracker_client *tracker_client_new(struct event_base *base,
 		c->cb = *cb;
 	c->key = random_u32();
 	c->conns = xcalloc(MAX(n, (size_t)1), sizeof(*c->conns));
+	c->order = xcalloc(MAX(n, (size_t)1), sizeof(*c->order));
 	if (cfg->n_urls > n)
 		logger_log(&c->log, LOG_WARN, COMPONENT, "only the first %zu tracker URLs are used",
 			   n);
@@ -666,13 +730,29 @@ struct tracker_client *tracker_client_new(struct event_base *base,
 				   cfg->urls[i], strerror(-r));
 			continue;
 		}
+		c->conns[c->n_conns].tier = cfg->tiers ? cfg->tiers[i] : 0;
 		c->n_conns++;
 	}
 	if (c->n_conns == 0) {
 		tracker_client_free(c);
 		return NULL;
 	}
+	/* Tier by tier, each tier in the order given (a stable insertion
+	 * sort: a torrent has a handful of URLs). */
+	for (size_t i = 0; i < c->n_conns; i++) {
+		size_t j = i;
+		while (j > 0 && c->conns[c->order[j - 1]].tier > c->conns[i].tier) {
+			c->order[j] = c->order[j - 1];
+			j--;
+		}
+		c->order[j] = i;
+	}
 	c->stop_timer = evtimer_new(base, stop_deadline, c);
+	c->round_timer = evtimer_new(base, round_start, c);
+	if (!c->stop_timer || !c->round_timer) {
+		tracker_client_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -684,7 +764,10 @@ void tracker_client_free(struct tracker_client *c)
 		conn_release(&c->conns[i]);
 	if (c->stop_timer)
 		event_free(c->stop_timer);
+	if (c->round_timer)
+		event_free(c->round_timer);
 	free(c->conns);
+	free(c->order);
 	free(c);
 }
 
@@ -704,39 +787,40 @@ size_t tracker_client_count(const struct tracker_client *c)
 void tracker_client_announce_now(struct tracker_client *c, enum tracker_event ev)
 {
 	uint64_t now = now_ms();
+	const struct tracker_conn *w = c->working;
 
 	if (c->stopping || ev == TRACKER_EVENT_STOPPED)
 		return;
+	/* Every tracker gets the event when it is next asked: one we fail
+	 * over to later has not seen "started" either. */
 	for (size_t i = 0; i < c->n_conns; i++) {
 		struct tracker_conn *t = &c->conns[i];
-		bool busy = t->state != CONN_IDLE;
 
-		if (t->state == CONN_DONE)
-			continue;
 		if (ev == TRACKER_EVENT_STARTED) {
 			t->pending = TRACKER_EVENT_STARTED;
-			t->failures = 0;
 		} else if (ev == TRACKER_EVENT_COMPLETED) {
 			/* If the tracker has not seen "started" yet, "started" with
 			 * left=0 registers us as a seed just as well. */
 			if (t->known || t->pending != TRACKER_EVENT_STARTED)
 				t->pending = TRACKER_EVENT_COMPLETED;
 		}
-		if (busy) {
-			/* The reply to the request in flight schedules the next
-			 * one: at once for an event, after min interval for NONE. */
-			t->again = true;
-			continue;
-		}
-		evtimer_del(t->timer);
-		if (ev == TRACKER_EVENT_NONE && t->last_ok_ms &&
-		    now - t->last_ok_ms < (uint64_t)t->min_interval_s * 1000)
-			timer_in(t, t->last_ok_ms + (uint64_t)t->min_interval_s * 1000 - now);
-		else if (ev != TRACKER_EVENT_NONE || t->failures == 0)
-			timer_in(t, 0);
-		else
-			timer_in(t, c->cfg.retry_min_ms); /* a tracker that is away */
 	}
+	if (ev == TRACKER_EVENT_STARTED)
+		c->failures = 0;
+	if (c->in_round) {
+		/* The end of the round schedules the next one: at once for an
+		 * event, after the min interval for NONE. */
+		c->again = true;
+		return;
+	}
+	evtimer_del(c->round_timer);
+	if (ev == TRACKER_EVENT_NONE && w &&
+	    now - c->last_ok_ms < (uint64_t)w->min_interval_s * 1000)
+		timer_in_ev(c->round_timer, c->last_ok_ms + (uint64_t)w->min_interval_s * 1000 - now);
+	else if (ev != TRACKER_EVENT_NONE || c->failures == 0)
+		timer_in_ev(c->round_timer, 0);
+	else
+		timer_in_ev(c->round_timer, c->cfg.retry_min_ms); /* trackers that are away */
 }
 
 static void stop_deadline(evutil_socket_t fd, short what, void *arg)
@@ -771,6 +855,8 @@ void tracker_client_stop(struct tracker_client *c, uint32_t timeout_ms)
 	if (c->stopping)
 		return;
 	c->stopping = true;
+	c->in_round = false;
+	evtimer_del(c->round_timer);
 	/* Short retransmissions so that "stopped" has a chance within the
 	 * deadline even with BEP 15's 15 s base. */
 	c->cfg.udp_timeout_ms = MIN(c->cfg.udp_timeout_ms, MAX(timeout_ms / 4, 50u));

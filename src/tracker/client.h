@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The announce client for one torrent: talks to every tracker URL given
- * (http:// with libevent's evhttp client, udp:// per BEP 15), each on its
- * own schedule, and reports what each said through a callback.
+ * The announce client for one torrent: talks to the tracker URLs given
+ * (http:// with libevent's evhttp client, udp:// per BEP 15) the BEP 12
+ * way, and reports what each said through a callback.
  *
  * Behaviour:
+ *  - BEP 12 tiers: each announce goes to one tracker. It tries the first
+ *    URL of the first tier, then the next URL on failure, then the next
+ *    tier; the first tracker that answers ends the round and moves to the
+ *    front of its tier, so it is asked first next time. Later tiers are
+ *    asked only when every URL of the earlier ones failed. When every URL
+ *    failed, the round is retried with exponential backoff.
  *  - Nothing is sent until tracker_client_announce_now() (normally with
  *    TRACKER_EVENT_STARTED). After a successful announce the next one is
  *    sent after the tracker's interval (clamped to the configured floor and
@@ -12,9 +18,9 @@
  *  - Events are never lost: "started" is repeated until one tracker
  *    accepted it, "completed" is queued until sent. announce_now(NONE)
  *    ("I want more peers") honours the tracker's min interval.
- *  - A tracker that is away (connection refused, timeout, a failure
- *    reason) is retried with exponential backoff between retry_min_ms and
- *    retry_max_ms.
+ *  - A round in which every tracker was away (connection refused,
+ *    timeout, a failure reason) is retried with exponential backoff
+ *    between retry_min_ms and retry_max_ms.
  *  - UDP: retransmission after udp_timeout_ms · 2^n for n < udp_max_tries
  *    (BEP 15 says 15 s and 9 tries; on a LAN a shorter base is better); a
  *    connection id is reused for 60 s.
@@ -46,6 +52,7 @@ struct tracker_client_config {
 	uint8_t peer_id[TRACKER_PEER_ID_LEN];
 	uint16_t port;		 /* our listening port */
 	const char *const *urls; /* http:// or udp:// announce URLs, copied */
+	const unsigned *tiers;	 /* the BEP 12 tier of each URL (0 first); NULL: one tier */
 	size_t n_urls;		 /* at most TRACKER_CLIENT_URLS_MAX */
 	/* Each 0 takes the default in brackets. */
 	uint32_t numwant;	  /* [50] */
@@ -95,7 +102,7 @@ void tracker_client_free(struct tracker_client *c);
 /* The numbers sent with the next announces. */
 void tracker_client_set_stats(struct tracker_client *c, uint64_t uploaded, uint64_t downloaded,
 			      uint64_t left);
-/* Announces to every tracker now: STARTED (first, or again after a
+/* Announces now (one BEP 12 round): STARTED (first, or again after a
  * restart), COMPLETED (download done), or NONE (want more peers, at most
  * once per min interval). STOPPED is tracker_client_stop(). */
 void tracker_client_announce_now(struct tracker_client *c, enum tracker_event ev);

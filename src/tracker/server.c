@@ -470,17 +470,15 @@ static bool http_peer_addr(struct evhttp_request *req, struct sockaddr_in *from)
 
 static void http_reply(struct evhttp_request *req, struct buf *b)
 {
-	struct evbuffer *body = evbuffer_new();
-
-	if (!body) {
+	/* Straight into the request's own output buffer: no evbuffer of our
+	 * own to allocate, fill and copy from on every announce. */
+	if (evbuffer_add(evhttp_request_get_output_buffer(req), b->data, b->len) < 0) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
-	evbuffer_add(body, b->data, b->len);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
 	/* Failures are 200 with a "failure reason", as BEP 3 clients expect. */
-	evhttp_send_reply(req, HTTP_OK, "OK", body);
-	evbuffer_free(body);
+	evhttp_send_reply(req, HTTP_OK, "OK", NULL);
 }
 
 static void http_handle(struct evhttp_request *req, void *arg, bool is_scrape)

@@ -35,6 +35,7 @@ struct fixture {
 	int last_error;
 	size_t last_peers;
 	enum tracker_event last_event;
+	char last_url[64];
 	int exit_after; /* leave the loop after this many reports */
 };
 
@@ -45,6 +46,7 @@ static void on_report(void *ctx, const struct tracker_client_report *r)
 	f->reports++;
 	f->last_error = r->error;
 	f->last_event = r->event;
+	snprintf(f->last_url, sizeof(f->last_url), "%s", r->url);
 	if (r->error) {
 		f->errors++;
 	} else {
@@ -392,6 +394,137 @@ static void test_tracker_away(void **state)
 	tracker_client_free(c);
 }
 
+/* A URL at which nobody listens (TCP and UDP both refuse at once). */
+static void dead_url(char *url, size_t len, const char *scheme)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(sa);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &alen), 0);
+	close(fd);
+	snprintf(url, len, "%s://127.0.0.1:%u%s", scheme, ntohs(sa.sin_port),
+		 strcmp(scheme, "http") == 0 ? "/announce" : "");
+}
+
+static struct tracker_client *make_tiered(struct fixture *f, const char *const *urls,
+					  const unsigned *tiers, size_t n)
+{
+	struct tracker_client_config cfg = {
+		.port = 7010,
+		.urls = urls,
+		.tiers = tiers,
+		.n_urls = n,
+		.udp_timeout_ms = 100,
+		.udp_max_tries = 2,
+		.http_timeout_ms = 2000,
+		.retry_min_ms = 100,
+		.retry_max_ms = 400,
+		.interval_min_s = 1,
+	};
+	struct tracker_client_callbacks cb = {on_report, on_stopped, f};
+	struct tracker_client *c;
+
+	memcpy(cfg.info_hash, HASH, 20);
+	memset(cfg.peer_id, 'T', 20);
+	c = tracker_client_new(f->base, &cfg, NULL, &cb);
+	assert_non_null(c);
+	tracker_client_set_stats(c, 0, 0, 10);
+	return c;
+}
+
+/* BEP 12 within a tier: a dead first URL is skipped, the one that answers
+ * moves to the front, and the next round asks it first (no new failure). */
+static void test_bep12_failover(void **state)
+{
+	struct fixture *f = *state;
+	char dead[64];
+	struct tracker_client *c;
+
+	dead_url(dead, sizeof(dead), "http");
+	const char *urls[] = {dead, f->udp_url, f->http_url};
+	c = make_tiered(f, urls, NULL, 3);
+	tracker_client_announce_now(c, TRACKER_EVENT_STARTED);
+	run(f, 2, 3000);
+	assert_int_equal(f->errors, 1);
+	assert_int_equal(f->ok, 1);
+	assert_string_equal(f->last_url, f->udp_url);
+	assert_int_equal(f->last_event, TRACKER_EVENT_STARTED);
+	/* The regular announce after the interval (1 s): the UDP tracker
+	 * alone, and the HTTP one never. */
+	run(f, 4, 4000);
+	assert_int_equal(f->errors, 1);
+	assert_int_equal(f->ok, 3);
+	assert_string_equal(f->last_url, f->udp_url);
+	assert_int_equal(f->last_event, TRACKER_EVENT_NONE);
+	/* "stopped" goes to the tracker that knows us, once. */
+	tracker_client_stop(c, 2000);
+	run(f, 0, 3000);
+	assert_int_equal(f->stopped, 1);
+	assert_int_equal(f->ok, 4);
+	assert_string_equal(f->last_url, f->udp_url);
+	assert_int_equal(count_peers(f), 0);
+	tracker_client_free(c);
+}
+
+/* BEP 12 across tiers: a working first tier keeps the second one unasked;
+ * with the first tier dead, every round tries it first, then the second. */
+static void test_bep12_tiers(void **state)
+{
+	struct fixture *f = *state;
+	char dead[64];
+	struct tracker_client *c;
+	const unsigned tiers[] = {1, 0};
+
+	/* Listed tier 1 first: the client sorts by tier. */
+	const char *urls[] = {f->udp_url, f->http_url};
+	c = make_tiered(f, urls, tiers, 2);
+	tracker_client_announce_now(c, TRACKER_EVENT_STARTED);
+	run(f, 3, 4000);
+	assert_int_equal(f->ok, 3);
+	assert_int_equal(f->errors, 0);
+	assert_string_equal(f->last_url, f->http_url);
+	tracker_client_free(c);
+
+	dead_url(dead, sizeof(dead), "udp");
+	const unsigned tiers2[] = {0, 1};
+	const char *urls2[] = {dead, f->http_url};
+	f->reports = f->ok = f->errors = 0;
+	c = make_tiered(f, urls2, tiers2, 2);
+	tracker_client_announce_now(c, TRACKER_EVENT_STARTED);
+	run(f, 2, 3000);
+	assert_int_equal(f->errors, 1);
+	assert_int_equal(f->ok, 1);
+	assert_string_equal(f->last_url, f->http_url);
+	run(f, 4, 4000);
+	assert_int_equal(f->errors, 2);
+	assert_int_equal(f->ok, 2);
+	assert_string_equal(f->last_url, f->http_url);
+	tracker_client_free(c);
+}
+
+/* Every URL away: the round is retried, from the first URL, with backoff. */
+static void test_bep12_all_away(void **state)
+{
+	struct fixture *f = *state;
+	char d1[64], d2[64];
+	struct tracker_client *c;
+
+	dead_url(d1, sizeof(d1), "http");
+	dead_url(d2, sizeof(d2), "udp");
+	const char *urls[] = {d1, d2};
+	c = make_tiered(f, urls, NULL, 2);
+	tracker_client_announce_now(c, TRACKER_EVENT_STARTED);
+	run(f, 4, 3000);
+	assert_int_equal(f->errors, 4);
+	assert_int_equal(f->ok, 0);
+	assert_string_equal(f->last_url, d2);
+	assert_int_equal(f->last_event, TRACKER_EVENT_STARTED);
+	tracker_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +534,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_retransmit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tracker_away, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bep12_failover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bep12_tiers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bep12_all_away, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tracker-announce: a test driver for the announce client (not installed).
- * Announces one torrent to the URLs given, prints every report, and exits
- * after the first successful report of every tracker (or after a deadline).
+ * Announces one torrent to each URL given (one client per URL, so every
+ * tracker named is asked, where one client would stop at the first that
+ * answers, BEP 12), prints every report, and exits after the first
+ * successful report of every tracker (or after a deadline).
  *
  *   tracker-announce [-e started|completed|none] [-p PORT] [-l LEFT]
  *                    [-i PEER_ID] [-t SECONDS] [-s] [-u MS] INFO_HASH_HEX URL...
@@ -27,7 +29,8 @@
 
 struct state {
 	struct event_base *base;
-	struct tracker_client *client;
+	struct tracker_client *clients[TRACKER_CLIENT_URLS_MAX];
+	size_t n_clients, n_stopped;
 	size_t answered;
 	size_t need;
 	bool stop;
@@ -59,7 +62,8 @@ static void on_report(void *ctx, const struct tracker_client_report *r)
 	if (++s->answered == s->need) {
 		s->status = 0;
 		if (s->stop)
-			tracker_client_stop(s->client, 3000);
+			for (size_t i = 0; i < s->n_clients; i++)
+				tracker_client_stop(s->clients[i], 3000);
 		else
 			event_base_loopexit(s->base, NULL);
 	}
@@ -69,6 +73,8 @@ static void on_stopped(void *ctx)
 {
 	struct state *s = ctx;
 
+	if (++s->n_stopped < s->n_clients)
+		return;
 	printf("stopped\n");
 	fflush(stdout);
 	event_base_loopexit(s->base, NULL);
@@ -136,25 +142,33 @@ int main(int argc, char **argv)
 	    hex_decode(cfg.info_hash, argv[optind], 20) < 0)
 		usage();
 	memcpy(cfg.peer_id, peer_id, 20);
-	cfg.urls = (const char *const *)argv + optind + 1;
-	cfg.n_urls = (size_t)(argc - optind - 1);
+	cfg.n_urls = 1;
 	cfg.retry_min_ms = 500;
 	cfg.retry_max_ms = 2000;
 	cfg.http_timeout_ms = 5000;
 	s.base = event_base_new();
-	s.client = tracker_client_new(s.base, &cfg, &lg, &cb);
-	if (!s.client) {
+	for (int i = optind + 1; i < argc && s.n_clients < ARRAY_SIZE(s.clients); i++) {
+		struct tracker_client *c;
+		cfg.urls = (const char *const *)argv + i;
+		c = tracker_client_new(s.base, &cfg, &lg, &cb);
+		if (c)
+			s.clients[s.n_clients++] = c;
+	}
+	if (s.n_clients == 0) {
 		fprintf(stderr, "tracker-announce: no usable tracker URL\n");
 		return 2;
 	}
-	s.need = tracker_client_count(s.client);
-	tracker_client_set_stats(s.client, 0, 0, left);
-	tracker_client_announce_now(s.client, ev);
+	s.need = s.n_clients;
+	for (size_t i = 0; i < s.n_clients; i++) {
+		tracker_client_set_stats(s.clients[i], 0, 0, left);
+		tracker_client_announce_now(s.clients[i], ev);
+	}
 	deadline.tv_sec = (time_t)secs;
 	deadline.tv_usec = 0;
 	event_base_loopexit(s.base, &deadline);
 	event_base_dispatch(s.base);
-	tracker_client_free(s.client);
+	for (size_t i = 0; i < s.n_clients; i++)
+		tracker_client_free(s.clients[i]);
 	event_base_free(s.base);
 	return s.status;
 }

@@ -116,7 +116,15 @@ int main(int argc, char **argv)
 	if (!whitelist || optind != argc)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	base = event_base_new();
+	{
+		/* As `start` does: epoll changes batched per loop turn. */
+		struct event_config *ec = event_config_new();
+		if (ec)
+			event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+		base = ec ? event_base_new_with_config(ec) : NULL;
+		if (ec)
+			event_config_free(ec);
+	}
 	srv = tracker_server_new(base, &cfg, &lg, NULL);
 	n = load_whitelist(srv, whitelist);
 	if (n < 0)

@@ -357,16 +357,49 @@ int tracker_http_scrape_parse(const char *q, size_t len, uint8_t (*hashes)[TRACK
 /* ---- HTTP replies: server ---- */
 
 /* Keys are written in ascending byte order, as bencode requires. */
+/* Bencoded integers and string lengths by hand: through printf they were
+ * the largest share of our own code in an HTTP announce (perf). The bytes
+ * are the same as bencode_put_int() and bencode_put_str() write. */
+static int put_num(struct buf *out, char before, int64_t v, char after)
+{
+	char tmp[24];
+	char *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	*--p = after;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	if (before)
+		*--p = before;
+	return buf_append(out, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static int put_str(struct buf *out, const void *p, size_t len)
+{
+	size_t before = out->len;
+	int r = put_num(out, 0, (int64_t)len, ':');
+
+	if (r == 0)
+		r = buf_append(out, p, len);
+	if (r < 0)
+		out->len = before;
+	return r;
+}
+
 static int put_key_int(struct buf *out, const char *key, int64_t v)
 {
-	int r = bencode_put_cstr(out, key);
-	return r < 0 ? r : bencode_put_int(out, v);
+	int r = put_str(out, key, strlen(key));
+	return r < 0 ? r : put_num(out, 'i', v, 'e');
 }
 
 static int put_key_str(struct buf *out, const char *key, const void *p, size_t len)
 {
-	int r = bencode_put_cstr(out, key);
-	return r < 0 ? r : bencode_put_str(out, p, len);
+	int r = put_str(out, key, strlen(key));
+	return r < 0 ? r : put_str(out, p, len);
 }
 
 static int put_peers(struct buf *out, const struct tracker_http_reply *r)
@@ -382,7 +415,7 @@ static int put_peers(struct buf *out, const struct tracker_http_reply *r)
 		}
 		return put_key_str(out, "peers", b, 6 * n);
 	}
-	if ((e = bencode_put_cstr(out, "peers")) < 0 || (e = bencode_put_list_begin(out)) < 0)
+	if ((e = put_str(out, "peers", 5)) < 0 || (e = bencode_put_list_begin(out)) < 0)
 		return e;
 	for (size_t i = 0; i < n; i++) {
 		char ip[INET_ADDRSTRLEN];
