@@ -175,9 +175,11 @@ fault_progress() {
 	echo "${p:-0}"
 }
 
-# fault_complete NAME: true once the agent said its download is complete.
+# fault_complete NAME: true once the agent has every piece verified (its
+# engine logs it then; the agent's own "complete" line comes after seeding).
 fault_complete() {
-	grep -q '^agent: os1 complete:' "$FT/$1/agent.out" 2>/dev/null
+	grep -q 'os1: complete: all' "$FT/$1/agent.err" 2>/dev/null ||
+		grep -q '^seeding for' "$FT/$1/agent.out" 2>/dev/null
 }
 
 # fault_alive NAME: the agent process still runs.
