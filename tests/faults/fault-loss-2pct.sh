@@ -70,9 +70,6 @@ pass() {
 	RES[$loss]=$(printf '%-6s %10s %12s %12s %10s' "$loss %" "$(maxof "${dh[@]}")" \
 		"$(maxof "${tb[@]}")" "$(maxof "${tf[@]}")" \
 		"$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')")
-	for n in $FT_NODES; do
-		echo "  $n: downloaded in $(fault_took "$n") s"
-	done
 	fault_wait_exit 60 $FT_NODES
 	ft_log "pass with $loss % loss done"
 }

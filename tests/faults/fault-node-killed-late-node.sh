@@ -46,9 +46,6 @@ fault_dhcp n5
 fault_bundle n5
 fault_agent n5
 fault_wait_complete 60 n1 n3 n4 n5
-for n in n1 n3 n4 n5; do
-	echo "  $n: downloaded in $(fault_took "$n") s"
-done
 fault_wait_exit 60 n1 n3 n4 n5
 
 # n5 tried the server's seeder (packets dropped) and never reached it.

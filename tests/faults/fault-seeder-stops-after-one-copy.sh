@@ -57,9 +57,6 @@ done
 [ "$left" -gt 0 ] || fault_fail "every node completed before the seeder stopped: the test proves nothing"
 
 fault_wait_complete 60 $FT_NODES
-for n in $FT_NODES; do
-	echo "  $n: downloaded in $(fault_took "$n") s"
-done
 fault_wait_exit 60 $FT_NODES
 lab_exec srv nft list table inet ftseed | grep -o 'counter packets [0-9]*' | head -n 2 |
 	sed 's/^/  seeder packets dropped: /'

@@ -50,9 +50,6 @@ ft_log "start is back"
 
 fault_wait_complete 60 $FT_NODES
 ft_log "every node complete"
-for n in $FT_NODES; do
-	echo "  $n: downloaded in $(fault_took "$n") s"
-done
 # Every node that still needed pieces reconnected to the server's seeder
 # (its progress lines say "server connected" again).
 for n in $FT_NODES; do
