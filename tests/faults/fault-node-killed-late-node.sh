@@ -9,7 +9,8 @@
 # TFTP, agent) with nft in its namespace dropping all traffic to and from
 # the server's BitTorrent port (the tracker stays reachable): whatever it
 # gets comes from peers. n1, n3, n4 and n5 must complete within 60 s with a
-# correct image, and the server's log must show no connection from n5.
+# correct image, the server's log must show no connection from n5, and an
+# agent that counts bytes by source must count none from the server.
 set -eu
 . "$SRCDIR/tests/lib/fault.sh"
 fault_init killed 16
@@ -60,4 +61,13 @@ fi
 if grep -q 'server connected' "$FT/n5/agent.out"; then
 	fault_fail "n5's agent says it was connected to the server"
 fi
+# An agent that counts bytes by source (branch s2-agent) must say that
+# none came from the server.
+last=$(grep '^seeding for' "$FT/n5/agent.out" | tail -n 1)
+case $last in
+*"from server"*)
+	echo "  n5: $(printf "%s" "$last" | sed "s/.*\(from server .*\) ETA.*/\1/")"
+	case $last in *"from server 0 B "*) ;; *) fault_fail "n5's agent counts bytes from the server" ;; esac
+	;;
+esac
 fault_pass

@@ -45,11 +45,11 @@ table inet ftseed {
 }
 NFT
 ft_log "the nodes hold one full copy: $(tail -n 1 "$FT/pieces.log")"
-sent=$(fault_status_get server_upload_bytes)
-ft_log "the server's seeder is cut off, having sent ${sent:-?} bytes ($(stat -c %s "$FT_IMAGE") is one copy)"
 for n in $FT_NODES; do
 	echo "  $n at $(fault_progress "$n") %"
 done
+sent=$(fault_status_get server_upload_bytes)
+ft_log "the server's seeder is cut off, having sent ${sent:-?} bytes ($(stat -c %s "$FT_IMAGE") is one copy)"
 left=0
 for n in $FT_NODES; do
 	fault_complete "$n" || left=$((left + 1))

@@ -12,7 +12,7 @@
 # does not move while cut off (from 3 s after the cut, when what was in
 # flight has landed); "stalled:" within 20 s of the cut; after the network
 # returns, "resumed:" and completion within 30 s, with a correct image; n2
-# completes meanwhile.
+# goes on meanwhile and completes too.
 set -eu
 . "$SRCDIR/tests/lib/fault.sh"
 CUT=30
@@ -51,6 +51,7 @@ ft_log "n1 cut off from the network at $(fault_progress n1) %"
 # socket buffers still arrives: read where it stands 3 s after the cut.
 sleep 3
 at=$(fault_progress n1)
+at2=$(fault_progress n2)
 
 # While cut off: the progress stands still, and the agent says it stalled.
 said=""
@@ -68,7 +69,11 @@ if [ "$contract" = 1 ]; then
 	[ -n "$said" ] || fault_fail "n1's agent did not say 'stalled:' in $CUT s without data"
 	[ "$said" -le 20 ] || fault_fail "n1's agent said 'stalled:' only after $said s"
 fi
-fault_complete n2 || fault_fail "n2 did not complete while n1 was cut off"
+# n2 is not held up for good by its silent peer (it may be slowed: see
+# docs/faults.md).
+fault_complete n2 || [ "$(fault_progress n2)" -gt "$at2" ] ||
+	fault_fail "n2 made no progress while n1 was cut off"
+ft_log "n2 at $(fault_progress n2) % (was $at2 %)"
 
 lab_exec n1 nft delete table inet ftstall
 back_at=$(date +%s.%N)
@@ -81,5 +86,6 @@ if [ "$contract" = 1 ]; then
 		fault_fail "n1's agent did not say 'resumed:'"
 	echo "  n1: $(grep -m 1 '^resumed:' "$FT/n1/agent.out")"
 fi
+fault_wait_complete 60 n2
 fault_wait_exit 60 n1 n2
 fault_pass

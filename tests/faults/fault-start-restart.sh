@@ -39,7 +39,7 @@ for n in $FT_NODES; do
 done
 [ "$left" -gt 0 ] || fault_fail "every node completed before the restart: the test proves nothing"
 sleep 3
-down_at=$(date +%s.%N)
+restart_at=$(date +%s.%N)
 # Each agent prints one line a second; the lines from now on are after the restart.
 declare -A mark
 for n in $FT_NODES; do
@@ -49,7 +49,8 @@ fault_server_start
 ft_log "start is back"
 
 fault_wait_complete 60 $FT_NODES
-ft_log "every node complete"
+awk -v a="$restart_at" -v b="$(date +%s.%N)" \
+	'BEGIN { printf "  every node complete %.1f s after start was restarted\n", b - a }'
 # Every node that still needed pieces reconnected to the server's seeder
 # (its progress lines say "server connected" again).
 for n in $FT_NODES; do
@@ -62,7 +63,6 @@ for n in $FT_NODES; do
 	fault_fail "$n did not reconnect to the server's seeder after the restart"
 done
 fault_wait_exit 60 $FT_NODES
-awk -v a="$down_at" -v b="$(date +%s.%N)" 'BEGIN { printf "  from the restart to every agent done: %.1f s\n", b - a }'
 
 # Leases: asked again in the reverse order (a server that forgot them
 # would hand out the first free address to the first to ask).

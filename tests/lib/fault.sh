@@ -59,7 +59,8 @@ fault_init() {
 	# long on a 20 Mbit/s link as a real image's pieces (~1,000 of 512 KiB
 	# and more, as start chooses them) take on a LAN; start's choice for
 	# 16 MiB, 16 KiB, would make the per-piece overhead dominate.
-	sed -i "s/super_seed: true}/super_seed: true, piece_size: ${FAULT_PIECE:-256k}}/" \
+	# FAULT_SUPER_SEED=false: the same without super-seeding, to compare.
+	sed -i "s/super_seed: true}/super_seed: ${FAULT_SUPER_SEED:-true}, piece_size: ${FAULT_PIECE:-256k}}/" \
 		"$FT_ENV/Boottorrent.yaml"
 	FT_IMAGE=$FT_ENV/oss/os1/image.bin
 	# The lease script: configure the address as phase 1's does, note the
@@ -224,7 +225,7 @@ fault_wait_complete() {
 }
 
 # fault_wait_exit SECS NAME...: every agent exits 0 (after its seeding) with
-# an image byte-identical to the server's.
+# an image byte-identical to the server's; prints how long each download took.
 fault_wait_exit() {
 	local limit=$1 name rc i
 	shift
@@ -240,6 +241,7 @@ fault_wait_exit() {
 		[ "$rc" = 0 ] || fault_fail "$name: the agent exited with $rc"
 		cmp -s "$FT_IMAGE" "$FT/$name/data/os1/image.bin" ||
 			fault_fail "$name: the downloaded image differs from the server's"
+		echo "  $name: its download took $(fault_took "$name") s; image correct"
 	done
 }
 
