@@ -10,6 +10,8 @@
 # start` (uplink 40 Mbit/s, nodes 20 Mbit/s). Each must complete within 60 s
 # with a correct image; every agent that got a bad piece must have banned
 # 10.77.0.66 and no one else; at least one must have.
+# FT_NODES and other word lists are split on purpose.
+# shellcheck disable=SC2086
 set -eu
 . "$SRCDIR/tests/lib/fault.sh"
 command -v socat >/dev/null || { echo "skip: socat is not installed"; exit 77; }
@@ -27,7 +29,9 @@ ih=$(echo "$info" | awk '/^Info hash:/ { print $3 }')
 pieces=$(echo "$info" | awk '/^Pieces:/ { print $2 }')
 plen=$(echo "$info" | awk '/^Piece size:/ { print $3 }')
 total=$(echo "$info" | awk '/^Total size:/ { print $3 }')
-[ -n "$pieces" ] && [ -n "$plen" ] && [ -n "$total" ] || fault_fail "torrent-info: $info"
+if [ -z "$pieces" ] || [ -z "$plen" ] || [ -z "$total" ]; then
+	fault_fail "torrent-info: $info"
+fi
 
 # The corrupt seed listens on the bad host's loopback (bad-peer.py binds
 # 127.0.0.1); socat makes it reachable on 10.77.0.66:6881.

@@ -12,6 +12,8 @@
 # `boottorrent start` (uplink 40 Mbit/s, nodes 20 Mbit/s). Every step must
 # succeed, with byte-identical files, within its time limit (with loss: DHCP
 # 30 s, each TFTP file 60 s, the swarm 90 s).
+# FT_NODES and other word lists are split on purpose.
+# shellcheck disable=SC2086
 set -eu
 . "$SRCDIR/tests/lib/fault.sh"
 command -v tftp >/dev/null || { echo "skip: tftp-hpa's tftp is not installed"; exit 77; }

@@ -11,6 +11,8 @@
 # gets comes from peers. n1, n3, n4 and n5 must complete within 60 s with a
 # correct image, the server's log must show no connection from n5, and an
 # agent that counts bytes by source must count none from the server.
+# FT_NODES and other word lists are split on purpose.
+# shellcheck disable=SC2086
 set -eu
 . "$SRCDIR/tests/lib/fault.sh"
 fault_init killed 16

@@ -9,6 +9,8 @@
 # traffic of its BitTorrent port, both ways, without a reset: the seeder
 # vanishes as a hung or unplugged one would. The tracker, DHCP and HTTP keep
 # running. Every node must then complete within 60 s with a correct image.
+# FT_NODES and other word lists are split on purpose.
+# shellcheck disable=SC2086
 set -eu
 . "$SRCDIR/tests/lib/fault.sh"
 N=4

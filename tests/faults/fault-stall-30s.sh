@@ -13,6 +13,8 @@
 # flight has landed); "stalled:" within 20 s of the cut; after the network
 # returns, "resumed:" and completion within 30 s, with a correct image; n2
 # goes on meanwhile and completes too.
+# FT_NODES and other word lists are split on purpose.
+# shellcheck disable=SC2086
 set -eu
 . "$SRCDIR/tests/lib/fault.sh"
 CUT=30

@@ -9,6 +9,8 @@
 # agent must complete within 60 s with a correct image, every node's server
 # connection must come back, and the nodes asking again for a lease, in the
 # reverse order, must get the addresses they had.
+# FT_NODES and other word lists are split on purpose.
+# shellcheck disable=SC2086
 set -eu
 . "$SRCDIR/tests/lib/fault.sh"
 fault_init restart 16

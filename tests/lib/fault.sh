@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # FT_* are read by the tests that source this
 # Shared by tests/faults/fault-*.sh: a `boottorrent start` server and
 # phase-1-like nodes (udhcpc, the bundle over TFTP, then the real agent with
 # --no-boot as a process) in namespaces on one bridge, with shaped links so
@@ -33,7 +34,8 @@ FT_SRV=""
 FT_NODES=""
 FT_NODE_COUNT=0
 FT_T0=$(date +%s.%N)
-declare -A FT_PID FT_IP FT_MAC FT_START
+declare -A FT_PID FT_IP FT_MAC
+FT_TOOK=""  # seconds the last fault_dhcp or fault_bundle took
 
 # ft_now: seconds since the test began, one decimal.
 ft_now() {
@@ -160,7 +162,6 @@ fault_agent() {
 	printf 'bt.server=10.77.0.1 bt.http=8080 BOOTIF=01-%s\n' \
 		"$(printf '%s' "${FT_MAC[$name]}" | tr : -)" >"$FT/$name/cmdline"
 	rm -rf "$FT/$name/data"
-	FT_START[$name]=$(date +%s.%N)
 	lab_bg "$name" env BT_IP="${FT_IP[$name]:-}" "$BOOTTORRENT" agent \
 		--bundle "$FT/$name/root/etc/boottorrent/bundle" --dir "$FT/$name/data" \
 		--cmdline "$FT/$name/cmdline" --os os1 --no-boot --plain "$@" \
