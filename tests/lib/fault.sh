@@ -293,7 +293,13 @@ for m in st["machines"]:
 		tail -n 4 "$FT/$name/agent.out" 2>/dev/null || true
 		echo "--- $name agent log, last lines"
 		tail -n 12 "$FT/$name/agent.err" 2>/dev/null || true
+		echo "--- $name udhcpc, last lines"
+		tail -n 4 "$FT/$name/udhcpc.log" 2>/dev/null || true
 	done
+	# The kernel's ARP table is shared by every namespace of the machine:
+	# when full (gc_thresh3), replies are dropped, broadcast ones too.
+	echo "=== kernel ARP entries (all namespaces): $((0x$(awk 'NR == 2 { print $1 }' \
+		/proc/net/stat/arp_cache))) of $(cat /proc/sys/net/ipv4/neigh/default/gc_thresh3)"
 	echo "=== server log, last lines"
 	tail -n 30 "$FT/srv.log" 2>/dev/null || true
 }
