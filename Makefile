@@ -1,7 +1,7 @@
 # The front door. The build itself is meson + ninja (see meson.build).
 #   make             build build/boottorrent
 #   make test        install what the tests need, run every test
-#   make test-unit | test-interop | test-e2e | fuzz
+#   make test-unit | test-interop | test-e2e | test-faults | fuzz
 #   make loaders     fetch the bootloaders start serves into build/loaders
 #   make demo        the demonstration (see README.md)
 #   make ph1         the phase-1 image in build/ph1 (ph1/build.sh, docs/phase1.md)
@@ -9,7 +9,7 @@
 
 BUILD ?= build
 
-.PHONY: all deps loaders test test-unit test-interop test-e2e fuzz demo ph1 clean format
+.PHONY: all deps loaders test test-unit test-interop test-e2e test-faults fuzz demo ph1 clean format
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -28,7 +28,7 @@ loaders:
 
 test:
 	@tools/deps.sh test e2e
-	@tools/test.sh unit interop e2e fuzz
+	@tools/test.sh unit interop e2e faults fuzz
 
 test-unit:
 	@tools/deps.sh build
@@ -41,6 +41,10 @@ test-interop:
 test-e2e:
 	@tools/deps.sh e2e
 	@tools/test.sh e2e
+
+test-faults:
+	@tools/deps.sh interop
+	@tools/test.sh faults
 
 fuzz:
 	@tools/deps.sh fuzz

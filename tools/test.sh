@@ -1,14 +1,14 @@
 #!/bin/sh
 # Runs BootTorrent's tests and ends with one line "N passed, M failed".
-# Usage: tools/test.sh [unit] [interop] [e2e] [fuzz]   (default: all four)
+# Usage: tools/test.sh [unit] [interop] [e2e] [faults] [fuzz]   (default: all)
 #
-# unit, interop and e2e run in build-test/ (ASan + UBSan, warnings as errors);
+# unit, interop, e2e and faults run in build-test/ (ASan + UBSan, warnings as errors);
 # fuzz runs each libFuzzer harness for FUZZ_SECONDS (default 20) in
 # build-fuzz/ (clang). Results are read from meson's test logs.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-kinds=${*:-unit interop e2e fuzz}
+kinds=${*:-unit interop e2e faults fuzz}
 fuzz_seconds=${FUZZ_SECONDS:-20}
 
 setup() { # dir, extra meson options...
@@ -26,7 +26,7 @@ logs=""
 suites=""
 for k in $kinds; do
 	case $k in
-	unit|interop|e2e) suites="$suites --suite $k" ;;
+	unit|interop|e2e|faults) suites="$suites --suite $k" ;;
 	fuzz) ;;
 	*) echo "test.sh: unknown kind '$k'" >&2; exit 2 ;;
 	esac

@@ -181,7 +181,7 @@ lab_loss() {
 	ns=$(lab_ns "$1")
 	ip netns exec "$ns" nft add table inet btloss
 	ip netns exec "$ns" nft add chain inet btloss in '{ type filter hook input priority 0; }'
-	ip netns exec "$ns" nft add rule inet btloss in numgen random mod 100 '<' "$2" drop
+	ip netns exec "$ns" nft add rule inet btloss in numgen random mod 100 '<' "$2" counter drop
 }
 
 # lab_bridge BR: another bridge in the switch namespace (lab_switch makes br0),
