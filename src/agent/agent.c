@@ -20,6 +20,7 @@
 #include "agent/cmdline.h"
 #include "agent/download.h"
 #include "agent/menu.h"
+#include "agent/progress.h"
 #include "agent/report.h"
 #include "agent/seed.h"
 #include "agent/ui.h"
@@ -37,6 +38,10 @@
 #define UNREACHABLE_AFTER_MS 5000
 /* A failure screen waits this long for a person before the agent exits. */
 #define FAIL_RESTART_S 120
+/* While stalled, dial every peer and announce again after this long, then
+ * twice as long each time, up to the maximum. */
+#define STALL_KICK_FIRST_MS 15000
+#define STALL_KICK_MAX_MS 60000
 
 static volatile sig_atomic_t got_term;
 
@@ -81,6 +86,9 @@ struct agent {
 	int vm_status;
 	bool loop_done;
 	char warning[256];
+	struct agent_stall stall;
+	int64_t next_kick;  /* ms: the next forced reconnect while stalled */
+	int64_t kick_every; /* ms, doubling up to STALL_KICK_MAX_MS */
 	FILE *diag;	  /* where configuration diagnostics go */
 	struct buf notes; /* lines for the terminal once curses has ended */
 };
@@ -401,6 +409,59 @@ static void fill_progress(struct agent *a, const struct agent_dl_status *s, stru
 	}
 }
 
+/* The stall contract (docs/agent.md): after AGENT_STALL_AFTER_MS without a
+ * payload byte, plain mode prints a line starting with "stalled:", and one
+ * starting with "resumed:" when bytes flow again; the screen shows the
+ * warning meanwhile. A stall also makes the engine dial every peer and the
+ * tracker client announce at once, again with backoff while it lasts, so
+ * that a network that came back is used without waiting for timers. */
+static void watch_stall(struct agent *a, const struct agent_dl_status *s)
+{
+	int64_t now = mono_ms();
+	char srv[INET_ADDRSTRLEN] = "unknown";
+
+	if (a->has_server)
+		inet_ntop(AF_INET, &a->server, srv, sizeof(srv));
+	switch (agent_stall_update(&a->stall, now, s->st.downloaded, s->complete)) {
+	case AGENT_STALL_STARTED:
+		log_msg(LOG_WARN, "AGENT", "download stalled: nothing received for %lld s",
+			(long long)agent_stall_seconds(&a->stall, now));
+		if (ui_is_plain(a->ui)) {
+			printf("stalled: nothing received for %lld s at %.1f%%; retrying (server "
+			       "%s)\n",
+			       (long long)agent_stall_seconds(&a->stall, now),
+			       s->st.total_bytes ? 100.0 * (double)s->st.have_bytes /
+							   (double)s->st.total_bytes
+						 : 0.0,
+			       srv);
+			fflush(stdout);
+		}
+		agent_dl_kick(a->dl);
+		a->kick_every = STALL_KICK_FIRST_MS;
+		a->next_kick = now + a->kick_every;
+		break;
+	case AGENT_STALL_RESUMED:
+		log_msg(LOG_INFO, "AGENT", "download resumed after %lld s",
+			(long long)((now - a->stall.stalled_since) / 1000 +
+				    AGENT_STALL_AFTER_MS / 1000));
+		if (ui_is_plain(a->ui)) {
+			printf("resumed: %s after %lld s\n",
+			       s->complete ? "download complete" : "receiving again",
+			       (long long)((now - a->stall.stalled_since) / 1000 +
+					   AGENT_STALL_AFTER_MS / 1000));
+			fflush(stdout);
+		}
+		break;
+	case AGENT_STALL_NONE:
+		if (a->stall.stalled && now >= a->next_kick) {
+			agent_dl_kick(a->dl);
+			a->kick_every = MIN(a->kick_every * 2, (int64_t)STALL_KICK_MAX_MS);
+			a->next_kick = now + a->kick_every;
+		}
+		break;
+	}
+}
+
 /* Once a second during the download and the seeding. */
 static void on_tick(evutil_socket_t fd, short what, void *ctx)
 {
@@ -435,10 +496,20 @@ static void on_tick(evutil_socket_t fd, short what, void *ctx)
 	agent_dl_tick(a->dl);
 	agent_dl_status(a->dl, &s);
 
+	watch_stall(a, &s);
 	/* Say so when nothing can be reached: no peer, and no tracker answer
 	 * (the tracker client and the engine keep retrying with backoff). */
 	a->warning[0] = 0;
-	if (!s.complete && s.st.peers == 0 && mono_ms() - a->t_start > UNREACHABLE_AFTER_MS) {
+	if (a->stall.stalled) {
+		char srv[INET_ADDRSTRLEN] = "unknown";
+
+		if (a->has_server)
+			inet_ntop(AF_INET, &a->server, srv, sizeof(srv));
+		snprintf(a->warning, sizeof(a->warning),
+			 "Download stalled: nothing received for %lld s; retrying (server %s).",
+			 (long long)agent_stall_seconds(&a->stall, mono_ms()), srv);
+	} else if (!s.complete && s.st.peers == 0 &&
+		   mono_ms() - a->t_start > UNREACHABLE_AFTER_MS) {
 		char srv[INET_ADDRSTRLEN] = "?";
 
 		if (a->has_server)
@@ -794,6 +865,7 @@ int agent_run(const struct agent_opts *o)
 		rc = fail_screen(&a, "Cannot start the download", err);
 		goto out;
 	}
+	agent_stall_init(&a.stall, a.t_start, 0);
 	report(&a, AGENT_PHASE_DOWNLOADING, NULL);
 	a.tick = event_new(a.base, -1, EV_PERSIST, on_tick, &a);
 	event_add(a.tick, &one);

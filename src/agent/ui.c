@@ -175,10 +175,18 @@ void ui_draw_progress(struct ui *ui, const struct ui_progress *p)
 		snprintf(eta, sizeof(eta), "ETA %llds", (long long)p->eta_s);
 	else
 		snprintf(eta, sizeof(eta), "ETA -");
+	if (p->from_server == UINT64_MAX) {
+		snprintf(fs, sizeof(fs), "-");
+		snprintf(fp, sizeof(fp), "-");
+	} else {
+		fmt_bytes(fs, sizeof(fs), p->from_server);
+		fmt_bytes(fp, sizeof(fp), p->from_peers);
+	}
 	if (ui->plain) {
-		printf("%s: %5.1f%% %s/%s down %s/s up %s/s peers %u (%u seeds) server %s %s",
+		printf("%s: %5.1f%% %s/%s down %s/s up %s/s peers %u (%u seeds) server %s "
+		       "from server %s from peers %s %s",
 		       p->state, frac * 100, have, total, down, up, p->peers, p->seeds,
-		       p->server_connected ? "connected" : "not connected", eta);
+		       p->server_connected ? "connected" : "not connected", fs, fp, eta);
 		if (p->warning)
 			printf(" -- %s", p->warning);
 		printf("\n");
@@ -193,13 +201,7 @@ void ui_draw_progress(struct ui *ui, const struct ui_progress *p)
 	snprintf(line, sizeof(line), "peers %u (%u seeds)    server %s    %s", p->peers, p->seeds,
 		 p->server_connected ? "connected" : "not connected", eta);
 	center(7, line, 0);
-	if (p->from_server == UINT64_MAX) {
-		snprintf(line, sizeof(line), "from server: -    from peers: -");
-	} else {
-		fmt_bytes(fs, sizeof(fs), p->from_server);
-		fmt_bytes(fp, sizeof(fp), p->from_peers);
-		snprintf(line, sizeof(line), "from server: %s    from peers: %s", fs, fp);
-	}
+	snprintf(line, sizeof(line), "from server: %s    from peers: %s", fs, fp);
 	center(8, line, 0);
 	center(10, p->state, 0);
 	if (p->warning)
