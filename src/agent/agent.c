@@ -785,6 +785,45 @@ static int load_bundle(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The other consoles: --console, else phase 1's $BT_CONSOLES ("ttyS0
+ * tty1": every console= of the kernel command line, with tty1). One agent
+ * draws on all of them and takes keys from each (docs/agent.md). */
+static void add_consoles(struct agent *a)
+{
+	const char *e = getenv("BT_CONSOLES");
+
+	if (ui_is_plain(a->ui))
+		return;
+	for (size_t i = 0; i < a->o->n_consoles; i++) {
+		int r = ui_add_console(a->ui, a->o->consoles[i]);
+
+		if (r && r != -EEXIST)
+			log_msg(LOG_WARN, "AGENT", "console %s: %s", a->o->consoles[i],
+				strerror(-r));
+	}
+	if (a->o->n_consoles || !e)
+		return;
+	/* Bounded: a few words of at most 32 characters. */
+	for (int n = 0; *e && n < 8; n++) {
+		char dev[48];
+		size_t len;
+		int r;
+
+		e += strspn(e, " \t,");
+		len = strcspn(e, " \t,");
+		if (len == 0)
+			break;
+		/* A name below /dev ("ttyS0", "pts/3"), never a way out. */
+		if (len < 32 && e[0] != '/' && !memmem(e, len, "..", 2)) {
+			snprintf(dev, sizeof(dev), "/dev/%.*s", (int)len, e);
+			r = ui_add_console(a->ui, dev);
+			if (r && r != -EEXIST)
+				log_msg(LOG_WARN, "AGENT", "console %s: %s", dev, strerror(-r));
+		}
+		e += len;
+	}
+}
+
 int agent_run(const struct agent_opts *o)
 {
 	struct agent a = {.o = o};
@@ -801,6 +840,7 @@ int agent_run(const struct agent_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	gather(&a);
 	a.ui = ui_new(o->plain || !isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO));
+	add_consoles(&a);
 	if (!ui_is_plain(a.ui)) {
 		/* Log lines would tear the screen: they go to a file. */
 		const char *run = getenv("BT_RUN");
