@@ -89,8 +89,8 @@ struct agent {
 	struct agent_stall stall;
 	int64_t next_kick;  /* ms: the next forced reconnect while stalled */
 	int64_t kick_every; /* ms, doubling up to STALL_KICK_MAX_MS */
-	FILE *diag;	  /* where configuration diagnostics go */
-	struct buf notes; /* lines for the terminal once curses has ended */
+	FILE *diag;	    /* where configuration diagnostics go */
+	struct buf notes;   /* lines for the terminal once curses has ended */
 };
 
 /* A result line for the terminal: printed now in plain mode, else kept

@@ -38,8 +38,8 @@ void agent_stall_init(struct agent_stall *s, int64_t now_ms, uint64_t received)
 	*s = (struct agent_stall){.last_bytes = received, .last_change = now_ms};
 }
 
-enum agent_stall_event agent_stall_update(struct agent_stall *s, int64_t now_ms,
-					  uint64_t received, bool complete)
+enum agent_stall_event agent_stall_update(struct agent_stall *s, int64_t now_ms, uint64_t received,
+					  bool complete)
 {
 	bool grew = received > s->last_bytes;
 

@@ -36,8 +36,8 @@ enum agent_stall_event {
 };
 
 struct agent_stall {
-	uint64_t last_bytes;  /* the received count last seen */
-	int64_t last_change;  /* ms when it last grew (or the start) */
+	uint64_t last_bytes;   /* the received count last seen */
+	int64_t last_change;   /* ms when it last grew (or the start) */
 	int64_t stalled_since; /* ms when the stall began (valid while stalled) */
 	bool stalled;
 };
@@ -46,8 +46,8 @@ struct agent_stall {
 void agent_stall_init(struct agent_stall *s, int64_t now_ms, uint64_t received);
 /* Feeds the received byte count (monotonic) at now_ms; complete ends any
  * stall. Returns what changed. */
-enum agent_stall_event agent_stall_update(struct agent_stall *s, int64_t now_ms,
-					  uint64_t received, bool complete);
+enum agent_stall_event agent_stall_update(struct agent_stall *s, int64_t now_ms, uint64_t received,
+					  bool complete);
 /* Whole seconds since the last byte arrived (0 when not stalled). */
 int64_t agent_stall_seconds(const struct agent_stall *s, int64_t now_ms);
 

@@ -126,10 +126,8 @@ static void test_stall_steady_flow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_by_address),
-		cmocka_unit_test(test_split_by_peer_id),
-		cmocka_unit_test(test_split_no_server),
-		cmocka_unit_test(test_stall),
+		cmocka_unit_test(test_split_by_address),  cmocka_unit_test(test_split_by_peer_id),
+		cmocka_unit_test(test_split_no_server),	  cmocka_unit_test(test_stall),
 		cmocka_unit_test(test_stall_steady_flow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

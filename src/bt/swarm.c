@@ -80,8 +80,7 @@ static struct bt_known *known_add(struct bt_swarm *w, const struct sockaddr_in *
 		/* Full: reuse an entry for a past incoming connection. */
 		for (uint32_t i = 0; i < w->nknown && !k; i++)
 			if (w->known[i].source == BT_SRC_INCOMING && !w->known[i].connected &&
-			    !w->known[i].banned && !w->known[i].strikes &&
-			    !w->known[i].down_bytes)
+			    !w->known[i].banned && !w->known[i].strikes && !w->known[i].down_bytes)
 				k = &w->known[i];
 		if (!k)
 			return NULL;

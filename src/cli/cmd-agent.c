@@ -120,8 +120,9 @@ int cmd_agent(int argc, char **argv)
 				return cli_usage_error("agent", "at most %d --console",
 						       AGENT_MAX_CONSOLES);
 			if (optarg[0] != '/')
-				return cli_usage_error("agent", "--console wants a device path, "
-							      "not '%s'",
+				return cli_usage_error("agent",
+						       "--console wants a device path, "
+						       "not '%s'",
 						       optarg);
 			o.consoles[o.n_consoles++] = optarg;
 			break;

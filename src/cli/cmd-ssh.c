@@ -36,19 +36,18 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: boottorrent ssh [--env DIR] [--status URL] MAC|IP [-- COMMAND...]\n"
-		"Opens an SSH session as root to a client in phase 1, with the environment's\n"
-		"key (DIR/ssh/id_ed25519, made by `init`; phase 1 accepts only that key).\n"
-		"A MAC is looked up in the environment's hosts, its DHCP leases\n"
-		"(DIR/out/leases) and the running server's /api/status.\n\n"
-		"  -e, --env DIR       the environment (default .)\n"
-		"  -s, --status URL    the server's status, e.g. http://10.0.0.1:8080\n"
-		"                      (default: 127.0.0.1 at the environment's http.port;\n"
-		"                      given, it is asked first)\n"
-		"  -h, --help          show this help\n\n"
-		"Exit status: ssh's own, or 1 when the machine or the key is not found,\n"
-		"2 on a usage error.\n");
+	fprintf(f, "Usage: boottorrent ssh [--env DIR] [--status URL] MAC|IP [-- COMMAND...]\n"
+		   "Opens an SSH session as root to a client in phase 1, with the environment's\n"
+		   "key (DIR/ssh/id_ed25519, made by `init`; phase 1 accepts only that key).\n"
+		   "A MAC is looked up in the environment's hosts, its DHCP leases\n"
+		   "(DIR/out/leases) and the running server's /api/status.\n\n"
+		   "  -e, --env DIR       the environment (default .)\n"
+		   "  -s, --status URL    the server's status, e.g. http://10.0.0.1:8080\n"
+		   "                      (default: 127.0.0.1 at the environment's http.port;\n"
+		   "                      given, it is asked first)\n"
+		   "  -h, --help          show this help\n\n"
+		   "Exit status: ssh's own, or 1 when the machine or the key is not found,\n"
+		   "2 on a usage error.\n");
 }
 
 /* ---- the lease file ---- */
@@ -56,8 +55,7 @@ static void usage(FILE *f)
 /* The address the lease journal gives mac: the last line naming mac, unless
  * a later line gave that address to someone else or freed it. *expired is
  * set when that lease has run out. 0, or -ENOENT. */
-static int lookup_leases(const char *path, const uint8_t mac[6], struct in_addr *out,
-			 bool *expired)
+static int lookup_leases(const char *path, const uint8_t mac[6], struct in_addr *out, bool *expired)
 {
 	FILE *f = fopen(path, "re");
 	char line[512];
@@ -314,7 +312,8 @@ static int resolve_mac(struct target *t, const uint8_t mac[6], struct in_addr *i
 	r = lookup_leases(leases, mac, ip, &expired);
 	if (r == 0) {
 		if (expired)
-			fprintf(stderr, "boottorrent ssh: note: the lease of %s on %s has expired\n",
+			fprintf(stderr,
+				"boottorrent ssh: note: the lease of %s on %s has expired\n",
 				inet_ntoa(*ip), macs);
 		free(leases);
 		return 0;
@@ -372,8 +371,9 @@ int cmd_ssh(int argc, char **argv)
 	if (rest > SSH_MAX_ARGS)
 		return cli_usage_error("ssh", "the command has more than %d words", SSH_MAX_ARGS);
 	if (inet_pton(AF_INET, who, &ip) != 1 && agent_mac_parse(who, strlen(who), false, mac) != 0)
-		return cli_usage_error("ssh", "'%s' is neither a MAC (aa:bb:cc:dd:ee:ff) nor an IPv4 "
-					      "address",
+		return cli_usage_error("ssh",
+				       "'%s' is neither a MAC (aa:bb:cc:dd:ee:ff) nor an IPv4 "
+				       "address",
 				       who);
 
 	key = path_join(t.env_dir, "ssh/id_ed25519");
@@ -399,8 +399,8 @@ int cmd_ssh(int argc, char **argv)
 		bt_env_free(t.env);
 		if (r != 0) {
 			fprintf(stderr, "boottorrent ssh: %s %s: %s\n",
-				r == -EADDRNOTAVAIL ? "no address known for" : "no such machine", who,
-				t.why[0] ? t.why : "not found");
+				r == -EADDRNOTAVAIL ? "no address known for" : "no such machine",
+				who, t.why[0] ? t.why : "not found");
 			free(key);
 			return EXIT_FAIL;
 		}
