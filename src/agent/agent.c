@@ -436,11 +436,13 @@ static void watch_stall(struct agent *a, const struct agent_dl_status *s)
 			       srv);
 			fflush(stdout);
 		}
+		ui_repaint_next(a->ui);
 		agent_dl_kick(a->dl);
 		a->kick_every = STALL_KICK_FIRST_MS;
 		a->next_kick = now + a->kick_every;
 		break;
 	case AGENT_STALL_RESUMED:
+		ui_repaint_next(a->ui);
 		log_msg(LOG_INFO, "AGENT", "download resumed after %lld s",
 			(long long)((now - a->stall.stalled_since) / 1000 +
 				    AGENT_STALL_AFTER_MS / 1000));

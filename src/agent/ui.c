@@ -359,6 +359,14 @@ static void draw_progress(const struct ui_progress *p, double frac, const char *
 			  const char *total, const char *down, const char *up, const char *fs,
 			  const char *fp, const char *eta);
 
+void ui_repaint_next(struct ui *ui)
+{
+	if (ui->plain)
+		return;
+	EACH_TERM(ui, t)
+	clearok(curscr, TRUE);
+}
+
 void ui_draw_progress(struct ui *ui, const struct ui_progress *p)
 {
 	char have[16], total[16], down[16], up[16], fs[16], fp[16], eta[32];

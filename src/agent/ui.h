@@ -55,6 +55,10 @@ void ui_draw_menu(struct ui *ui, const char *title, const char *const *entries, 
 int ui_read_key(struct ui *ui, int timeout_ms, enum agent_key *key);
 
 void ui_draw_progress(struct ui *ui, const struct ui_progress *p);
+/* The next drawing repaints every terminal in full rather than only what
+ * changed: a message that appears then reaches a serial console's log as
+ * one whole line (the stall message; tests read it there). */
+void ui_repaint_next(struct ui *ui);
 /* A full-screen message (plain: printed once). */
 void ui_draw_message(struct ui *ui, const char *title, const char *text, const char *hint);
 

@@ -69,4 +69,37 @@ wait "$AGENT_PID" || rc=$?
 cmp "$AG_WORK/src/debian/file0" "$AG_WORK/data/debian/file0" || fail "file0 differs (2)"
 grep '^resumed:' "$AG_WORK/a2.out"
 [ "$AG_FAILS" = 0 ] || { tail -n 20 "$AG_WORK/a2.out"; tail "$AG_WORK/seed.log"; exit 1; }
+kill "$SEED_PID" 2>/dev/null || true
+wait "$SEED_PID" 2>/dev/null || true
+
+# 3. The full-screen view (TERM=vt100, as on a serial console): the message
+# shows, counts up, and goes once data flows; the terminal's raw output (what
+# a serial console's log holds) has the sentence in one piece.
+if command -v tmux >/dev/null; then
+	AG_TMUX="agent-stall-$$"
+	TM="tmux -L $AG_TMUX -f /dev/null"
+	rm -rf "$AG_WORK/data"
+	cat >"$AG_WORK/run.sh" <<EOS
+#!/bin/sh
+export TERM=vt100 BT_CONSOLES=
+timeout --foreground 100 "$BOOTTORRENT" agent --bundle "$AG_WORK/bundle" --dir "$AG_WORK/data" \
+	--cmdline "$AG_WORK/cmdline" --os debian --no-boot --port 0 --seed-time 3 --seed-full
+echo "AGENT-EXIT=\$?"
+sleep 60
+EOS
+	chmod +x "$AG_WORK/run.sh"
+	$TM new-session -d -s stall -x 100 -y 24 "$AG_WORK/run.sh"
+	$TM pipe-pane -o -t stall "cat >>'$AG_WORK/raw.out'"
+	has() { $TM capture-pane -p -t stall | grep -q -- "$1"; }
+	wait_for 16 has "Download stalled: nothing received for 1[0-9] s; retrying (server 127.0.0.1)." ||
+		{ fail "no stall message on the screen"; $TM capture-pane -p -t stall; }
+	wait_for 4 has "nothing received for 1[2-9] s" || fail "the stall's seconds do not count up"
+	grep -aq "Download stalled: nothing received for 1[0-9] s; retrying (server 127.0.0.1)\." \
+		"$AG_WORK/raw.out" || fail "the raw output lacks the whole stall sentence"
+	seed_on_port 0
+	wait_for 15 has "seeding for" || fail "the download did not resume under curses"
+	has "Download stalled" && fail "the stall message stayed after data came"
+	wait_for 20 has "AGENT-EXIT=0" || fail "the agent did not finish under curses"
+fi
+[ "$AG_FAILS" = 0 ] || exit 1
 echo "PASS"
