@@ -117,9 +117,12 @@ int ui_add_console(struct ui *ui, const char *dev)
 		return -ENOTTY;
 	if (ui->nterms >= UI_MAX_TERMS)
 		return -ENOSPC;
-	fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* O_NONBLOCK: a serial line without CLOCAL would block the open
+	 * until carrier; curses then wants blocking reads. */
+	fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	/* The terminal we run on already has its screen. */
 	if (fstat(fd, &a) == 0 && fstat(STDIN_FILENO, &b) == 0 && S_ISCHR(a.st_mode) &&
 	    a.st_rdev == b.st_rdev) {
