@@ -11,7 +11,7 @@ fuzz="clang libclang-rt-14-dev"
 interop="transmission-cli aria2 python3-libtorrent mktorrent opentracker iproute2
          curl tftp-hpa atftp busybox-static udhcpc isc-dhcp-client nftables python3
          iputils-ping procps dnsmasq-base tcpdump isc-dhcp-server kea-dhcp4-server tmux
-         chromium socat"
+         chromium socat dropbear-bin"
 e2e="qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common syslinux-efi
      linux-image-amd64 busybox-static cpio dnsmasq-base"
 demo="$e2e socat"

@@ -20,6 +20,7 @@
 #include "agent/cmdline.h"
 #include "agent/download.h"
 #include "agent/menu.h"
+#include "agent/progress.h"
 #include "agent/report.h"
 #include "agent/seed.h"
 #include "agent/ui.h"
@@ -37,6 +38,10 @@
 #define UNREACHABLE_AFTER_MS 5000
 /* A failure screen waits this long for a person before the agent exits. */
 #define FAIL_RESTART_S 120
+/* While stalled, dial every peer and announce again after this long, then
+ * twice as long each time, up to the maximum. */
+#define STALL_KICK_FIRST_MS 15000
+#define STALL_KICK_MAX_MS 60000
 
 static volatile sig_atomic_t got_term;
 
@@ -81,8 +86,11 @@ struct agent {
 	int vm_status;
 	bool loop_done;
 	char warning[256];
-	FILE *diag;	  /* where configuration diagnostics go */
-	struct buf notes; /* lines for the terminal once curses has ended */
+	struct agent_stall stall;
+	int64_t next_kick;  /* ms: the next forced reconnect while stalled */
+	int64_t kick_every; /* ms, doubling up to STALL_KICK_MAX_MS */
+	FILE *diag;	    /* where configuration diagnostics go */
+	struct buf notes;   /* lines for the terminal once curses has ended */
 };
 
 /* A result line for the terminal: printed now in plain mode, else kept
@@ -401,6 +409,61 @@ static void fill_progress(struct agent *a, const struct agent_dl_status *s, stru
 	}
 }
 
+/* The stall contract (docs/agent.md): after AGENT_STALL_AFTER_MS without a
+ * payload byte, plain mode prints a line starting with "stalled:", and one
+ * starting with "resumed:" when bytes flow again; the screen shows the
+ * warning meanwhile. A stall also makes the engine dial every peer and the
+ * tracker client announce at once, again with backoff while it lasts, so
+ * that a network that came back is used without waiting for timers. */
+static void watch_stall(struct agent *a, const struct agent_dl_status *s)
+{
+	int64_t now = mono_ms();
+	char srv[INET_ADDRSTRLEN] = "unknown";
+
+	if (a->has_server)
+		inet_ntop(AF_INET, &a->server, srv, sizeof(srv));
+	switch (agent_stall_update(&a->stall, now, s->st.downloaded, s->complete)) {
+	case AGENT_STALL_STARTED:
+		log_msg(LOG_WARN, "AGENT", "download stalled: nothing received for %lld s",
+			(long long)agent_stall_seconds(&a->stall, now));
+		if (ui_is_plain(a->ui)) {
+			printf("stalled: nothing received for %lld s at %.1f%%; retrying (server "
+			       "%s)\n",
+			       (long long)agent_stall_seconds(&a->stall, now),
+			       s->st.total_bytes ? 100.0 * (double)s->st.have_bytes /
+							   (double)s->st.total_bytes
+						 : 0.0,
+			       srv);
+			fflush(stdout);
+		}
+		ui_repaint_next(a->ui);
+		agent_dl_kick(a->dl);
+		a->kick_every = STALL_KICK_FIRST_MS;
+		a->next_kick = now + a->kick_every;
+		break;
+	case AGENT_STALL_RESUMED:
+		ui_repaint_next(a->ui);
+		log_msg(LOG_INFO, "AGENT", "download resumed after %lld s",
+			(long long)((now - a->stall.stalled_since) / 1000 +
+				    AGENT_STALL_AFTER_MS / 1000));
+		if (ui_is_plain(a->ui)) {
+			printf("resumed: %s after %lld s\n",
+			       s->complete ? "download complete" : "receiving again",
+			       (long long)((now - a->stall.stalled_since) / 1000 +
+					   AGENT_STALL_AFTER_MS / 1000));
+			fflush(stdout);
+		}
+		break;
+	case AGENT_STALL_NONE:
+		if (a->stall.stalled && now >= a->next_kick) {
+			agent_dl_kick(a->dl);
+			a->kick_every = MIN(a->kick_every * 2, (int64_t)STALL_KICK_MAX_MS);
+			a->next_kick = now + a->kick_every;
+		}
+		break;
+	}
+}
+
 /* Once a second during the download and the seeding. */
 static void on_tick(evutil_socket_t fd, short what, void *ctx)
 {
@@ -435,10 +498,20 @@ static void on_tick(evutil_socket_t fd, short what, void *ctx)
 	agent_dl_tick(a->dl);
 	agent_dl_status(a->dl, &s);
 
+	watch_stall(a, &s);
 	/* Say so when nothing can be reached: no peer, and no tracker answer
 	 * (the tracker client and the engine keep retrying with backoff). */
 	a->warning[0] = 0;
-	if (!s.complete && s.st.peers == 0 && mono_ms() - a->t_start > UNREACHABLE_AFTER_MS) {
+	if (a->stall.stalled) {
+		char srv[INET_ADDRSTRLEN] = "unknown";
+
+		if (a->has_server)
+			inet_ntop(AF_INET, &a->server, srv, sizeof(srv));
+		snprintf(a->warning, sizeof(a->warning),
+			 "Download stalled: nothing received for %lld s; retrying (server %s).",
+			 (long long)agent_stall_seconds(&a->stall, mono_ms()), srv);
+	} else if (!s.complete && s.st.peers == 0 &&
+		   mono_ms() - a->t_start > UNREACHABLE_AFTER_MS) {
 		char srv[INET_ADDRSTRLEN] = "?";
 
 		if (a->has_server)
@@ -714,6 +787,45 @@ static int load_bundle(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The other consoles: --console, else phase 1's $BT_CONSOLES ("ttyS0
+ * tty1": every console= of the kernel command line, with tty1). One agent
+ * draws on all of them and takes keys from each (docs/agent.md). */
+static void add_consoles(struct agent *a)
+{
+	const char *e = getenv("BT_CONSOLES");
+
+	if (ui_is_plain(a->ui))
+		return;
+	for (size_t i = 0; i < a->o->n_consoles; i++) {
+		int r = ui_add_console(a->ui, a->o->consoles[i]);
+
+		if (r && r != -EEXIST)
+			log_msg(LOG_WARN, "AGENT", "console %s: %s", a->o->consoles[i],
+				strerror(-r));
+	}
+	if (a->o->n_consoles || !e)
+		return;
+	/* Bounded: a few words of at most 32 characters. */
+	for (int n = 0; *e && n < 8; n++) {
+		char dev[48];
+		size_t len;
+		int r;
+
+		e += strspn(e, " \t,");
+		len = strcspn(e, " \t,");
+		if (len == 0)
+			break;
+		/* A name below /dev ("ttyS0", "pts/3"), never a way out. */
+		if (len < 32 && e[0] != '/' && !memmem(e, len, "..", 2)) {
+			snprintf(dev, sizeof(dev), "/dev/%.*s", (int)len, e);
+			r = ui_add_console(a->ui, dev);
+			if (r && r != -EEXIST)
+				log_msg(LOG_WARN, "AGENT", "console %s: %s", dev, strerror(-r));
+		}
+		e += len;
+	}
+}
+
 int agent_run(const struct agent_opts *o)
 {
 	struct agent a = {.o = o};
@@ -730,6 +842,7 @@ int agent_run(const struct agent_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	gather(&a);
 	a.ui = ui_new(o->plain || !isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO));
+	add_consoles(&a);
 	if (!ui_is_plain(a.ui)) {
 		/* Log lines would tear the screen: they go to a file. */
 		const char *run = getenv("BT_RUN");
@@ -794,6 +907,7 @@ int agent_run(const struct agent_opts *o)
 		rc = fail_screen(&a, "Cannot start the download", err);
 		goto out;
 	}
+	agent_stall_init(&a.stall, a.t_start, 0);
 	report(&a, AGENT_PHASE_DOWNLOADING, NULL);
 	a.tick = event_new(a.base, -1, EV_PERSIST, on_tick, &a);
 	event_add(a.tick, &one);

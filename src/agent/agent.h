@@ -14,6 +14,8 @@
 
 #include "util/util.h"
 
+#define AGENT_MAX_CONSOLES 3
+
 struct agent_opts {
 	const char *bundle;  /* NULL: /etc/boottorrent, else $BT_BUNDLE */
 	const char *dir;     /* NULL: $BT_DATA, else /run/boottorrent */
@@ -30,6 +32,10 @@ struct agent_opts {
 	uint16_t port;	    /* our BitTorrent port (default 6881; 0 any) */
 	bool has_seed_time;
 	uint32_t seed_time; /* overrides boot.seed_time */
+	/* Other consoles to mirror the screens on and take keys from (device
+	 * paths); none given: $BT_CONSOLES (phase 1's console= list). */
+	const char *consoles[AGENT_MAX_CONSOLES];
+	size_t n_consoles;
 };
 
 /* Runs the agent; returns the process exit code (0: booted, or with

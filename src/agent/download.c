@@ -8,8 +8,12 @@
 #include <time.h>
 
 #include "agent/download.h"
+#include "agent/progress.h"
 #include "tracker/client.h"
 #include "util/util.h"
+
+/* Addresses looked at for the byte split (the engine keeps at most 1000). */
+#define AGENT_DL_MAX_ADDRS 1024
 
 struct agent_dl {
 	struct event_base *base;
@@ -192,11 +196,14 @@ int agent_dl_new(struct event_base *base, const struct agent_dl_config *cfg, str
 		goto fail;
 	}
 	if (cfg->has_server && cfg->swarm_port) {
-		struct sockaddr_in a = {.sin_family = AF_INET,
-					.sin_addr = cfg->server,
-					.sin_port = htons(cfg->swarm_port)};
+		char hp[INET_ADDRSTRLEN + 8];
 
-		(void)bt_swarm_add_peer(dl->swarm, (const struct sockaddr *)&a, sizeof(a));
+		/* As a static peer: the engine retries it every few seconds
+		 * for as long as it does not answer, where a tracker's peer
+		 * backs off to minutes. */
+		snprintf(hp, sizeof(hp), "%s:%u", dl->server_addr, cfg->swarm_port);
+		if (bt_swarm_add_peer_str(dl->swarm, hp) != 0)
+			logger_log(cfg->log, LOG_WARN, "AGENT", "cannot add the server %s", hp);
 	}
 	if (!cfg->no_tracker)
 		start_tracker(dl);
@@ -266,9 +273,26 @@ void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out)
 	snprintf(out->tracker_msg, sizeof(out->tracker_msg), "%s", dl->tracker_msg);
 	out->n_trackers = dl->tracker ? tracker_client_count(dl->tracker) : 0;
 	out->server_connected = dl->server_conns > 0;
-	/* The engine does not count bytes per peer yet (see docs/agent.md). */
-	out->from_server = UINT64_MAX;
-	out->from_peers = UINT64_MAX;
+	{
+		/* Per address, as the engine counts them; bounded like its
+		 * address set. */
+		struct bt_peer_bytes *v = xcalloc(AGENT_DL_MAX_ADDRS, sizeof(*v));
+		size_t n = bt_swarm_peer_bytes(dl->swarm, v, AGENT_DL_MAX_ADDRS);
+		struct agent_bytes_split sp;
+
+		agent_bytes_classify(v, n, out->st.downloaded,
+				     dl->cfg.has_server ? &dl->cfg.server : NULL, &sp);
+		out->from_server = sp.from_server;
+		out->from_peers = sp.from_peers;
+		free(v);
+	}
+}
+
+void agent_dl_kick(struct agent_dl *dl)
+{
+	bt_swarm_retry_now(dl->swarm);
+	if (dl->tracker)
+		tracker_client_announce_now(dl->tracker, TRACKER_EVENT_NONE);
 }
 
 const struct metainfo *agent_dl_metainfo(const struct agent_dl *dl)

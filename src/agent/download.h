@@ -44,7 +44,7 @@ struct agent_dl_status {
 	char tracker_msg[160];		  /* that error, for people */
 	size_t n_trackers;		  /* usable tracker URLs */
 	bool server_connected;		  /* a peer at the server's address is connected */
-	uint64_t from_server, from_peers; /* UINT64_MAX: the engine cannot say */
+	uint64_t from_server, from_peers; /* payload bytes received (agent_bytes_classify) */
 };
 
 /* Loads the torrent, opens (creates) its files under dir, and starts the
@@ -59,6 +59,9 @@ void agent_dl_stop(struct agent_dl *dl, uint32_t timeout_ms);
 /* Pushes the latest numbers to the trackers; call about once a second. */
 void agent_dl_tick(struct agent_dl *dl);
 void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out);
+/* After a stall: dial every known peer now and announce to the trackers
+ * at once, instead of waiting for their backoff. */
+void agent_dl_kick(struct agent_dl *dl);
 const struct metainfo *agent_dl_metainfo(const struct agent_dl *dl);
 
 #endif

@@ -30,8 +30,19 @@ struct ui_progress {
 	const char *warning;		  /* NULL or a problem to show */
 };
 
+/* Terminals one agent draws on at most: its own and the other consoles. */
+#define UI_MAX_TERMS 4
+
 /* plain: lines on stdout instead of curses. */
 struct ui *ui_new(bool plain);
+/* Draws on the terminal device dev too (a console such as /dev/ttyS0 or
+ * /dev/tty1): every view is mirrored there, and keys typed there drive the
+ * agent like keys on its own terminal; Ctrl+S there opens the shell there.
+ * 0, -EEXIST (it is the agent's own terminal), -ENOTTY (plain mode or not
+ * a terminal), -ENOSPC, -ENOENT (no terminfo), or the errno of open. */
+int ui_add_console(struct ui *ui, const char *dev) WUR;
+/* Terminals drawn on (0 in plain mode). */
+size_t ui_console_count(const struct ui *ui);
 /* Ends curses (the terminal is as it was). NULL is a no-op. */
 void ui_free(struct ui *ui);
 bool ui_is_plain(const struct ui *ui);
@@ -44,6 +55,10 @@ void ui_draw_menu(struct ui *ui, const char *title, const char *const *entries, 
 int ui_read_key(struct ui *ui, int timeout_ms, enum agent_key *key);
 
 void ui_draw_progress(struct ui *ui, const struct ui_progress *p);
+/* The next drawing repaints every terminal in full rather than only what
+ * changed: a message that appears then reaches a serial console's log as
+ * one whole line (the stall message; tests read it there). */
+void ui_repaint_next(struct ui *ui);
 /* A full-screen message (plain: printed once). */
 void ui_draw_message(struct ui *ui, const char *title, const char *text, const char *hint);
 

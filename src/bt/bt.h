@@ -20,6 +20,7 @@
 #ifndef BT_BT_BT_H
 #define BT_BT_BT_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -118,6 +119,24 @@ void bt_swarm_get_stats(const struct bt_swarm *w, struct bt_swarm_stats *st);
 void bt_swarm_set_super_seed(struct bt_swarm *w, bool on);
 /* True while the swarm super-seeds (configured on, a seed, complete). */
 bool bt_swarm_super_seeding(const struct bt_swarm *w);
+
+/* Payload bytes exchanged with one address during the swarm's life, over
+ * all its connections (an address stays known after it disconnects). */
+struct bt_peer_bytes {
+	struct in_addr addr;
+	uint16_t port;
+	bool connected;
+	bool has_id;	     /* a handshake from it was accepted */
+	uint8_t peer_id[20]; /* the last one seen */
+	uint64_t down, up;
+};
+/* Writes at most max entries, those with bytes or a connection, into out;
+ * returns how many. Bytes of connections that had no address entry (the
+ * set was full) are only in bt_swarm_stats. */
+size_t bt_swarm_peer_bytes(const struct bt_swarm *w, struct bt_peer_bytes *out, size_t max);
+/* Tries every known, unbanned address now rather than after its backoff
+ * (for a download that stalled: the network may be back). */
+void bt_swarm_retry_now(struct bt_swarm *w);
 bool bt_swarm_complete(const struct bt_swarm *w);
 /* The swarm's info-hash and our peer id (20 bytes each), for announces. */
 const uint8_t *bt_swarm_info_hash(const struct bt_swarm *w);

@@ -37,6 +37,9 @@ struct event;
 #define BT_HANDSHAKE_TIMEOUT 10	     /* seconds to connect and handshake */
 #define BT_IDLE_TIMEOUT 120	     /* seconds without any message */
 #define BT_KEEPALIVE_INTERVAL 90
+/* TCP keepalive and user timeout: a connection whose other end vanished
+ * (cable, power) fails in about this many seconds instead of hanging. */
+#define BT_TCP_DEAD_AFTER 30
 #define BT_CHOKED_REQUEST_GRACE 3 /* s a choking fast peer has to reject our requests */
 #define BT_REQUEST_TIMEOUT 20	  /* seconds without a block while requests wait */
 #define BT_MAX_KNOWN 1000	  /* addresses per swarm */
@@ -70,6 +73,11 @@ struct bt_known {
 	bool dialable;	  /* we may connect to it (it listens there) */
 	int64_t next_try; /* monotonic seconds */
 	uint32_t pex_gen; /* when it became connected (for PEX "added") */
+	/* Payload bytes to and from this address over every connection, and
+	 * the peer id its last handshake gave (bt_swarm_peer_bytes). */
+	uint64_t down_bytes, up_bytes;
+	uint8_t peer_id[20];
+	bool has_id;
 };
 
 struct bt_req {

@@ -142,6 +142,8 @@ static int send_piece(struct bt_peer *p, const struct bt_block *b)
 	p->up_total += b->length;
 	p->up_tick += b->length;
 	p->swarm->uploaded += b->length;
+	if (p->known)
+		p->known->up_bytes += b->length;
 	p->t_last_send = bt_now_ms();
 	return 0;
 }
@@ -256,14 +258,31 @@ static void on_write(struct bufferevent *bev, void *ctx)
 		bt_peer_serve(p);
 }
 
+/* No Nagle delay for requests; and a connection whose other end vanished
+ * without a FIN (power, cable, a dead VM) fails within BT_TCP_DEAD_AFTER
+ * seconds: keepalive probes when idle, a user timeout when sent data stays
+ * unacknowledged. Without these a half-open connection looks alive until
+ * the idle timeout, and a download waits on it. */
+static void tune_socket(int fd)
+{
+	int one = 1, idle = BT_TCP_DEAD_AFTER / 2, intvl = 5, cnt = 3;
+	unsigned int user_ms = BT_TCP_DEAD_AFTER * 1000;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof(user_ms));
+}
+
 static void on_event(struct bufferevent *bev, short what, void *ctx)
 {
 	struct bt_peer *p = ctx;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		int one = 1;
 		p->tcp_up = true;
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		tune_socket(bufferevent_getfd(bev));
 		if (p->swarm && !p->handshake_sent)
 			send_handshake(p);
 		return;
@@ -309,9 +328,8 @@ struct bt_peer *bt_peer_new(struct bt_session *s, int fd, const struct sockaddr_
 	bufferevent_setwatermark(p->bev, EV_WRITE, BT_OUTPUT_LOW, 0);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	if (fd >= 0) {
-		int one = 1;
 		p->tcp_up = true;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		tune_socket(fd);
 	} else if (bufferevent_socket_connect(p->bev, (const struct sockaddr *)addr,
 					      sizeof(*addr)) < 0) {
 		bufferevent_free(p->bev);

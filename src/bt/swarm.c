@@ -80,7 +80,7 @@ static struct bt_known *known_add(struct bt_swarm *w, const struct sockaddr_in *
 		/* Full: reuse an entry for a past incoming connection. */
 		for (uint32_t i = 0; i < w->nknown && !k; i++)
 			if (w->known[i].source == BT_SRC_INCOMING && !w->known[i].connected &&
-			    !w->known[i].banned && !w->known[i].strikes)
+			    !w->known[i].banned && !w->known[i].strikes && !w->known[i].down_bytes)
 				k = &w->known[i];
 		if (!k)
 			return NULL;
@@ -543,6 +543,8 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 	p->down_total += m->length;
 	p->down_tick += m->length;
 	w->downloaded += m->length;
+	if (p->known)
+		p->known->down_bytes += m->length;
 	if (i < 0) {
 		/* Not asked for, or cancelled in endgame: tolerate a few. */
 		w->wasted += m->length;
@@ -691,6 +693,8 @@ static void on_extended(struct bt_swarm *w, struct bt_peer *p, const struct bt_m
 				k->connected = true;
 				k->failures = 0;
 				k->pex_gen = ++w->pex_gen;
+				memcpy(k->peer_id, p->peer_id, 20);
+				k->has_id = true;
 				p->known = k;
 			}
 		}
@@ -846,6 +850,8 @@ const char *bt_swarm_accept(struct bt_swarm *w, struct bt_peer *p)
 		p->known->connected = true;
 		p->known->failures = 0;
 		p->known->next_try = 0;
+		memcpy(p->known->peer_id, p->peer_id, 20);
+		p->known->has_id = true;
 		p->known->pex_gen = ++w->pex_gen;
 	}
 	p->attached = true;
@@ -896,8 +902,13 @@ void bt_swarm_detach(struct bt_swarm *w, struct bt_peer *p)
 	bt_bitfield_release(&p->ss_told);
 	if (p->known) {
 		int64_t now = bt_now_ms() / 1000;
-		/* Completed peers are not dialled again while we are a seed. */
-		p->known->next_try = now + (bt_bitfield_full(&p->have) ? 3600 : 5);
+		/* Completed peers are not dialled again while we are a seed;
+		 * a seed we still need (the server's, after a network fault)
+		 * is dialled again soon, the static one (the server) sooner. */
+		if (w->complete && bt_bitfield_full(&p->have))
+			p->known->next_try = now + 3600;
+		else
+			p->known->next_try = now + (p->known->source == BT_SRC_STATIC ? 2 : 5);
 	}
 	p->attached = false;
 	w->npeers--;
@@ -1140,6 +1151,37 @@ void bt_swarm_get_stats(const struct bt_swarm *w, struct bt_swarm_stats *st)
 	st->banned = w->banned;
 	st->rate_down = w->rate_down;
 	st->rate_up = w->rate_up;
+}
+
+size_t bt_swarm_peer_bytes(const struct bt_swarm *w, struct bt_peer_bytes *out, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < w->nknown && n < max; i++) {
+		const struct bt_known *k = &w->known[i];
+
+		if (!k->connected && !k->down_bytes && !k->up_bytes)
+			continue;
+		out[n] = (struct bt_peer_bytes){
+			.addr = k->addr.sin_addr,
+			.port = ntohs(k->addr.sin_port),
+			.connected = k->connected,
+			.has_id = k->has_id,
+			.down = k->down_bytes,
+			.up = k->up_bytes,
+		};
+		memcpy(out[n].peer_id, k->peer_id, 20);
+		n++;
+	}
+	return n;
+}
+
+void bt_swarm_retry_now(struct bt_swarm *w)
+{
+	for (uint32_t i = 0; i < w->nknown; i++)
+		if (!w->known[i].connected && !w->known[i].banned)
+			w->known[i].next_try = 0;
+	bt_swarm_connect_more(w);
 }
 
 bool bt_swarm_complete(const struct bt_swarm *w)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <event2/event.h>
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,7 +176,29 @@ static void test_two_torrents_one_port(void **state)
 	bt_swarm_get_stats(ga, &st);
 	assert_int_equal(st.have_bytes, a.len);
 	assert_int_equal(st.bad_pieces, 0);
-	bt_swarm_get_stats(sb, &st);
+	{
+		/* Bytes per address outlive the connection (both are seeds
+		 * now, so it closed): all of them came from the seeder, whose
+		 * peer id its handshake gave. */
+		struct bt_peer_bytes pb[4];
+		uint64_t up = 0;
+		size_t n = bt_swarm_peer_bytes(ga, pb, 4);
+
+		assert_int_equal(n, 1);
+		assert_int_equal(pb[0].addr.s_addr, htonl(INADDR_LOOPBACK));
+		assert_int_equal(pb[0].port, bt_session_port(seeder));
+		assert_true(pb[0].has_id);
+		assert_memory_equal(pb[0].peer_id, bt_session_peer_id(seeder), 20);
+		assert_int_equal(pb[0].down, st.downloaded);
+		assert_true(pb[0].down >= a.len);
+		bt_swarm_get_stats(sb, &st);
+		n = bt_swarm_peer_bytes(sb, pb, 4);
+		assert_true(n >= 1);
+		for (size_t i = 0; i < n; i++)
+			up += pb[i].up;
+		assert_int_equal(up, st.uploaded);
+		assert_int_equal(bt_swarm_peer_bytes(sb, pb, 0), 0);
+	}
 	assert_true(st.uploaded >= b.len);
 	assert_true(same_file(gdir, &a));
 	assert_true(same_file(gdir, &b));

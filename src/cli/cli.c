@@ -15,6 +15,7 @@ const struct cli_command cli_commands[] = {
 	{"get", cmd_get, "download a torrent, verifying every piece"},
 	{"seed", cmd_seed, "seed a torrent until interrupted"},
 	{"agent", cmd_agent, "phase 1: menu, download into RAM, seed, boot"},
+	{"ssh", cmd_ssh, "open an SSH session to a client in phase 1"},
 	{"version", cmd_version, "print the version"},
 	{NULL, NULL, NULL},
 };

@@ -34,6 +34,7 @@ int cmd_status(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_ssh(int argc, char **argv);
 
 /* Prints "boottorrent CMD: MESSAGE" and a pointer to --help on stderr and
  * returns EXIT_USAGE, for `return cli_usage_error(...)`. */

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		   "  --no-kvm          run QEMU without KVM (also bt.nokvm on the command line)\n"
 		   "  --plain           plain progress lines instead of the full-screen view\n"
 		   "                    (automatic when stdout is not a terminal)\n"
+		   "  --console DEV     also show the screens on terminal DEV and take keys\n"
+		   "                    from it (repeatable; default: $BT_CONSOLES)\n"
 		   "  --cmdline FILE    read FILE instead of /proc/cmdline (tests)\n"
 		   "  -v, --verbose     debug logging\n"
 		   "  -h, --help        this help\n");
@@ -52,7 +54,8 @@ int cmd_agent(int argc, char **argv)
 		O_SEED_TIME,
 		O_SEED_FULL,
 		O_NO_KVM,
-		O_CMDLINE
+		O_CMDLINE,
+		O_CONSOLE
 	};
 	static const struct option opts[] = {
 		{"bundle", required_argument, NULL, O_BUNDLE},
@@ -68,6 +71,7 @@ int cmd_agent(int argc, char **argv)
 		{"seed-full", no_argument, NULL, O_SEED_FULL},
 		{"no-kvm", no_argument, NULL, O_NO_KVM},
 		{"cmdline", required_argument, NULL, O_CMDLINE},
+		{"console", required_argument, NULL, O_CONSOLE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -111,6 +115,17 @@ int cmd_agent(int argc, char **argv)
 		case O_PLAIN: o.plain = true; break;
 		case O_NO_KVM: o.nokvm = true; break;
 		case O_CMDLINE: o.cmdline = optarg; break;
+		case O_CONSOLE:
+			if (o.n_consoles >= AGENT_MAX_CONSOLES)
+				return cli_usage_error("agent", "at most %d --console",
+						       AGENT_MAX_CONSOLES);
+			if (optarg[0] != '/')
+				return cli_usage_error("agent",
+						       "--console wants a device path, "
+						       "not '%s'",
+						       optarg);
+			o.consoles[o.n_consoles++] = optarg;
+			break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: return cli_usage_error("agent", "unknown option '%s'", argv[optind - 1]);

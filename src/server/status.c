@@ -430,7 +430,7 @@ static void rate_text(char *out, size_t cap, uint64_t rate)
 
 int status_render_text(const struct fleet *f, unsigned width, struct buf *out)
 {
-	enum { W_MAC = 17, W_IP = 15, W_PHASE = 18, W_RATE = 12, W_PEERS = 5 };
+	enum { W_MAC = 17, W_IP = 15, W_PHASE = 18, W_RATE = 12, W_SPLIT = 21, W_PEERS = 5 };
 	const struct fleet_swarm *sw = fleet_swarm(f);
 	size_t counts[FLEET_PHASE_COUNT], n = 0, w_host, w_os, bar;
 	const struct fleet_machine **v;
@@ -445,7 +445,7 @@ int status_render_text(const struct fleet *f, unsigned width, struct buf *out)
 	/* Columns beyond the fixed ones go to the host and OS names and the
 	 * bar; on a narrow terminal lines are simply long. */
 	{
-		size_t fixed = W_MAC + W_IP + W_PHASE + W_RATE + W_PEERS + 2 * 7 + 7;
+		size_t fixed = W_MAC + W_IP + W_PHASE + W_RATE + W_SPLIT + W_PEERS + 2 * 8 + 7;
 		size_t spare = width > fixed ? width - fixed : 0;
 
 		w_host = MIN(MAX(spare / 4, 6), 20);
@@ -465,20 +465,53 @@ int status_render_text(const struct fleet *f, unsigned width, struct buf *out)
 	    fmt_bytes(b1, sizeof(b1), sw->server_upload),
 	    fmt_bytes(b2, sizeof(b2), sw->peer_upload),
 	    fmt_bytes(b3, sizeof(b3), fleet_image_bytes(f)), server_copies(f));
-	TRY(cell(out, "MACHINE", W_MAC));
-	TRY(cell(out, "IP", W_IP));
-	TRY(cell(out, "HOST", w_host));
-	TRY(cell(out, "OS", w_os));
-	TRY(cell(out, "PHASE", W_PHASE));
-	TRY(cell(out, "PROGRESS", bar + 7));
-	TRY(cell(out, "RATE", W_RATE));
-	OUT("PEERS\n");
-
 	v = sorted_machines(f, &n);
+	{
+		/* What the agents say they received, from where (exact, where
+		 * the line above comes from the tracker's counters). */
+		uint64_t fs = 0, fp = 0;
+		size_t nag = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (v[i]->agent_counts) {
+				fs += v[i]->from_server;
+				fp += v[i]->from_peers;
+				nag++;
+			}
+		if (nag)
+			r = buf_printf(out,
+				       "agents received %s from the server and %s between peers "
+				       "(%zu machine%s)\n\n",
+				       fmt_bytes(b1, sizeof(b1), fs), fmt_bytes(b2, sizeof(b2), fp),
+				       nag, nag == 1 ? "" : "s");
+		if (r < 0) {
+			free(v);
+			return r;
+		}
+	}
+	if (r == 0)
+		r = cell(out, "MACHINE", W_MAC);
+	if (r == 0)
+		r = cell(out, "IP", W_IP);
+	if (r == 0)
+		r = cell(out, "HOST", w_host);
+	if (r == 0)
+		r = cell(out, "OS", w_os);
+	if (r == 0)
+		r = cell(out, "PHASE", W_PHASE);
+	if (r == 0)
+		r = cell(out, "PROGRESS", bar + 7);
+	if (r == 0)
+		r = cell(out, "RATE", W_RATE);
+	if (r == 0)
+		r = cell(out, "FROM SERVER/PEERS", W_SPLIT);
+	if (r == 0)
+		r = buf_append_str(out, "PEERS\n");
+
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const struct fleet_machine *m = v[i];
 		char key[24], ip[INET_ADDRSTRLEN], ph[FLEET_ERROR_SIZE + 32], rt[40], peers[16];
-		char bartext[64];
+		char bartext[64], split[48];
 		size_t full = (size_t)m->progress * bar / 1000;
 
 		if (m->has_mac)
@@ -488,6 +521,12 @@ int status_render_text(const struct fleet *f, unsigned width, struct buf *out)
 		ip_format(ip, sizeof(ip), m->ip);
 		phase_text(ph, sizeof(ph), m);
 		rate_text(rt, sizeof(rt), m->rate);
+		if (m->agent_counts)
+			snprintf(split, sizeof(split), "%s / %s",
+				 fmt_bytes(b1, sizeof(b1), m->from_server),
+				 fmt_bytes(b2, sizeof(b2), m->from_peers));
+		else
+			snprintf(split, sizeof(split), "-");
 		snprintf(peers, sizeof(peers), m->peers >= 0 ? "%d" : "-", m->peers);
 		bartext[0] = '[';
 		for (size_t k = 0; k < bar; k++)
@@ -506,6 +545,8 @@ int status_render_text(const struct fleet *f, unsigned width, struct buf *out)
 			r = cell(out, bartext, bar + 7);
 		if (r == 0)
 			r = cell(out, rt, W_RATE);
+		if (r == 0)
+			r = cell(out, split, W_SPLIT);
 		if (r == 0)
 			r = buf_printf(out, "%s\n", peers);
 	}

@@ -191,6 +191,36 @@ static void test_render_text(void **state)
 	fleet_free(f);
 }
 
+/* The agents' own split of where their bytes came from: per machine in
+ * the JSON and the table, and summed. */
+static void test_render_byte_split(void **state)
+{
+	struct fleet *f = sample_fleet();
+	static const char rep[] = "{\"v\":1,\"mac\":\"52:54:00:ab:cd:ef\",\"phase\":"
+				  "\"downloading\",\"os\":\"debian\",\"progress\":0.5,"
+				  "\"from_server\":1048576,\"from_peers\":3145728}";
+	struct buf b;
+	const char *s;
+
+	assert_int_equal(fleet_agent_report(f, rep, strlen(rep), ip4("10.0.0.5"), NULL), 0);
+	buf_init(&b, STATUS_MAX_OUTPUT);
+	assert_int_equal(status_render_json(f, &b), 0);
+	s = (const char *)b.data;
+	assert_non_null(strstr(s, "\"from_server\":1048576,\"from_peers\":3145728"));
+	assert_non_null(strstr(s, "\"agents_from_server_bytes\":1048576"));
+	assert_non_null(strstr(s, "\"agents_from_peers_bytes\":3145728"));
+	assert_non_null(strstr(s, "\"server_upload_bytes\":2000"));
+	buf_reset(&b);
+	assert_int_equal(status_render_text(f, 160, &b), 0);
+	s = (const char *)b.data;
+	assert_non_null(strstr(s, "FROM SERVER/PEERS"));
+	assert_non_null(strstr(s, "1.0 MiB / 3.0 MiB"));
+	assert_non_null(strstr(s, "agents received 1.0 MiB from the server and 3.0 MiB between "
+				  "peers (1 machine)\n"));
+	buf_release(&b);
+	fleet_free(f);
+}
+
 static void test_render_empty(void **state)
 {
 	struct fleet *f = fleet_new(NULL);
@@ -265,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_render_json),
 		cmocka_unit_test(test_render_metrics),
 		cmocka_unit_test(test_render_text),
+		cmocka_unit_test(test_render_byte_split),
 		cmocka_unit_test(test_render_empty),
 		cmocka_unit_test(test_render_full_fleet),
 		cmocka_unit_test(test_page_embedded),

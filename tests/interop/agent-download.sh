@@ -57,6 +57,17 @@ import json, sys
 for line in open(sys.argv[1]):
     json.loads(line)
 ' "$AG_WORK/reports" || fail "a report is not valid JSON"
+# The byte split: with the server's seeder as the only peer, every byte
+# came from the server (7.5 MB of payload), none from peers.
+/usr/bin/python3 -c '
+import json, sys
+last = [json.loads(l) for l in open(sys.argv[1]) if "\"seeding\"" in l][-1]
+fs, fp = last["from_server"], last["from_peers"]
+print("last report: from_server", fs, "from_peers", fp)
+sys.exit(0 if fs is not None and fs >= 7500 * 1024 and fp == 0 else 1)
+' "$AG_WORK/reports" || fail "the reports do not say the bytes came from the server"
+grep -q 'from server 7\.[0-9] MiB from peers 0 B' "$AG_WORK/agent.out" ||
+	fail "plain mode does not show the bytes from the server"
 
 # Nothing listens at the seeder's port: the agent says so and keeps trying.
 write_bundle 5 debian 3 1
