@@ -3,7 +3,8 @@
 # (swarm.super_seed_copies, 2 here): two downloaders in their own
 # namespaces finish and seed, and the server switches super-seeding off
 # (logged); a late joiner then completes; when the seeders leave (their
-# "stopped" reaches the tracker), it switches back on.
+# "stopped" reaches the tracker), it switches back on. The seeder announces
+# to one URL of its torrent's first tier (BEP 12), not to both of ours.
 set -eu
 . "$SRCDIR/tests/lib/lab.sh"
 . "$SRCDIR/tests/lib/testenv.sh"
@@ -67,4 +68,11 @@ wait "$p2" || fail "c2's get failed: $(tail -n 5 "$T/dl2.log")"
 lab_wait 30 grep -q 'os1: super-seeding on' "$T/srv.log" ||
 	fail "super-seeding did not come back on when the seeders left"
 grep 'os1: super-seeding on' "$T/srv.log"
+
+# BEP 12: the seeder announced to the first tracker of the torrent's first
+# tier (our HTTP URL), not also to the UDP URL of the same tier.
+grep -q 'http://10.77.0.1:6969/announce: started ok' "$T/srv.log" ||
+	fail "the seeder's announce to our HTTP tracker is not in the log"
+grep -q 'udp://10.77.0.1:6969/announce: .* ok' "$T/srv.log" &&
+	fail "the seeder announced to our tracker twice (HTTP and UDP)"
 echo "start-superseed: all checks passed"
