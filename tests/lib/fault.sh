@@ -14,8 +14,12 @@
 #   fault_agent n1                the agent in the background, ${FT_PID[n1]}
 #   fault_wait_complete 60 n1 n2  every agent says "complete", else fail
 #   fault_wait_exit 30 n1 n2      every agent exits 0 with a correct image
-#   fault_fail "why"              the machines' state, then exit 1
+#   fault_fail "why"              the machines' state, then exit 1 (77 when
+#                                 another program filled the kernel's ARP table)
 #   fault_pass                    sanitizer findings fail; prints PASS
+#
+# Knobs: FAULT_LOGS=DIR keeps every log of the run; FAULT_SUPER_SEED=false
+# and FAULT_PIECE=SIZE change the environment's swarm settings, to compare.
 #
 # Links: the server's uplink is shaped to FAULT_UP (default 40) Mbit/s and
 # every node to FAULT_DOWN (default 20) Mbit/s each way, so one copy of a
