@@ -18,16 +18,6 @@
 set -eu
 . "$SRCDIR/tests/lib/fault.sh"
 CUT=30
-# The stall lines came with the agent of branch s2-agent (commit "agent:
-# bytes from the server vs from peers, and the stall contract"). An older
-# agent is still checked for surviving the stall, and the test says loudly
-# that the lines were not checked.
-contract=1
-if ! grep -aq 'stalled: nothing received' "$BOOTTORRENT"; then
-	contract=0
-	echo "NOTE: this agent predates the stall contract (\"stalled:\"/\"resumed:\" lines);" \
-		"only the retry and the completion are checked"
-fi
 fault_init stall 16
 fault_yaml seed_time 60
 fault_server_start
@@ -67,10 +57,8 @@ while [ $(($(date +%s) - cut_at)) -lt "$CUT" ]; do
 done
 now_at=$(fault_progress n1)
 [ "$now_at" = "$at" ] || fault_fail "n1 went from $at % to $now_at % while cut off"
-if [ "$contract" = 1 ]; then
-	[ -n "$said" ] || fault_fail "n1's agent did not say 'stalled:' in $CUT s without data"
-	[ "$said" -le 20 ] || fault_fail "n1's agent said 'stalled:' only after $said s"
-fi
+[ -n "$said" ] || fault_fail "n1's agent did not say 'stalled:' in $CUT s without data"
+[ "$said" -le 20 ] || fault_fail "n1's agent said 'stalled:' only after $said s"
 # n2 is not held up for good by its silent peer (it may be slowed: see
 # docs/faults.md).
 fault_complete n2 || [ "$(fault_progress n2)" -gt "$at2" ] ||
@@ -83,11 +71,9 @@ ft_log "n1's network is back"
 fault_wait_complete "$CUT" n1
 done_after=$(awk -v a="$back_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 ft_log "n1 complete $done_after s after the network came back"
-if [ "$contract" = 1 ]; then
-	lab_wait 5 grep -q '^resumed:' "$FT/n1/agent.out" ||
-		fault_fail "n1's agent did not say 'resumed:'"
-	echo "  n1: $(grep -m 1 '^resumed:' "$FT/n1/agent.out")"
-fi
+lab_wait 5 grep -q '^resumed:' "$FT/n1/agent.out" ||
+	fault_fail "n1's agent did not say 'resumed:'"
+echo "  n1: $(grep -m 1 '^resumed:' "$FT/n1/agent.out")"
 fault_wait_complete 60 n2
 fault_wait_exit 60 n1 n2
 fault_pass
