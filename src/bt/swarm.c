@@ -375,12 +375,18 @@ void bt_swarm_set_super_seed(struct bt_swarm *w, bool on)
 }
 
 /* True when every other peer already has piece: nobody could take it from
- * the peer we gave it to, so waiting for that is pointless. */
+ * the peer we gave it to, so waiting for that is pointless. A peer that has
+ * said nothing for BT_SS_SILENT seconds (cut off, powered down: its TCP
+ * connection lingers until the idle timeout) cannot take it either; counting
+ * it would hold every other peer to one offer per BT_SS_RELEASE. */
 static bool ss_nobody_else_needs(const struct bt_swarm *w, const struct bt_peer *from,
 				 uint32_t piece)
 {
+	int64_t now = bt_now_ms();
+
 	for (const struct bt_peer *q = w->session->peers; q; q = q->next)
 		if (q != from && q->swarm == w && q->attached && !q->dead &&
+		    now - q->t_last_recv <= BT_SS_SILENT * 1000 &&
 		    !bt_bitfield_get(&q->have, piece))
 			return false;
 	return true;

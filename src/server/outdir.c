@@ -34,6 +34,13 @@ static const struct {
 	{"ipxe.efi", "ipxe.efi", true},
 };
 
+uint32_t outdir_piece_length(uint64_t total)
+{
+	uint32_t pl = torrent_piece_length_auto(total);
+
+	return pl < 256 * 1024 ? 256 * 1024 : pl;
+}
+
 const char *server_data_dir(void)
 {
 	static char dir[PATH_MAX];
@@ -141,7 +148,7 @@ static int make_torrent(const struct bt_env *env, const struct server_out_opts *
 		r = TORRENT_E_SOURCE;
 		goto out;
 	}
-	plen = env->swarm.piece_size ? env->swarm.piece_size : torrent_piece_length_auto(src.total);
+	plen = env->swarm.piece_size ? env->swarm.piece_size : outdir_piece_length(src.total);
 	r = hashcache_lookup(cache, &src, plen, &hashes, &count);
 	if (r < 0)
 		logger_log(o->log, LOG_WARN, "SERVER", "%s: unreadable hash cache (%s); hashing again",

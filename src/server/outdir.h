@@ -66,6 +66,14 @@ int server_out_build(const struct bt_env *env, const struct server_out_opts *o,
 		     struct server_out *out, char *err, size_t errlen) WUR;
 void server_out_release(struct server_out *out);
 
+/* The piece size of an OS's torrent when swarm.piece_size is 0: about 2,000
+ * pieces (torrent_piece_length_auto()), but at least 256 KiB. A boot swarm
+ * is a few dozen peers on a LAN, not the Internet's thousands: small pieces
+ * only add HAVE traffic and, while the server super-seeds, a round trip per
+ * offered piece (a 16 MiB image took 13.6 s in 16 KiB pieces, 8 s in
+ * 256 KiB ones; docs/faults.md). */
+uint32_t outdir_piece_length(uint64_t total);
+
 /* The default data folder: the program's own folder when it holds ph1/ or
  * loaders/ (a build tree), else /usr/lib/boottorrent. Returns a static
  * string or the value of $BOOTTORRENT_DATA. */

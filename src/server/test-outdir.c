@@ -191,12 +191,23 @@ static void test_no_address(void **state)
 	diag_list_release(&dl);
 }
 
+static void test_piece_length(void **state)
+{
+	/* Small images: never under 256 KiB. */
+	assert_int_equal(outdir_piece_length(1), 256 * 1024);
+	assert_int_equal(outdir_piece_length((uint64_t)16 << 20), 256 * 1024);
+	/* Large ones: about 2,000 pieces, as torrent_piece_length_auto(). */
+	assert_int_equal(outdir_piece_length((uint64_t)1 << 30), 1 << 20);
+	assert_int_equal(outdir_piece_length((uint64_t)4 << 30), 4 << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_build_and_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_contents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_address, setup, teardown),
+		cmocka_unit_test(test_piece_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

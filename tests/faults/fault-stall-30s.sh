@@ -12,7 +12,7 @@
 # does not move while cut off (from 3 s after the cut, when what was in
 # flight has landed); "stalled:" within 20 s of the cut; after the network
 # returns, "resumed:" and completion within 30 s, with a correct image; n2
-# goes on meanwhile and completes too.
+# completes meanwhile, not held up by its silent peer.
 # FT_NODES and other word lists are split on purpose.
 # shellcheck disable=SC2086
 set -eu
@@ -59,10 +59,10 @@ now_at=$(fault_progress n1)
 [ "$now_at" = "$at" ] || fault_fail "n1 went from $at % to $now_at % while cut off"
 [ -n "$said" ] || fault_fail "n1's agent did not say 'stalled:' in $CUT s without data"
 [ "$said" -le 20 ] || fault_fail "n1's agent said 'stalled:' only after $said s"
-# n2 is not held up for good by its silent peer (it may be slowed: see
-# docs/faults.md).
-fault_complete n2 || [ "$(fault_progress n2)" -gt "$at2" ] ||
-	fault_fail "n2 made no progress while n1 was cut off"
+# n2 is not held up by its silent peer: it finishes while n1 is still cut
+# off (16 MiB at 20 Mbit/s is 7 s; a super-seeder that waited for n1 to
+# take each piece gave n2 one offer per 2 s and 27 s in all; docs/faults.md).
+fault_complete n2 || fault_fail "n2 did not finish in the $CUT s n1 was cut off"
 ft_log "n2 at $(fault_progress n2) % (was $at2 %)"
 
 lab_exec n1 nft delete table inet ftstall
