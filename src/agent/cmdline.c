@@ -8,21 +8,8 @@
 #include "util/path.h"
 #include "util/util.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int agent_mac_parse(const char *s, size_t len, bool with_type, uint8_t mac[6])
 {
-	char sep = 0;
-
 	if (with_type) {
 		/* "01-": Ethernet's ARP hardware type, then the address. */
 		if (len < 3 || s[0] != '0' || s[1] != '1' || s[2] != '-')
@@ -30,26 +17,7 @@ int agent_mac_parse(const char *s, size_t len, bool with_type, uint8_t mac[6])
 		s += 3;
 		len -= 3;
 	}
-	if (len != 17)
-		return -1;
-	for (size_t i = 0; i < 6; i++) {
-		int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-		if (i < 5) {
-			char c = s[i * 3 + 2];
-
-			if (c != ':' && c != '-')
-				return -1;
-			/* One separator kind throughout: "aa:bb-cc" is garbage. */
-			if (sep && c != sep)
-				return -1;
-			sep = c;
-		}
-	}
-	return 0;
+	return parse_mac(s, len, mac);
 }
 
 void agent_mac_format(const uint8_t mac[6], char *out, size_t outlen)

@@ -77,17 +77,6 @@ enum http_range_result http_range_parse(const char *value, uint64_t size, uint64
 	return HTTP_RANGE_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int http_path_decode(const char *path, char *out, size_t cap)
 {
 	size_t o = 0, comp = 0; /* comp: where the current component starts */
@@ -100,7 +89,7 @@ int http_path_decode(const char *path, char *out, size_t cap)
 		bool end_of_comp;
 
 		if (c == '%') {
-			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+			int hi = parse_hex_digit(p[1]), lo = hi < 0 ? -1 : parse_hex_digit(p[2]);
 			if (lo < 0)
 				return HTTP_PATH_BAD;
 			c = (char)(hi << 4 | lo);

@@ -76,17 +76,6 @@ struct parse_state {
 	const char *why;
 };
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Text a person reads: valid UTF-8, no control characters (NUL included),
  * no C1 controls. */
 static bool text_ok(const char *s, size_t len)
@@ -280,7 +269,7 @@ static int field_set(struct parse_state *st, const char *key, size_t klen, enum 
 		BAD("a number where text is expected");
 	switch (fi) {
 	case RF_MAC:
-		if (fleet_mac_parse(v, len, out->mac) < 0)
+		if (parse_mac(v, len, out->mac) < 0)
 			BAD("bad mac");
 		out->has_mac = true;
 		break;
@@ -355,8 +344,8 @@ static int form_decode(const char *s, size_t len, char *out, size_t cap, bool *c
 
 			if (len - i < 3)
 				return -1;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = parse_hex_digit((char)s[i + 1]);
+			lo = parse_hex_digit((char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi << 4 | lo;
@@ -430,7 +419,7 @@ static int json_hex4(struct jcur *c, uint32_t *out)
 	if (c->len - c->i < 4)
 		return -1;
 	for (int k = 0; k < 4; k++) {
-		int h = hexval((unsigned char)c->p[c->i + (size_t)k]);
+		int h = parse_hex_digit((char)c->p[c->i + (size_t)k]);
 
 		if (h < 0)
 			return -1;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "server/fleet.h"
+#include "util/parse.h"
 #include "util/util.h"
 
 /* An agent's rates are preferred over the tracker's estimate for this long
@@ -182,35 +183,6 @@ void fleet_mac_format(char *out, const uint8_t mac[6])
 		out[i * 3 + 1] = hex[mac[i] & 15];
 		out[i * 3 + 2] = i == 5 ? '\0' : ':';
 	}
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int fleet_mac_parse(const char *s, size_t len, uint8_t mac[6])
-{
-	if (len != 17)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		if (i < 5 && s[i * 3 + 2] != ':' && s[i * 3 + 2] != '-')
-			return -1;
-		if (i < 5 && s[i * 3 + 2] != s[2])
-			return -1;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
 }
 
 void fleet_arch_name(char *out, size_t cap, int arch)

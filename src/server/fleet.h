@@ -283,8 +283,6 @@ const char *fleet_log_line(const struct fleet *f, size_t i);
 
 /* "aa:bb:cc:dd:ee:ff" into out (at least 18 bytes). */
 void fleet_mac_format(char *out, const uint8_t mac[6]);
-/* Parses "aa:bb:cc:dd:ee:ff" or with '-'; returns 0 or -1. */
-int fleet_mac_parse(const char *s, size_t len, uint8_t mac[6]) WUR;
 /* The length of the valid UTF-8 character at p (1..4), or 0 when the bytes
  * there are not one (overlong, surrogate, past U+10FFFF, cut short). */
 size_t fleet_utf8_char(const uint8_t *p, size_t len);

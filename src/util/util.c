@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "util/parse.h"
 #include "util/util.h"
 
 static void oom(size_t n)
@@ -65,24 +66,13 @@ void hex_encode(char *out, const uint8_t *in, size_t len)
 	out[2 * len] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int hex_decode(uint8_t *out, const char *in, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		int hi = hexval(in[2 * i]), lo;
+		int hi = parse_hex_digit(in[2 * i]), lo;
 		if (hi < 0)
 			return -1;
-		lo = hexval(in[2 * i + 1]);
+		lo = parse_hex_digit(in[2 * i + 1]);
 		if (lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
