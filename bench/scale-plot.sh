@@ -47,11 +47,13 @@ set output "$out"
 set datafile missing "NaN"
 set multiplot layout 1,3 title "64 MiB to N machines, server uplink 200 Mbit/s, nodes 50 Mbit/s (bench/scale.sh)"
 set logscale x 2
-set xrange [1.5:45]
-set xtics (2, 4, 8, 16, 32, 64)
+set xrange [3:45]
+set xtics (4, 8, 16, 32)
 set xlabel "N machines"
 set grid
-set key top left
+set key top left opaque box
+# Room above the data for the legend.
+set offsets 0, 0, graph 0.7, 0
 set style data linespoints
 set title "Time until every machine has the image"
 set ylabel "seconds"
@@ -65,7 +67,7 @@ plot "$dat" u 1:2 w l lw 2 dt 2 lc rgb "black" t "fluid bound T*", \
 set title "Time ÷ T*"
 set ylabel "ratio"
 set yrange [0:*]
-set key top left
+set key top left opaque box
 plot 1.25 w l lw 2 dt 2 lc rgb "black" t "goal 1.25", \
      "$dat" u 1:(\$3/\$2) lw 2 pt 7 lc rgb "#1f77b4" t "ours", \
      "" u 1:(\$4/\$2) lw 1 pt 6 dt 3 lc rgb "#1f77b4" t "ours, after seeding", \
@@ -73,6 +75,7 @@ plot 1.25 w l lw 2 dt 2 lc rgb "black" t "goal 1.25", \
      "" u 1:(\$6/\$2) lw 2 pt 9 lc rgb "#ff7f0e" t "TFTP", \
      "" u 1:(\$7/\$2) lw 2 pt 13 lc rgb "#2ca02c" t "aria2c stack"
 set title "Server upload ÷ image size S"
+set offsets 0, 0, 0, 0
 set ylabel "copies sent by the server"
 set logscale y 2
 set yrange [0.5:64]
