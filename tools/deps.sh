@@ -18,7 +18,8 @@ demo="$e2e socat"
 # bench/tftp.sh compares with dnsmasq's TFTP, tftpd-hpa and atftpd; the last
 # two are unpacked from their .debs by the script (installed, they would
 # start daemons), so only their libraries are listed here.
-bench="gnuplot-nox hyperfine dnsmasq-base bc libwrap0 libpcre2-8-0 kea-admin kea-dhcp4-server"
+bench="gnuplot-nox hyperfine dnsmasq-base bc libwrap0 libpcre2-8-0 kea-admin kea-dhcp4-server
+       cpio util-linux"
 # Building the phase-1 image (ph1/build.sh): it downloads the kernel, busybox
 # and dropbear packages itself; these are the tools it and its e2e test run
 # (which also needs a /bin/busybox: busybox or busybox-static, either), and

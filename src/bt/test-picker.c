@@ -238,6 +238,39 @@ static void test_queue_target(void **state)
 	assert_int_equal(t, 2);
 }
 
+/* A peer holding only pieces already asked of others gets no duplicates
+ * while some other block is still asked of no one: endgame is global. */
+static void test_endgame_waits_for_all_requested(void **state)
+{
+	struct bt_picker p;
+	struct bt_bitfield a, b, c;
+	struct bt_block out[8];
+	static const uint32_t pa[] = {0, 1}, pb[] = {0};
+
+	bt_picker_init(&p, 2, PL, 2 * PL, 5);
+	peer_with(&a, 2, pa, 2);
+	peer_with(&b, 2, pb, 1);
+	peer_with(&c, 2, pb, 1);
+	bt_picker_add_bitfield(&p, &a, 1);
+	bt_picker_add_bitfield(&p, &b, 1);
+	bt_picker_add_bitfield(&p, &c, 1);
+	/* Piece 0 is asked of b; c, holding only piece 0 too, gets nothing
+	 * while piece 1 is asked of no one. */
+	assert_int_equal(bt_picker_pick(&p, &b, out, 4, NULL, NULL), 4);
+	assert_int_equal(out[0].piece, 0);
+	assert_int_equal(bt_picker_pick(&p, &c, out, 4, NULL, NULL), 0);
+	assert_false(p.endgame);
+	/* Once piece 1 is asked of a, everything is requested: endgame. */
+	assert_int_equal(bt_picker_pick(&p, &a, out, 4, NULL, NULL), 4);
+	assert_int_equal(out[0].piece, 1);
+	assert_int_equal(bt_picker_pick(&p, &c, out, 4, NULL, NULL), 4);
+	assert_true(p.endgame);
+	bt_picker_release(&p);
+	bt_bitfield_release(&a);
+	bt_bitfield_release(&b);
+	bt_bitfield_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_tie_break_random),
 		cmocka_unit_test(test_finish_started_first),
 		cmocka_unit_test(test_endgame_and_verify),
+		cmocka_unit_test(test_endgame_waits_for_all_requested),
 		cmocka_unit_test(test_interest),
 		cmocka_unit_test(test_queue_target),
 		cmocka_unit_test(test_superseed),
