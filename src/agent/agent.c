@@ -549,6 +549,10 @@ static void on_tick(evutil_socket_t fd, short what, void *ctx)
 		};
 		enum agent_seed_decision d = agent_seed_decide(&ss);
 
+		if (agent_seed_should_ask(&ss, s.st.peers - MIN(s.st.seeds, s.st.peers),
+					  mono_ms() - s.answer_ms)) {
+			agent_dl_ask(a->dl);
+		}
 		if (d == AGENT_SEED_DONE_TIME || d == AGENT_SEED_DONE_NOBODY) {
 			log_msg(LOG_INFO, "AGENT", "seeding done: %s",
 				d == AGENT_SEED_DONE_TIME ? "seed_time passed"
@@ -557,6 +561,15 @@ static void on_tick(evutil_socket_t fd, short what, void *ctx)
 			event_base_loopexit(a->base, NULL);
 		}
 	}
+}
+
+/* The tracker says nobody needs pieces: decide now, not at the next tick. */
+static void on_nobody_needs(void *ctx)
+{
+	struct agent *a = ctx;
+
+	if (a->tick)
+		event_active(a->tick, EV_TIMEOUT, 0);
 }
 
 static int start_download(struct agent *a, char *err, size_t errlen)
@@ -570,6 +583,8 @@ static int start_download(struct agent *a, char *err, size_t errlen)
 	snprintf(torrent, sizeof(torrent), "%s/torrents/%s.torrent", a->bundle, a->os->name);
 	c.torrent = torrent;
 	c.dir = a->dir;
+	c.on_nobody_needs = on_nobody_needs;
+	c.ctx = a;
 	c.has_server = a->has_server;
 	c.server = a->server;
 	c.swarm_port = a->env->swarm.port ? a->env->swarm.port : DEFAULT_SWARM_PORT;

@@ -28,6 +28,7 @@ struct agent_dl {
 	bool complete;
 	int64_t complete_ms;
 	int64_t leechers, seeders;
+	int64_t answer_ms; /* the tracker's last answer, or when we completed */
 	bool tracker_ever_ok;
 	int tracker_error;
 	char tracker_msg[160];
@@ -67,6 +68,7 @@ static void on_complete(void *ctx)
 	dl->complete_ms = mono_ms();
 	/* Counts from before we completed include us as a leecher. */
 	dl->leechers = -1;
+	dl->answer_ms = dl->complete_ms;
 	push_stats(dl);
 	if (dl->tracker)
 		tracker_client_announce_now(dl->tracker, TRACKER_EVENT_COMPLETED);
@@ -105,11 +107,14 @@ static void on_report(void *ctx, const struct tracker_client_report *rep)
 	}
 	dl->tracker_ever_ok = true;
 	dl->tracker_msg[0] = 0;
+	dl->answer_ms = mono_ms();
 	dl->seeders = rep->seeders;
 	/* An answer to an announce sent before we completed counts us as a
 	 * leecher, which only delays an early stop: never a false zero. */
 	if (dl->complete)
 		dl->leechers = rep->leechers;
+	if (dl->complete && rep->leechers == 0 && dl->cfg.on_nobody_needs)
+		dl->cfg.on_nobody_needs(dl->cfg.ctx);
 	for (size_t i = 0; i < rep->n_peers; i++) {
 		struct sockaddr_in a = {.sin_family = AF_INET};
 
@@ -150,7 +155,9 @@ static void start_tracker(struct agent_dl *dl)
 	tc.udp_max_tries = 3;
 	tc.retry_min_ms = 2000;
 	tc.retry_max_ms = 30000;
-	tc.interval_min_s = 5;
+	/* The floor under the tracker's min interval: low, so a seeding
+	 * agent can ask whether anyone still needs pieces (seed.h). */
+	tc.interval_min_s = 1;
 	tc.interval_max_s = 60;
 	dl->tracker = tracker_client_new(dl->base, &tc, dl->cfg.log, &cb);
 	if (!dl->tracker)
@@ -268,6 +275,7 @@ void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out)
 	out->complete_ms = dl->complete_ms;
 	out->leechers = dl->leechers;
 	out->seeders = dl->seeders;
+	out->answer_ms = dl->answer_ms;
 	out->tracker_ever_ok = dl->tracker_ever_ok;
 	out->tracker_error = dl->tracker_error;
 	snprintf(out->tracker_msg, sizeof(out->tracker_msg), "%s", dl->tracker_msg);
@@ -291,6 +299,12 @@ void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out)
 void agent_dl_kick(struct agent_dl *dl)
 {
 	bt_swarm_retry_now(dl->swarm);
+	if (dl->tracker)
+		tracker_client_announce_now(dl->tracker, TRACKER_EVENT_NONE);
+}
+
+void agent_dl_ask(struct agent_dl *dl)
+{
 	if (dl->tracker)
 		tracker_client_announce_now(dl->tracker, TRACKER_EVENT_NONE);
 }

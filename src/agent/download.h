@@ -31,6 +31,11 @@ struct agent_dl_config {
 	bool lpd;    /* BEP 14 multicast discovery on the LAN (swarm.lpd) */
 	bool no_pex; /* no BEP 11 peer exchange (swarm.pex false) */
 	const struct logger *log;
+	/* Called (may be NULL) when a tracker's answer after completion says
+	 * no machine needs pieces, so the seeding policy can act at once
+	 * rather than at its next tick. */
+	void (*on_nobody_needs)(void *ctx);
+	void *ctx;
 };
 
 struct agent_dl_status {
@@ -39,6 +44,7 @@ struct agent_dl_status {
 	int64_t complete_ms;		  /* monotonic ms when it completed */
 	int64_t leechers;		  /* last count a tracker gave after completion, or -1 */
 	int64_t seeders;		  /* last count a tracker gave, or -1 */
+	int64_t answer_ms;		  /* monotonic ms of the last answer (or completion) */
 	bool tracker_ever_ok;		  /* a tracker has answered */
 	int tracker_error;		  /* the last announce's error (0 when it worked) */
 	char tracker_msg[160];		  /* that error, for people */
@@ -62,6 +68,9 @@ void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out);
 /* After a stall: dial every known peer now and announce to the trackers
  * at once, instead of waiting for their backoff. */
 void agent_dl_kick(struct agent_dl *dl);
+/* Asks the trackers for fresh counts (an announce without event, within
+ * their min interval). */
+void agent_dl_ask(struct agent_dl *dl);
 const struct metainfo *agent_dl_metainfo(const struct agent_dl *dl);
 
 #endif

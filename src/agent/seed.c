@@ -13,6 +13,13 @@ enum agent_seed_decision agent_seed_decide(const struct agent_seed_state *st)
 	return AGENT_SEED_CONTINUE;
 }
 
+bool agent_seed_should_ask(const struct agent_seed_state *st, uint32_t leeching_peers,
+			   int64_t since_answer_ms)
+{
+	return agent_seed_decide(st) == AGENT_SEED_CONTINUE && st->early_stop &&
+	       leeching_peers == 0 && since_answer_ms >= AGENT_SEED_ASK_MS;
+}
+
 int64_t agent_seed_remaining_ms(const struct agent_seed_state *st)
 {
 	int64_t limit = (int64_t)st->seed_time_s * 1000;

@@ -38,6 +38,20 @@ enum agent_seed_decision {
 };
 
 enum agent_seed_decision agent_seed_decide(const struct agent_seed_state *st);
+/* How often a seeding agent asks the tracker again, with early stop on,
+ * when no peer it is connected to still lacks pieces. */
+#define AGENT_SEED_ASK_MS 1000
+
+/* True when the tracker should be asked now whether any machine still
+ * needs pieces. Its regular interval (30 s by default) is longer than a
+ * LAN download: without asking, the first machines to finish hear "one
+ * still needs pieces" and then wait out their whole seed_time although
+ * everyone finished a second later. Only asked while our own connections
+ * show nobody needing us (leeching_peers == 0): otherwise the answer is
+ * known. since_answer_ms: since the tracker's last answer (or since the
+ * download completed, when it has not answered since). */
+bool agent_seed_should_ask(const struct agent_seed_state *st, uint32_t leeching_peers,
+			   int64_t since_answer_ms);
 /* Milliseconds until the time limit passes (0 when passed or not
  * complete), for the timer and the screen. */
 int64_t agent_seed_remaining_ms(const struct agent_seed_state *st);

@@ -49,6 +49,24 @@ static void test_seed(void **state)
 	assert_int_equal(agent_seed_decide(&s), AGENT_SEED_CONTINUE);
 	assert_true(agent_seed_remaining_ms(&s) > 0);
 
+	/* Asking the tracker again: only while seeding with early stop, when
+	 * no connected peer needs pieces, and not more often than every 3 s. */
+	s = (struct agent_seed_state){.seed_time_s = 30, .early_stop = true, .complete = true,
+				      .since_complete_ms = 1000, .leechers = 1};
+	assert_true(agent_seed_should_ask(&s, 0, AGENT_SEED_ASK_MS));
+	assert_false(agent_seed_should_ask(&s, 0, AGENT_SEED_ASK_MS - 1));
+	assert_false(agent_seed_should_ask(&s, 2, 60000)); /* they need us: known */
+	s.leechers = -1;					  /* no answer since completing */
+	assert_true(agent_seed_should_ask(&s, 0, 60000));
+	s.leechers = 0; /* the answer is in: boot, do not ask */
+	assert_false(agent_seed_should_ask(&s, 0, 60000));
+	s.leechers = 1;
+	s.early_stop = false;
+	assert_false(agent_seed_should_ask(&s, 0, 60000));
+	s.early_stop = true;
+	s.complete = false;
+	assert_false(agent_seed_should_ask(&s, 0, 60000));
+
 	assert_true(agent_seed_in_background(OS_METHOD_QEMU));
 	assert_false(agent_seed_in_background(OS_METHOD_KEXEC));
 	assert_false(agent_seed_in_background(OS_METHOD_BIN));

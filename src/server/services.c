@@ -117,7 +117,7 @@ static void seed_policy(struct services *s, struct seed *sd, int64_t now)
 	bool want;
 
 	bt_swarm_get_stats(sd->swarm, &st);
-	v.peer_copies = st.copies;
+	v.peer_seeds = st.seeds;
 	if (s->tracker) {
 		struct seeds_count c = {.self = bt_session_peer_id(s->bt)};
 		tracker_server_foreach_peer(s->tracker, sd->info_hash, count_seed, &c);
@@ -134,10 +134,10 @@ static void seed_policy(struct services *s, struct seed *sd, int64_t now)
 	sd->ss_since_ms = now;
 	bt_swarm_set_super_seed(sd->swarm, want);
 	logger_log(s->log, LOG_INFO, "SERVER",
-		   "%s: super-seeding %s: %.2f copies in the swarm (tracker: %u seeders, "
-		   "peers: %.2f copies), threshold %u",
+		   "%s: super-seeding %s: %u copies in the swarm (tracker: %u seeders, "
+		   "connected: %u seeders, %.2f distributed copies), threshold %u",
 		   sd->os, want ? "on" : "off", superseed_copies(&v), v.tracker_seeds,
-		   v.peer_copies, s->ss_copies);
+		   v.peer_seeds, st.copies, s->ss_copies);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *ctx)
@@ -297,7 +297,10 @@ static int tracker_start(struct services *s, const struct bt_env *env, char *err
 {
 	struct tracker_server_config tc = {
 		.interval_s = env->tracker.interval,
-		.min_interval_s = env->tracker.interval < 10 ? env->tracker.interval : 10,
+		/* Clients may ask again this soon: agents that finished ask
+		 * whether anyone still needs pieces, so they boot seconds after
+		 * the last machine finished, not an interval later. */
+		.min_interval_s = 1,
 	};
 	/* The tracker's HTTP side has its own port (BitTorrent clients expect
 	 * the announce URL's port), so its own listener with no files. */

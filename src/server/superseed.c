@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "server/superseed.h"
 
-double superseed_copies(const struct superseed_view *v)
+uint32_t superseed_copies(const struct superseed_view *v)
 {
-	double t = v->tracker_seeds;
-
-	return t > v->peer_copies ? t : v->peer_copies;
+	return v->tracker_seeds > v->peer_seeds ? v->tracker_seeds : v->peer_seeds;
 }
 
 bool superseed_decide(bool on, int64_t held_ms, uint32_t threshold,
 		      const struct superseed_view *v)
 {
-	bool want = superseed_copies(v) < (double)threshold;
+	bool want = superseed_copies(v) < threshold;
 
 	if (want == on || held_ms < SUPERSEED_HOLD_MS)
 		return on;
