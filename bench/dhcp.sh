@@ -34,7 +34,9 @@ lab_host cli 10.77.0.2/16
 T=$LAB_TMP
 # Lease files on the same file system as the rest of /var, not tmpfs.
 D=$(mktemp -d /var/tmp/dhcp-bench.XXXXXX)
-trap 'rc=$?; rm -rf "$D"; (exit $rc); lab_cleanup' EXIT
+# set +e: otherwise "(exit $rc)" ends the trap after a failure, before
+# lab_cleanup deletes the namespaces.
+trap 'rc=$?; set +e; rm -rf "$D"; (exit $rc); lab_cleanup' EXIT
 
 start_server() { # name
 	rm -f "$D"/*

@@ -90,6 +90,9 @@ if [ "$EQUAL_CPU" = 1 ]; then
 fi
 bench_cleanup() {
 	local rc=$? p
+	# Without this, set -e ends the trap at "(exit $rc)" after a failure
+	# and the namespaces stay behind.
+	set +e
 	for p in $LAB_PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	sleep 0.3
 	[ -z "$CG" ] || rmdir "$CG" 2>/dev/null || true
