@@ -6,7 +6,14 @@
 # table shows the highest rate that stayed within that.
 #
 # Usage (root): bench/dhcp.sh [BUILDDIR]
-#   RATES="500 1000 ..." PERIOD=5 CLIENTS=50000 SERVERS="ours dnsmasq kea"
+#   RATES="500 1000 ..." PERIOD=5 CLIENTS=50000 SERVERS="ours dnsmasq kea" REPS=3
+#
+# On a shared machine one burst of other load (or of disk writes, which
+# delay our fdatasync) can push one run over the limit, and perfdhcp itself
+# (one thread) may fall behind its rate. So the servers take each rate step
+# in turn, REPS runs each (the order rotating), and a server passes a step
+# when the median of its runs stays within the limit; the table shows the
+# median run of its highest passed step. Every run is logged on stderr.
 # Not a test: numbers depend on the machine and its load.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +24,7 @@ PERIOD=${PERIOD:-5}
 CLIENTS=${CLIENTS:-50000}
 SERVERS=${SERVERS:-"ours dnsmasq kea"}
 MAXDROP=2.5
+REPS=${REPS:-3}
 . "$SRCDIR/tests/lib/lab.sh"
 command -v perfdhcp >/dev/null || lab_die "perfdhcp missing (Debian package kea-admin)"
 lab_init dbench
@@ -26,7 +34,9 @@ lab_host cli 10.77.0.2/16
 T=$LAB_TMP
 # Lease files on the same file system as the rest of /var, not tmpfs.
 D=$(mktemp -d /var/tmp/dhcp-bench.XXXXXX)
-trap 'rc=$?; rm -rf "$D"; (exit $rc); lab_cleanup' EXIT
+# set +e: otherwise "(exit $rc)" ends the trap after a failure, before
+# lab_cleanup deletes the namespaces.
+trap 'rc=$?; set +e; rm -rf "$D"; (exit $rc); lab_cleanup' EXIT
 
 start_server() { # name
 	rm -f "$D"/*
@@ -93,22 +103,47 @@ run() {
 
 printf '%-8s %10s %12s %10s %12s %14s\n' server "rate/s" "DORA/s" "drops %" "delay ms" \
 	"CPU us/DORA"
+active=""
 for s in $SERVERS; do
 	case $s in
 	dnsmasq) command -v dnsmasq >/dev/null || { echo "$s: not installed"; continue; } ;;
 	kea) command -v kea-dhcp4 >/dev/null || { echo "$s: not installed"; continue; } ;;
 	esac
-	best="- - - - -"
-	for rate in $RATES; do
-		start_server "$s"
-		read -r drop recv delay cpu < <(run "$rate")
-		stop_server
-		echo "  $s at $rate/s: $drop % dropped, $recv DORA/s, $delay ms, $cpu us CPU/DORA" >&2
-		if awk -v d="$drop" -v m="$MAXDROP" 'BEGIN { exit !(d > m) }'; then
-			break
-		fi
-		best="$rate $recv $drop $delay $cpu"
+	active="$active $s"
+done
+declare -A best=()
+for rate in $RATES; do
+	[ -n "${active// /}" ] || break
+	declare -A runs=()
+	list=($active)
+	for r in $(seq 1 "$REPS"); do
+		for ((i = 0; i < ${#list[@]}; i++)); do
+			s=${list[$(((i + r - 1) % ${#list[@]}))]}
+			start_server "$s"
+			res=$(run "$rate")
+			stop_server
+			read -r drop recv delay cpu <<<"$res"
+			echo "  run $r: $s at $rate/s: $drop % dropped, $recv DORA/s, $delay ms," \
+				"$cpu us CPU/DORA" >&2
+			runs[$s]="${runs[$s]:-}$res"$'\n'
+		done
 	done
-	read -r rate recv drop delay cpu <<<"$best"
+	still=""
+	for s in $active; do
+		# The median run by drop ratio.
+		med=$(grep . <<<"${runs[$s]}" | sort -n -k1,1 | awk '{v[NR] = $0} END {print v[int((NR + 1) / 2)]}')
+		read -r drop recv delay cpu <<<"$med"
+		if awk -v d="$drop" -v m="$MAXDROP" 'BEGIN { exit !(d > m) }'; then
+			[ -n "${best[$s]:-}" ] || best[$s]="- - - - -"
+		else
+			best[$s]="$rate $recv $drop $delay $cpu"
+			still="$still $s"
+		fi
+	done
+	active=$still
+done
+for s in $SERVERS; do
+	[ -n "${best[$s]:-}" ] || continue
+	read -r rate recv drop delay cpu <<<"${best[$s]}"
 	printf '%-8s %10s %12s %10s %12s %14s\n' "$s" "$rate" "$recv" "$drop" "$delay" "$cpu"
 done

@@ -42,6 +42,12 @@
 #define NETASCII_TSIZE_MAX ((uint64_t)4 << 20)
 /* Complaints about bad packets logged per second; the rest are counted. */
 #define BAD_LOG_PER_SEC 10
+/* Octet transfers read the file in chunks of about this many bytes (a whole
+ * number of blocks, at least one), so a block is usually sent straight from
+ * memory: one pread per 64 blocks of 512 bytes instead of one per block. The
+ * buffer is per transfer, so a file changed on disk mid-transfer cannot
+ * crash the server as a shared mmap could (SIGBUS on truncation). */
+#define CHUNK_BYTES 32768
 
 struct tftp_file {
 	struct tftp_file *next;
@@ -62,7 +68,13 @@ struct tftp_xfer {
 	enum tftp_mode mode;
 	uint64_t size; /* file size when the transfer started */
 	unsigned blksize, windowsize;
-	struct timeval timeout;
+	uint64_t timeout_ns;
+	/* The retransmission deadline (CLOCK_MONOTONIC). Progress only moves
+	 * this field; the libevent timer is armed once and, when it fires
+	 * before the deadline, re-armed for the rest, so an ACK costs no
+	 * timer operation. */
+	uint64_t deadline;
+	bool timer_pending;
 	unsigned tries;
 	bool oack_pending;
 	bool got_ack;	 /* the client has answered at least once */
@@ -74,6 +86,11 @@ struct tftp_xfer {
 	uint64_t sent; /* highest block sent, base - 1 when none in flight */
 	uint64_t last; /* the final block, 0 while unknown */
 	uint64_t bytes_acked;
+	/* Octet mode: file bytes [chunk_off, chunk_off + chunk_len) are in
+	 * chunk, which holds chunk_cap bytes. */
+	uint8_t *chunk;
+	size_t chunk_cap, chunk_len;
+	uint64_t chunk_off;
 	/* Netascii: marks[i] is the conversion state at the start of block
 	 * base + i, for i in 0..windowsize. */
 	struct netascii_state *marks;
@@ -240,36 +257,74 @@ static void send_error_to(int fd, const struct sockaddr_in *to, uint16_t code, c
 	(void)!sendto(fd, pkt, n, MSG_DONTWAIT, (const struct sockaddr *)to, sizeof(*to));
 }
 
-/* Reads block b into srv->pkt + 4 and returns its length, or a negative
- * errno. Sets x->last when the block turns out short. */
-static ssize_t block_read(struct tftp_xfer *x, uint64_t b)
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	/* The vDSO answers this without a system call. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads the file from off into the transfer's chunk, up to its capacity or
+ * the size the transfer announced. Returns 0 or a negative errno. */
+static int chunk_fill(struct tftp_xfer *x, uint64_t off)
+{
+	size_t want = x->chunk_cap, n = 0;
+
+	if (off >= x->size)
+		want = 0;
+	else if (x->size - off < want)
+		want = (size_t)(x->size - off);
+	x->chunk_off = off;
+	x->chunk_len = 0;
+	while (n < want) {
+		ssize_t r = pread(x->file->fd, x->chunk + n, want - n, (off_t)(off + n));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break; /* The file shrank: the transfer ends early. */
+		n += (size_t)r;
+	}
+	x->chunk_len = n;
+	return 0;
+}
+
+/* True when block b of an octet transfer is wholly in the chunk (or is the
+ * empty block past the end). */
+static bool chunk_has(const struct tftp_xfer *x, uint64_t b)
+{
+	uint64_t off = (b - 1) * x->blksize;
+	uint64_t want = off >= x->size ? 0 : MIN((uint64_t)x->blksize, x->size - off);
+
+	return off >= x->chunk_off && off + want <= x->chunk_off + x->chunk_len;
+}
+
+/* Finds block b's payload: *data points at it (in the chunk for octet, in
+ * srv->pkt + 4 for netascii). Returns its length, or a negative errno. Sets
+ * x->last when the block turns out short. */
+static ssize_t block_get(struct tftp_xfer *x, uint64_t b, const uint8_t **data)
 {
 	struct tftp_server *srv = x->srv;
-	uint8_t *data = srv->pkt + 4;
 	ssize_t n;
 
 	if (x->mode == TFTP_MODE_OCTET) {
 		uint64_t off = (b - 1) * x->blksize;
-		size_t want = x->blksize;
+		uint64_t end;
 
-		if (off >= x->size)
-			want = 0;
-		else if (x->size - off < want)
-			want = (size_t)(x->size - off);
-		n = 0;
-		while ((size_t)n < want) {
-			ssize_t r = pread(x->file->fd, data + n, want - (size_t)n,
-					  (off_t)(off + (uint64_t)n));
-			if (r < 0 && errno == EINTR)
-				continue;
+		if (!chunk_has(x, b)) {
+			int r = chunk_fill(x, off);
 			if (r < 0)
-				return -errno;
-			if (r == 0)
-				break; /* The file shrank: end here. */
-			n += r;
+				return r;
 		}
+		end = x->chunk_off + x->chunk_len;
+		n = off >= end ? 0 : (ssize_t)MIN((uint64_t)x->blksize, end - off);
+		*data = x->chunk + (off >= end ? 0 : off - x->chunk_off);
 	} else {
 		struct netascii_state st = x->marks[b - x->base];
+		uint8_t *out = srv->pkt + 4;
 		ssize_t r;
 
 		do {
@@ -277,8 +332,9 @@ static ssize_t block_read(struct tftp_xfer *x, uint64_t b)
 		} while (r < 0 && errno == EINTR);
 		if (r < 0)
 			return -errno;
-		n = (ssize_t)netascii_convert(&st, srv->in, (size_t)r, data, x->blksize);
+		n = (ssize_t)netascii_convert(&st, srv->in, (size_t)r, out, x->blksize);
 		x->marks[b - x->base + 1] = st;
+		*data = out;
 	}
 	if ((size_t)n < x->blksize)
 		x->last = b;
@@ -287,14 +343,24 @@ static ssize_t block_read(struct tftp_xfer *x, uint64_t b)
 
 static int block_send(struct tftp_xfer *x, uint64_t b)
 {
-	struct tftp_server *srv = x->srv;
-	ssize_t n = block_read(x, b);
+	uint8_t hdr[4];
+	const uint8_t *data = NULL;
+	ssize_t n = block_get(x, b, &data);
+	struct iovec iov[2] = {
+		{.iov_base = hdr, .iov_len = sizeof(hdr)},
+		{.iov_base = (void *)data, .iov_len = n > 0 ? (size_t)n : 0},
+	};
+	struct msghdr mh = {
+		.msg_name = &x->peer,
+		.msg_namelen = sizeof(x->peer),
+		.msg_iov = iov,
+		.msg_iovlen = 2,
+	};
 
 	if (n < 0)
 		return (int)n;
-	tftp_data_header(srv->pkt, (uint16_t)b);
-	if (sendto(x->fd, srv->pkt, 4 + (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&x->peer,
-		   sizeof(x->peer)) < 0) {
+	tftp_data_header(hdr, (uint16_t)b);
+	if (sendmsg(x->fd, &mh, MSG_DONTWAIT) < 0) {
 		/* A full socket buffer or a transient error is treated like a
 		 * lost packet: the timeout will send it again. */
 		if (errno != EAGAIN && errno != ENOBUFS && errno != EINTR && errno != ECONNREFUSED)
@@ -314,12 +380,30 @@ static int window_send(struct tftp_xfer *x)
 			return r;
 		x->sent++;
 	}
+	/* Read ahead now, while the client is busy with what we sent, rather
+	 * than between its next ACK and our answer. */
+	if (x->mode == TFTP_MODE_OCTET && (x->last == 0 || x->sent < x->last) &&
+	    !chunk_has(x, x->sent + 1))
+		return chunk_fill(x, x->sent * x->blksize);
 	return 0;
 }
 
+static void timer_add(struct tftp_xfer *x, uint64_t ns)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(ns / 1000000000u),
+		.tv_usec = (suseconds_t)(ns % 1000000000u / 1000u),
+	};
+
+	x->timer_pending = event_add(x->ev_timer, &tv) == 0;
+}
+
+/* Restarts the retransmission timeout; usually just moves the deadline. */
 static void timer_arm(struct tftp_xfer *x)
 {
-	event_add(x->ev_timer, &x->timeout);
+	x->deadline = now_ns() + x->timeout_ns;
+	if (!x->timer_pending)
+		timer_add(x, x->timeout_ns);
 }
 
 /* ---- transfer lifecycle ---- */
@@ -346,6 +430,7 @@ static void xfer_free(struct tftp_xfer *x)
 		close(x->fd);
 	file_put(srv, x->file);
 	free(x->marks);
+	free(x->chunk);
 	free(x->path);
 	free(x);
 }
@@ -498,8 +583,15 @@ static void on_xfer_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct tftp_xfer *x = arg;
 	struct tftp_server *srv = x->srv;
+	uint64_t now = now_ns();
 	int r = 0;
 
+	x->timer_pending = false;
+	if (now < x->deadline) {
+		/* There was progress since the timer was set: wait the rest. */
+		timer_add(x, x->deadline - now);
+		return;
+	}
 	if (++x->tries > srv->cfg.retries) {
 		xfer_fail(x, TFTP_ERR_UNDEF, "timed out", true);
 		return;
@@ -738,14 +830,15 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 		unsigned ms = srv->cfg.timeout_ms;
 		if (neg.has_timeout && neg.timeout_s * 1000 < ms)
 			ms = neg.timeout_s * 1000;
-		x->timeout.tv_sec = ms / 1000;
-		x->timeout.tv_usec = (ms % 1000) * 1000;
+		x->timeout_ns = (uint64_t)ms * 1000000u;
 	}
 	x->base = 1;
 	x->sent = 0;
-	if (x->mode == TFTP_MODE_OCTET)
+	if (x->mode == TFTP_MODE_OCTET) {
 		x->last = x->size / x->blksize + 1;
-	else {
+		x->chunk_cap = MAX(1u, CHUNK_BYTES / x->blksize) * x->blksize;
+		x->chunk = xmalloc(x->chunk_cap);
+	} else {
 		x->marks = xcalloc(x->windowsize + 1, sizeof(*x->marks));
 		x->marks[0] = NETASCII_STATE_INIT;
 	}

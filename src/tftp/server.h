@@ -8,7 +8,11 @@
  * absolute symlinks and symlinks that leave the root are refused; a leading
  * '/' in a request is stripped (pxelinux sends absolute paths). All
  * transfers of the same file (same device and inode) share one open file
- * descriptor and read it with pread; nothing is loaded whole into memory.
+ * descriptor; each octet transfer reads it with pread in 32 KiB chunks, read
+ * ahead after a send, so most blocks go out straight from memory (recvfrom
+ * and sendmsg per block, one epoll_wait per batch). Nothing is loaded whole
+ * into memory and nothing is mapped, so a file truncated under a transfer
+ * only ends that transfer early.
  *
  * Services do not print: the server reports through the logger it is given
  * (component "TFTP") and through callbacks for the fleet view.

@@ -3,7 +3,8 @@
  * The TFTP server in-process on 127.0.0.1, driven by a raw UDP client
  * socket: refusals, the duplicate-ACK rule, ACKs for unsent blocks, third
  * TIDs, timeouts, OACK clamping, windows with block number rollover,
- * netascii and the shared file table.
+ * netascii, the shared file table, progress that outlasts the timeout and
+ * files that shrink mid-transfer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -482,6 +483,76 @@ static void test_rollover(void **state)
 	free(want);
 }
 
+/* ACKs that come every 100 ms keep a transfer alive well past its 150 ms
+ * timeout (progress moves the deadline), and when they stop, the block is
+ * sent again one timeout after the last ACK, not later. */
+static void test_slow_progress(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in xfer, from;
+	struct tftp_stats st;
+	uint8_t buf[600];
+	uint64_t t0, dt;
+	ssize_t n;
+
+	send_req(e, TFTP_RRQ, "big", "octet", NULL);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000);
+	assert_int_equal(n, 4 + 512);
+	for (uint16_t b = 1; b <= 4; b++) {
+		/* Nothing arrives while we wait less than the timeout. */
+		assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 100), -1);
+		send_ack(e->cli, &xfer, b);
+		n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+		assert_int_equal(n, 4 + 512);
+		assert_int_equal(get_u16be(buf + 2), b + 1);
+	}
+	tftp_server_stats(e->srv, &st);
+	assert_int_equal(st.retransmits, 0);
+	t0 = now_ms();
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+	dt = now_ms() - t0;
+	assert_int_equal(n, 4 + 512);
+	assert_int_equal(get_u16be(buf + 2), 5);
+	assert_true(dt >= 100 && dt < 250);
+	tftp_server_stats(e->srv, &st);
+	assert_int_equal(st.retransmits, 1);
+}
+
+/* A file that shrinks during a transfer ends it early with a short block,
+ * even when the start of the file was read ahead into memory. */
+static void test_shrink(void **state)
+{
+	struct env *e = *state;
+	size_t size = 40000, shrunk = 33000, total = 0;
+	uint8_t *want = xmalloc(size), buf[600];
+	struct sockaddr_in xfer, from;
+	char path[128];
+	ssize_t n;
+
+	for (size_t i = 0; i < size; i++)
+		want[i] = (uint8_t)(i * 13 + i / 251);
+	write_file(e->root, "shrink", want, size);
+	send_req(e, TFTP_RRQ, "shrink", "octet", NULL);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000);
+	snprintf(path, sizeof(path), "%s/shrink", e->root);
+	assert_int_equal(truncate(path, (off_t)shrunk), 0);
+	for (uint16_t b = 1;; b++) {
+		assert_true(n >= 4);
+		assert_int_equal(tftp_packet_opcode(buf, (size_t)n), TFTP_DATA);
+		assert_int_equal(get_u16be(buf + 2), b);
+		assert_memory_equal(buf + 4, want + total, (size_t)n - 4);
+		total += (size_t)n - 4;
+		send_ack(e->cli, &xfer, b);
+		if (n < 4 + 512)
+			break;
+		n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
+	}
+	assert_int_equal(total, shrunk);
+	assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 50), -1);
+	assert_int_equal(e->ev_count[TFTP_EV_DONE], 1);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +562,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transfers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shrink, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
