@@ -61,7 +61,7 @@ dispname: "Debian kernel + busybox (kexec)"
 method: kexec
 kernel: vmlinuz
 initrd: initrd.gz
-cmdline: "console=ttyS0"
+cmdline: "console=ttyS0 quiet"
 YAML
 cat >"$env/Boottorrent.yaml" <<'YAML'
 version: 1
@@ -91,7 +91,7 @@ base_initrd() {
 		grep -v -e '^ ' -e '^<' -e ':' | grep -e '^libxen' -e '^libyajl' -e '^kexec-tools' |
 		sort -u | tr '\n' ' ')
 	# shellcheck disable=SC2086
-	(cd "$res/cache" && { ls kexec-tools_*.deb >/dev/null 2>&1 ||
+	(cd "$res/cache" && { ls libxenmisc*.deb >/dev/null 2>&1 ||
 		apt-get -q -o APT::Sandbox::User=root download $pkgs busybox-static >/dev/null; })
 	for deb in "$res/cache"/*.deb; do
 		tree=$res/cache/$(basename "$deb" .deb)
@@ -107,7 +107,7 @@ base_initrd() {
 			[ ! -e "$root/lib/x86_64-linux-gnu/$need" ] || continue
 			lib=$(ls "$res"/cache/*/usr/lib/x86_64-linux-gnu/"$need" \
 				"$res"/cache/*/lib/x86_64-linux-gnu/"$need" /lib/x86_64-linux-gnu/"$need" \
-				2>/dev/null | head -n 1)
+				2>/dev/null | head -n 1 || true)
 			[ -n "$lib" ] || lab_die "baseline: no $need for kexec"
 			cp -L "$lib" "$root/lib/x86_64-linux-gnu/"
 			added=1
@@ -139,7 +139,7 @@ mount -t tmpfs -o size=90% tmpfs /mnt
 wget -q -O /mnt/vmlinuz http://10.77.0.1:8000/vmlinuz
 wget -q -O /mnt/initrd http://10.77.0.1:8000/initrd.gz
 echo "BASELINE-PH1: downloaded"
-kexec -s -l /mnt/vmlinuz --initrd=/mnt/initrd --command-line="console=ttyS0"
+kexec -s -l /mnt/vmlinuz --initrd=/mnt/initrd --command-line="console=ttyS0 quiet"
 echo "BASELINE-PH1: kexec"
 kexec -e
 echo "BASELINE-PH1: kexec failed"
