@@ -696,6 +696,11 @@ for p in $order; do
 	cp -a "$parts/$p/." "$root/"
 done
 pack "$root" >"$out/initrd.img.tmp"
+# The bootloader appends the client bundle (an uncompressed cpio) right
+# after this file, and the kernel reads a cpio header only at a multiple of
+# 4 bytes; zero padding between archives it skips. xz pads itself; zstd and
+# gzip do not.
+truncate -s %4 "$out/initrd.img.tmp"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 mv "$out/initrd.img.tmp" "$out/initrd.img"
 
