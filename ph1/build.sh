@@ -19,7 +19,7 @@
 #   --extra-modules LIST  kernel modules to add
 #   --firmware LIST       PACKAGE[:GLOB] or a local file or folder, see docs/phase1.md
 #   --overlay DIR         copied over the image's root last
-#   --compress xz|zstd|gzip   the initrd's compression (xz)
+#   --compress zstd|xz|gzip   the initrd's compression (zstd: the fastest to unpack)
 #   --host                take packages from this machine instead of downloading
 #   --limit MIB           fail when kernel + initrd exceed this (16 for default)
 #   --force               rebuild even when nothing changed since the last build
@@ -39,7 +39,7 @@ extra_packages=""
 extra_modules=""
 firmware=""
 overlay=""
-compress=xz
+compress=zstd
 host_only=""
 limit=""
 force=""
@@ -696,6 +696,11 @@ for p in $order; do
 	cp -a "$parts/$p/." "$root/"
 done
 pack "$root" >"$out/initrd.img.tmp"
+# The bootloader appends the client bundle (an uncompressed cpio) right
+# after this file, and the kernel reads a cpio header only at a multiple of
+# 4 bytes; zero padding between archives it skips. xz pads itself; zstd and
+# gzip do not.
+truncate -s %4 "$out/initrd.img.tmp"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 mv "$out/initrd.img.tmp" "$out/initrd.img"
 

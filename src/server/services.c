@@ -11,6 +11,7 @@
 #include "http/server.h"
 #include "server/fleet-feed.h"
 #include "server/fleet.h"
+#include "server/ra.h"
 #include "server/services.h"
 #include "server/status.h"
 #include "server/superseed.h"
@@ -38,6 +39,7 @@ struct services {
 	const struct logger *log;
 	char addr[INET_ADDRSTRLEN];
 	struct dhcp_server *dhcp;
+	struct ra_responder *ra; /* may be NULL: no IPv6 */
 	struct tftp_server *tftp;
 	struct http_server *http;
 	struct http_server *tracker_http;
@@ -56,6 +58,9 @@ struct services {
 static void on_dhcp_event(void *ctx, const struct dhcp_event *ev)
 {
 	struct services *s = ctx;
+	/* PXE firmware waits for an IPv6 router too (server/ra.h). */
+	if (s->ra && (ev->pxe || ev->ipxe || ev->arch >= 0))
+		ra_responder_allow(s->ra, ev->mac);
 	if (s->fleet)
 		fleet_feed_dhcp(s->fleet, ev);
 }
@@ -473,6 +478,14 @@ int services_start(struct event_base *base, const struct bt_env *env,
 	}
 	if (r == 0)
 		r = dhcp_start(s, env, out, err, errlen);
+	if (r == 0 && env->dhcp.mode != ENV_DHCP_OFF) {
+		int e = ra_responder_new(base, env->dhcp.interface, log, &s->ra);
+		if (e < 0)
+			logger_log(log, LOG_WARN, "DHCP",
+				   "cannot answer IPv6 router solicitations (%s): iPXE will wait "
+				   "about 15 s for a router before it boots",
+				   strerror(-e));
+	}
 	if (r == 0)
 		r = tftp_start(s, env, out, err, errlen);
 	if (r == 0)
@@ -558,6 +571,7 @@ void services_stop(struct services *s)
 		return;
 	if (s->tick)
 		event_free(s->tick);
+	ra_responder_free(s->ra);
 	for (size_t i = 0; i < s->n_seeds; i++) {
 		seed_release(s->seeds[i]);
 		free(s->seeds[i]);
