@@ -69,17 +69,6 @@ int tracker_url_encode(struct buf *out, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 long tracker_url_decode(const char *s, size_t len, uint8_t *out, size_t max)
 {
 	size_t n = 0;
@@ -90,8 +79,8 @@ long tracker_url_decode(const char *s, size_t len, uint8_t *out, size_t max)
 			int hi, lo;
 			if (len - i < 3)
 				return -1;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = parse_hex_digit(s[i + 1]);
+			lo = parse_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (uint8_t)(hi << 4 | lo);
