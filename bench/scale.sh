@@ -52,6 +52,15 @@ OUT=${OUT:-$SRCDIR/build/bench}
 LOGS=${LOGS:-}			# keep every run's logs in this folder
 EXTRA_YAML=${EXTRA_YAML:-}	# more Boottorrent.yaml lines for ours
 NS=${*:-4 8 16 32}
+for n in $NS; do
+	case $n in
+	[1-9] | [1-5][0-9] | 6[0-4]) ;;
+	*)
+		echo "usage: bench/scale.sh [N...]   (nodes per run, 1 to 64; default 4 8 16 32)" >&2
+		exit 2
+		;;
+	esac
+done
 . "$SRCDIR/tests/lib/lab.sh"
 
 for c in busybox curl dnsmasq tftp opentracker aria2c mktorrent flock; do
