@@ -30,10 +30,15 @@
 
 #include "tftp/netascii.h"
 #include "tftp/packet.h"
+#include "tftp/rto.h"
 #include "tftp/server.h"
 #include "util/path.h"
 #include "util/util.h"
 
+/* The shortest learned retransmission timeout. A LAN's round trip is far
+ * below it; it leaves room for a client's scheduling hiccups, and a resend
+ * that was not needed costs one duplicate packet, which both sides ignore. */
+#define TFTP_MIN_RTO_MS 100
 #define COMP "TFTP"
 /* Requests drained from the listening socket per wakeup, so a storm of
  * requests does not starve running transfers. */
@@ -68,7 +73,15 @@ struct tftp_xfer {
 	enum tftp_mode mode;
 	uint64_t size; /* file size when the transfer started */
 	unsigned blksize, windowsize;
-	uint64_t timeout_ns;
+	uint64_t timeout_ns; /* the longest wait: cfg.timeout_ms, or the client's */
+	/* The wait before a retransmission, learned from the round trips
+	 * (tftp/rto.h). probe_block, sent at probe_ns and never resent, is
+	 * the packet whose ACK gives the next sample (Karn's rule). */
+	struct tftp_rto rto;
+	uint64_t probe_block, probe_ns;
+	bool probe;
+	uint64_t high;	      /* the highest block ever sent */
+	uint64_t progress_ns; /* when the client last acknowledged something new */
 	/* The retransmission deadline (CLOCK_MONOTONIC). Progress only moves
 	 * this field; the libevent timer is armed once and, when it fires
 	 * before the deadline, re-armed for the rest, so an ACK costs no
@@ -379,6 +392,15 @@ static int window_send(struct tftp_xfer *x)
 		if (r < 0)
 			return r;
 		x->sent++;
+		if (x->sent > x->high) {
+			/* A block's first sending: it may time a round trip. */
+			x->high = x->sent;
+			if (!x->probe) {
+				x->probe = true;
+				x->probe_block = x->sent;
+				x->probe_ns = now_ns();
+			}
+		}
 	}
 	/* Read ahead now, while the client is busy with what we sent, rather
 	 * than between its next ACK and our answer. */
@@ -401,9 +423,9 @@ static void timer_add(struct tftp_xfer *x, uint64_t ns)
 /* Restarts the retransmission timeout; usually just moves the deadline. */
 static void timer_arm(struct tftp_xfer *x)
 {
-	x->deadline = now_ns() + x->timeout_ns;
+	x->deadline = now_ns() + x->rto.rto_ns;
 	if (!x->timer_pending)
-		timer_add(x, x->timeout_ns);
+		timer_add(x, x->rto.rto_ns);
 }
 
 /* ---- transfer lifecycle ---- */
@@ -475,6 +497,7 @@ static void on_ack(struct tftp_xfer *x, uint16_t n)
 			return;
 		x->oack_pending = false;
 		x->tries = 0;
+		x->progress_ns = now_ns();
 		goto send;
 	}
 	if (k == prev) {
@@ -513,6 +536,11 @@ static void on_ack(struct tftp_xfer *x, uint16_t n)
 	x->base = k + 1;
 	x->tries = 0;
 	x->dup_resent = false;
+	x->progress_ns = now_ns();
+	if (x->probe && k >= x->probe_block) {
+		tftp_rto_sample(&x->rto, x->progress_ns - x->probe_ns);
+		x->probe = false;
+	}
 	if (x->last && k == x->last) {
 		xfer_done(x);
 		return;
@@ -592,10 +620,17 @@ static void on_xfer_timeout(evutil_socket_t fd, short what, void *arg)
 		timer_add(x, x->deadline - now);
 		return;
 	}
-	if (++x->tries > srv->cfg.retries) {
+	/* Give up after cfg.retries timeouts, and not before the client has
+	 * been silent for cfg.retries full timeouts: a learned timeout is far
+	 * shorter, and a client that pauses must not lose its transfer for
+	 * it. Karn: what is resent now gives no sample. */
+	if (++x->tries > srv->cfg.retries &&
+	    now - x->progress_ns >= (uint64_t)srv->cfg.retries * x->timeout_ns) {
 		xfer_fail(x, TFTP_ERR_UNDEF, "timed out", true);
 		return;
 	}
+	tftp_rto_backoff(&x->rto);
+	x->probe = false;
 	srv->stats.retransmits++;
 	{
 		char who[32];
@@ -831,6 +866,8 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 		if (neg.has_timeout && neg.timeout_s * 1000 < ms)
 			ms = neg.timeout_s * 1000;
 		x->timeout_ns = (uint64_t)ms * 1000000u;
+		tftp_rto_init(&x->rto, (uint64_t)TFTP_MIN_RTO_MS * 1000000u, x->timeout_ns);
+		x->progress_ns = now_ns();
 	}
 	x->base = 1;
 	x->sent = 0;
