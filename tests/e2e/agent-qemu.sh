@@ -15,10 +15,7 @@ set -eu
 . "$SRCDIR/tests/lib/pxe.sh"
 lab_init agqemu
 data=$BUILDDIR/e2e-full-qemu
-mkdir -p "$data"
-[ -f "$data/loaders/grubx64.efi" ] || "$SRCDIR/tools/fetch-loaders.sh" "$data" >/dev/null
-"$SRCDIR/ph1/build.sh" --agent auto --flavour full --out "$data/ph1" >"$data/ph1-build.log" 2>&1 ||
-	{ tail -n 20 "$data/ph1-build.log"; lab_die "the full phase-1 image did not build"; }
+pxe_ph1_data "$data" --flavour full
 grep -q 'flavour full' "$data/ph1/size.txt" || lab_die "build/ph1 is not the full flavour"
 lab_switch
 lab_host srv 10.77.0.1/24
@@ -47,18 +44,8 @@ dispname: "A boot sector in QEMU (bin-qemu-x86_64)"
 method: bin-qemu-x86_64
 args: "-m 16 -display none -monitor none -serial stdio -boot c -drive file=disk.img,format=raw,if=ide"
 YAML
-cat >"$env/Boottorrent.yaml" <<'YAML'
-version: 1
-boot: {timeout: 0, default_os: guest, seed_time: 0}
-server: {address: 10.77.0.1}
-dhcp: {mode: server, interface: eth0, range: 10.77.0.100-10.77.0.150}
-http: {port: 8080}
-tracker: {enable: true, port: 6969, interval: 5}
-swarm: {port: 6881}
-YAML
-lab_bg srv "$BOOTTORRENT" start "$env" --data "$data" --log-file "$T/srv.log"
-lab_wait 30 grep -q 'serving .*SIGHUP' "$T/srv.log" || { cat "$T/srv.log"; lab_die "start did not come up"; }
-grep -q 'phase 1 yes' "$T/srv.log" || lab_die "start has no phase 1"
+pxe_env_yaml "$env" guest 0 "{port: 6881}"
+pxe_start "$env" "$data" "$T/srv.log"
 pxe_vm vm1 52:54:00:77:0a:01 bios "$T/vm1.log" -m 1536
 fail() {
 	echo "--- serial console"; tail -c 5000 "$T/vm1.log" | tr -d '\033'

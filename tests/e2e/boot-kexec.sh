@@ -10,37 +10,15 @@ set -eu
 . "$SRCDIR/tests/lib/pxe.sh"
 lab_init bootkx
 data=$BUILDDIR/e2e-full
-mkdir -p "$data"
-[ -f "$data/loaders/grubx64.efi" ] || "$SRCDIR/tools/fetch-loaders.sh" "$data" >/dev/null
-"$SRCDIR/ph1/build.sh" --agent auto --out "$data/ph1" >"$data/ph1-build.log" 2>&1 ||
-	{ tail -n 20 "$data/ph1-build.log"; lab_die "the phase-1 image did not build"; }
+pxe_ph1_data "$data"
 lab_switch
 lab_host srv 10.77.0.1/24
 T=$LAB_TMP
 env=$T/env
-mkdir -p "$env/oss"
-"$SRCDIR/tools/make-demo-oss.sh" "$env" >/dev/null
-rm -rf "$env/oss/hello"
-cat >"$env/oss/linux/config.yaml" <<'YAML'
-dispname: "Debian kernel + busybox (kexec)"
-method: kexec
-kernel: vmlinuz
-initrd: initrd.gz
-cmdline: "console=ttyS0"
-YAML
-cat >"$env/Boottorrent.yaml" <<'YAML'
-version: 1
-boot: {timeout: 0, default_os: linux, seed_time: 2}
-server: {address: 10.77.0.1}
-dhcp: {mode: server, interface: eth0, range: 10.77.0.100-10.77.0.150}
-http: {port: 8080}
-tracker: {enable: true, port: 6969, interval: 5}
-swarm: {port: 6881, super_seed: true}
-YAML
-image_id=$(cat "$env/oss/linux/vmlinuz" | sha256sum | cut -c1-16)
-lab_bg srv "$BOOTTORRENT" start "$env" --data "$data" --log-file "$T/srv.log"
-lab_wait 30 grep -q 'serving .*SIGHUP' "$T/srv.log" || { cat "$T/srv.log"; lab_die "start did not come up"; }
-grep -q 'phase 1 yes' "$T/srv.log" || lab_die "start has no phase 1"
+pxe_kexec_os "$env"
+pxe_env_yaml "$env" linux 2
+image_id=$(sha256sum <"$env/oss/linux/vmlinuz" | cut -c1-16)
+pxe_start "$env" "$data" "$T/srv.log"
 pxe_vm vm1 52:54:00:77:06:01 bios "$T/vm1.log"
 if ! pxe_wait_marker "$T/vm1.log" 300; then
 	echo "--- serial console"; tail -c 5000 "$T/vm1.log"

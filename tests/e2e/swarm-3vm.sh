@@ -11,37 +11,15 @@ set -eu
 . "$SRCDIR/tests/lib/pxe.sh"
 lab_init sw3vm
 data=$BUILDDIR/e2e-full
-mkdir -p "$data"
-# Bootloaders and phase 1 as boot-kexec.sh makes them (reused when present:
-# ph1/build.sh rebuilds only when its inputs changed).
-[ -f "$data/loaders/grubx64.efi" ] || "$SRCDIR/tools/fetch-loaders.sh" "$data" >/dev/null
-"$SRCDIR/ph1/build.sh" --agent auto --out "$data/ph1" >"$data/ph1-build.log" 2>&1 ||
-	{ tail -n 20 "$data/ph1-build.log"; lab_die "the phase-1 image did not build"; }
+pxe_ph1_data "$data"
 lab_switch
 lab_host srv 10.77.0.1/24
 T=$LAB_TMP
 env=$T/env
-mkdir -p "$env/oss"
-"$SRCDIR/tools/make-demo-oss.sh" "$env" >/dev/null
-rm -rf "$env/oss/hello"
-cat >"$env/oss/linux/config.yaml" <<'YAML'
-dispname: "Debian kernel + busybox (kexec)"
-method: kexec
-kernel: vmlinuz
-initrd: initrd.gz
-cmdline: "console=ttyS0"
-YAML
+pxe_kexec_os "$env"
 # seed_time: a machine that finishes first keeps seeding while the others
 # still need pieces (the tracker says so); 60 s is the most it waits.
-cat >"$env/Boottorrent.yaml" <<'YAML'
-version: 1
-boot: {timeout: 0, default_os: linux, seed_time: 60}
-server: {address: 10.77.0.1}
-dhcp: {mode: server, interface: eth0, range: 10.77.0.100-10.77.0.150}
-http: {port: 8080}
-tracker: {enable: true, port: 6969, interval: 5}
-swarm: {port: 6881, super_seed: true}
-YAML
+pxe_env_yaml "$env" linux 60
 image=$(($(stat -c %s "$env/oss/linux/vmlinuz") + $(stat -c %s "$env/oss/linux/initrd.gz")))
 echo "image: $image bytes"
 
@@ -57,9 +35,7 @@ ip netns exec "$ns" tc qdisc replace dev eth0 parent 1:2 handle 20: bfifo limit 
 ip netns exec "$ns" tc filter replace dev eth0 parent 1: protocol ip prio 1 u32 \
 	match ip protocol 6 0xff match ip sport 6881 0xffff flowid 1:2
 
-lab_bg srv "$BOOTTORRENT" start "$env" --data "$data" --log-file "$T/srv.log"
-lab_wait 30 grep -q 'serving .*SIGHUP' "$T/srv.log" || { cat "$T/srv.log"; lab_die "start did not come up"; }
-grep -q 'phase 1 yes' "$T/srv.log" || lab_die "start has no phase 1"
+pxe_start "$env" "$data" "$T/srv.log"
 for i in 1 2 3; do
 	pxe_vm "vm$i" "52:54:00:77:36:0$i" bios "$T/vm$i.log"
 done

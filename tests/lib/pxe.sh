@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # PXE boots of QEMU machines from `boottorrent start`, for the e2e tests.
 # Source after lab.sh and testenv.sh. QEMU runs with -accel tcg (KVM guests
 # hang in this lab), its NIC on a tap device plugged into the lab's bridge.
@@ -14,6 +15,17 @@
 #                       machine whose NIC has no iPXE)
 #   pxe_wait_marker LOG SECONDS
 #                       wait for the phase-1 marker on the serial console
+#   pxe_ph1_data DIR [ph1/build.sh ARGS...]
+#                       a data folder with the real phase 1 (ph1/build.sh,
+#                       which rebuilds only when its inputs changed) and the
+#                       bootloaders
+#   pxe_kexec_os ENV    the demo kexec target as ENV's only OS, "linux"
+#   pxe_env_yaml ENV DEFAULT_OS SEED_TIME [SWARM FLOW]
+#                       ENV's Boottorrent.yaml: server 10.77.0.1 on eth0,
+#                       DHCP, HTTP 8080, tracker 6969, timeout 0
+#   pxe_start ENV DATA LOG
+#                       start the server in the lab's srv host and wait
+#                       until it serves with phase 1
 
 PXE_MARKER="BOOTTORRENT-DEMO-TARGET: booted"
 
@@ -70,4 +82,48 @@ pxe_vm() {
 pxe_wait_marker() {
 	local log=$1 limit=$2
 	lab_wait "$limit" grep -aq "$PXE_MARKER" "$log"
+}
+
+pxe_ph1_data() {
+	local data=$1
+	shift
+	mkdir -p "$data"
+	[ -f "$data/loaders/grubx64.efi" ] || "$SRCDIR/tools/fetch-loaders.sh" "$data" >/dev/null ||
+		lab_die "could not fetch the bootloaders"
+	"$SRCDIR/ph1/build.sh" --agent auto "$@" --out "$data/ph1" >"$data/ph1-build.log" 2>&1 ||
+		{ tail -n 20 "$data/ph1-build.log"; lab_die "the phase-1 image did not build"; }
+}
+
+pxe_kexec_os() {
+	local env=$1
+	mkdir -p "$env/oss"
+	"$SRCDIR/tools/make-demo-oss.sh" "$env" >/dev/null || lab_die "could not make the demo OSs"
+	rm -rf "$env/oss/hello"
+	cat >"$env/oss/linux/config.yaml" <<'YAML'
+dispname: "Debian kernel + busybox (kexec)"
+method: kexec
+kernel: vmlinuz
+initrd: initrd.gz
+cmdline: "console=ttyS0"
+YAML
+}
+
+pxe_env_yaml() {
+	local env=$1 os=$2 seed=$3 swarm=${4:-"{port: 6881, super_seed: true}"}
+	cat >"$env/Boottorrent.yaml" <<YAML
+version: 1
+boot: {timeout: 0, default_os: $os, seed_time: $seed}
+server: {address: 10.77.0.1}
+dhcp: {mode: server, interface: eth0, range: 10.77.0.100-10.77.0.150}
+http: {port: 8080}
+tracker: {enable: true, port: 6969, interval: 5}
+swarm: $swarm
+YAML
+}
+
+pxe_start() {
+	local env=$1 data=$2 log=$3
+	lab_bg srv "$BOOTTORRENT" start "$env" --data "$data" --log-file "$log"
+	lab_wait 30 grep -q 'serving .*SIGHUP' "$log" || { cat "$log"; lab_die "start did not come up"; }
+	grep -q 'phase 1 yes' "$log" || lab_die "start has no phase 1"
 }
