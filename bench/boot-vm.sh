@@ -28,15 +28,8 @@ SRCDIR=$top
 . tests/lib/pxe.sh
 
 counts=${*:-1 2 4}
-for n in $counts; do
-	case $n in
-	[1-9] | 1[0-6]) ;;
-	*)
-		echo "usage: bench/boot-vm.sh [N...]   (machines per run, 1 to 16; default 1 2 4)" >&2
-		exit 2
-		;;
-	esac
-done
+# shellcheck disable=SC2086 # one word per count
+lab_counts 16 "bench/boot-vm.sh [N...]   (machines per run, 1 to 16; default 1 2 4)" $counts
 which_ones=${BENCH_WHICH:-ours base}
 mib=${BENCH_IMAGE_MIB:-72}
 bt=$top/build/boottorrent

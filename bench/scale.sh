@@ -52,16 +52,9 @@ OUT=${OUT:-$SRCDIR/build/bench}
 LOGS=${LOGS:-}			# keep every run's logs in this folder
 EXTRA_YAML=${EXTRA_YAML:-}	# more Boottorrent.yaml lines for ours
 NS=${*:-4 8 16 32}
-for n in $NS; do
-	case $n in
-	[1-9] | [1-5][0-9] | 6[0-4]) ;;
-	*)
-		echo "usage: bench/scale.sh [N...]   (nodes per run, 1 to 64; default 4 8 16 32)" >&2
-		exit 2
-		;;
-	esac
-done
 . "$SRCDIR/tests/lib/lab.sh"
+# shellcheck disable=SC2086 # one word per count
+lab_counts 64 "bench/scale.sh [N...]   (nodes per run, 1 to 64; default 4 8 16 32)" $NS
 
 for c in busybox curl dnsmasq tftp opentracker aria2c mktorrent flock; do
 	command -v "$c" >/dev/null || lab_die "$c is missing (tools/deps.sh bench)"

@@ -24,16 +24,9 @@ SEED_OPTS=${SEED_OPTS---super-seed}	# options of our seed
 GET_OPTS=${GET_OPTS:-}			# options of our downloaders
 LOGS=${LOGS:-}				# copy every log into this folder
 NS=${*:-4 8 16}
-for n in $NS; do
-	case $n in
-	[1-9] | [1-5][0-9] | 6[0-4]) ;;
-	*)
-		echo "usage: bench/swarm.sh [N...]   (nodes per run, 1 to 64; default 4 8 16)" >&2
-		exit 2
-		;;
-	esac
-done
 . "$SRCDIR/tests/lib/lab.sh"
+# shellcheck disable=SC2086 # one word per count
+lab_counts 64 "bench/swarm.sh [N...]   (nodes per run, 1 to 64; default 4 8 16)" $NS
 
 lab_init bench
 work=$(mktemp -d /dev/shm/bt-bench.XXXXXX)

@@ -22,6 +22,21 @@ LAB_PIDS=""
 LAB_HOSTS=""
 LAB_TMP=""
 
+# lab_counts MAX USAGE N...: every N a whole number from 1 to MAX, else the
+# usage line and exit 2 (the benchmarks' machine counts).
+lab_counts() {
+	local max=$1 usage=$2 n
+	shift 2
+	for n in "$@"; do
+		case $n in
+		'' | *[!0-9]* | 0*) ;;
+		*) [ "$n" -le "$max" ] && continue ;;
+		esac
+		echo "usage: $usage" >&2
+		exit 2
+	done
+}
+
 lab_die() {
 	echo "lab: $*" >&2
 	exit 1
