@@ -26,7 +26,9 @@ if ! pxe_wait_marker "$T/vm1.log" 300; then
 	mkdir -p "$BUILDDIR/e2e-logs" && cp "$T/srv.log" "$T/vm1.log" "$BUILDDIR/e2e-logs/" || true
 	lab_die "the machine did not boot the target"
 fi
-grep -aq "image $image_id" "$T/vm1.log" || lab_die "the target does not carry the served image's id"
+# The id is the line after the marker: give the serial console a moment.
+lab_wait 10 grep -aq "image $image_id" "$T/vm1.log" ||
+	lab_die "the target does not carry the served image's id: $(grep -a 'DEMO-TARGET' "$T/vm1.log")"
 lab_exec srv curl -sf http://10.77.0.1:8080/api/status >"$T/status.json" || lab_die "no /api/status"
 /usr/bin/python3 - "$T/status.json" <<'PY' || lab_die "/api/status does not show the machine booted: $(cat "$T/status.json")"
 import json, sys
