@@ -162,7 +162,7 @@ shift
 	case $line in
 	*": complete: all "*" pieces verified"*) [ -f "$done" ] || date +%s.%N >"$done" ;;
 	esac
-	printf '%s\n' "$line"
+	printf '%s %s\n' "$(date +%s.%N)" "$line"
 done
 EOF
 chmod 755 "$work/node.sh" "$work/agent.sh"

@@ -78,6 +78,8 @@ struct agent {
 	/* Download phase. */
 	struct agent_dl *dl;
 	struct event *tick;
+	struct event *seed_check; /* the fast seeding-policy timer */
+	int64_t last_leecher_ms;  /* ms: a connected peer last needed pieces */
 	int64_t t_start;
 	bool early_stop;
 	uint32_t seed_time;
@@ -465,6 +467,58 @@ static void watch_stall(struct agent *a, const struct agent_dl_status *s)
 }
 
 /* Once a second during the download and the seeding. */
+/*
+ * The seeding policy, once the download is complete: ask the tracker whether
+ * any machine still needs pieces when our own connections show none, and
+ * end the loop when seed_time has passed or nobody needs pieces. Run by the
+ * 1 s tick and, while seeding, by a faster timer: the answer that lets a
+ * room boot comes right after the last machine completes, and a check once
+ * a second would add up to a second (or two, when the first answer raced
+ * the last machine's "completed" announce) to every machine's boot.
+ */
+static void seed_policy(struct agent *a, const struct agent_dl_status *s)
+{
+	struct agent_seed_state ss = {
+		.seed_time_s = a->seed_time,
+		.early_stop = a->early_stop,
+		.complete = s->complete,
+		.since_complete_ms = mono_ms() - s->complete_ms,
+		.leechers = s->leechers,
+	};
+	uint32_t leeching = s->st.peers - MIN(s->st.seeds, s->st.peers);
+	int64_t now = mono_ms();
+	enum agent_seed_decision d;
+
+	if (!s->complete || a->loop_done)
+		return;
+	if (leeching > 0 || !a->last_leecher_ms)
+		a->last_leecher_ms = now;
+	ss.since_leecher_ms = now - a->last_leecher_ms;
+	if (agent_seed_should_ask(&ss, leeching, now - s->answer_ms))
+		agent_dl_ask(a->dl);
+	d = agent_seed_decide(&ss);
+	if (d == AGENT_SEED_DONE_TIME || d == AGENT_SEED_DONE_NOBODY) {
+		log_msg(LOG_INFO, "AGENT", "seeding done: %s",
+			d == AGENT_SEED_DONE_TIME ? "seed_time passed" : "no machine needs pieces");
+		a->loop_done = true;
+		event_base_loopexit(a->base, NULL);
+	}
+}
+
+/* The fast seeding check (AGENT_SEED_CHECK_MS), idle until complete. */
+static void on_seed_check(evutil_socket_t fd, short what, void *ctx)
+{
+	struct agent *a = ctx;
+	struct agent_dl_status s;
+
+	(void)fd;
+	(void)what;
+	if (!a->dl || a->vm_pid > 0 || a->shell_pid > 0 || !agent_dl_complete(a->dl))
+		return;
+	agent_dl_status(a->dl, &s);
+	seed_policy(a, &s);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *ctx)
 {
 	struct agent *a = ctx;
@@ -539,28 +593,7 @@ static void on_tick(evutil_socket_t fd, short what, void *ctx)
 			a->shell_pid = 0;
 		return;
 	}
-	if (s.complete) {
-		struct agent_seed_state ss = {
-			.seed_time_s = a->seed_time,
-			.early_stop = a->early_stop,
-			.complete = true,
-			.since_complete_ms = mono_ms() - s.complete_ms,
-			.leechers = s.leechers,
-		};
-		enum agent_seed_decision d = agent_seed_decide(&ss);
-
-		if (agent_seed_should_ask(&ss, s.st.peers - MIN(s.st.seeds, s.st.peers),
-					  mono_ms() - s.answer_ms)) {
-			agent_dl_ask(a->dl);
-		}
-		if (d == AGENT_SEED_DONE_TIME || d == AGENT_SEED_DONE_NOBODY) {
-			log_msg(LOG_INFO, "AGENT", "seeding done: %s",
-				d == AGENT_SEED_DONE_TIME ? "seed_time passed"
-							  : "no machine needs pieces");
-			a->loop_done = true;
-			event_base_loopexit(a->base, NULL);
-		}
-	}
+	seed_policy(a, &s);
 }
 
 /* The tracker says nobody needs pieces: decide now, not at the next tick. */
@@ -851,6 +884,7 @@ int agent_run(const struct agent_opts *o)
 	int rc = EXIT_FAILURE, r;
 	struct sigaction sa = {.sa_handler = on_term};
 	struct timeval one = {1, 0};
+	struct timeval check = {0, AGENT_SEED_CHECK_MS * 1000};
 
 	buf_init(&a.notes, 16384);
 	sigaction(SIGTERM, &sa, NULL);
@@ -926,6 +960,8 @@ int agent_run(const struct agent_opts *o)
 	report(&a, AGENT_PHASE_DOWNLOADING, NULL);
 	a.tick = event_new(a.base, -1, EV_PERSIST, on_tick, &a);
 	event_add(a.tick, &one);
+	a.seed_check = event_new(a.base, -1, EV_PERSIST, on_seed_check, &a);
+	event_add(a.seed_check, &check);
 	on_tick(-1, 0, &a);
 	if (!a.loop_done)
 		event_base_dispatch(a.base);
@@ -963,6 +999,8 @@ int agent_run(const struct agent_opts *o)
 out:
 	if (a.tick)
 		event_free(a.tick);
+	if (a.seed_check)
+		event_free(a.seed_check);
 	agent_dl_free(a.dl);
 	agent_reporter_free(a.rep);
 	bt_env_free(a.env);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "agent/download.h"
+#include "agent/seed.h"
 #include "agent/progress.h"
 #include "tracker/client.h"
 #include "util/util.h"
@@ -159,6 +160,7 @@ static void start_tracker(struct agent_dl *dl)
 	 * agent can ask whether anyone still needs pieces (seed.h). */
 	tc.interval_min_s = 1;
 	tc.interval_max_s = 60;
+	tc.ask_min_ms = AGENT_SEED_ASK_MS;
 	dl->tracker = tracker_client_new(dl->base, &tc, dl->cfg.log, &cb);
 	if (!dl->tracker)
 		return;
@@ -294,6 +296,11 @@ void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out)
 		out->from_peers = sp.from_peers;
 		free(v);
 	}
+}
+
+bool agent_dl_complete(const struct agent_dl *dl)
+{
+	return dl->complete;
 }
 
 void agent_dl_kick(struct agent_dl *dl)

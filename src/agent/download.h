@@ -65,6 +65,8 @@ void agent_dl_stop(struct agent_dl *dl, uint32_t timeout_ms);
 /* Pushes the latest numbers to the trackers; call about once a second. */
 void agent_dl_tick(struct agent_dl *dl);
 void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out);
+/* True once every piece is verified (cheap; agent_dl_status says more). */
+bool agent_dl_complete(const struct agent_dl *dl);
 /* After a stall: dial every known peer now and announce to the trackers
  * at once, instead of waiting for their backoff. */
 void agent_dl_kick(struct agent_dl *dl);

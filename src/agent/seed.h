@@ -28,6 +28,9 @@ struct agent_seed_state {
 	/* The latest leecher count a tracker reported after we completed,
 	 * -1 when none has answered since. */
 	int64_t leechers;
+	/* Since our connections last showed a peer that needs pieces
+	 * (INT64_MAX when never). */
+	int64_t since_leecher_ms;
 };
 
 enum agent_seed_decision {
@@ -39,8 +42,20 @@ enum agent_seed_decision {
 
 enum agent_seed_decision agent_seed_decide(const struct agent_seed_state *st);
 /* How often a seeding agent asks the tracker again, with early stop on,
- * when no peer it is connected to still lacks pieces. */
-#define AGENT_SEED_ASK_MS 1000
+ * when no peer it is connected to still lacks pieces: 4 announces a second
+ * per waiting machine, which our tracker shrugs off even for 200 machines
+ * (it answers over 200,000 UDP announces a second). Over UDP, which the
+ * bundle's torrents list first, the protocol has no "min interval"; over
+ * HTTP our tracker's 1 s min interval binds and the ask waits for it. */
+#define AGENT_SEED_ASK_MS 250
+/* How long our connections must have shown no peer needing pieces before
+ * we ask. The last machine to complete sends its HAVE to us and its
+ * "completed" announce to the tracker at the same moment; asking the
+ * instant the HAVE arrives races that announce, and a lost race costs a
+ * whole min interval (the answer still counts that machine as a leecher). */
+#define AGENT_SEED_SETTLE_MS 200
+/* How often the agent applies the seeding policy while seeding. */
+#define AGENT_SEED_CHECK_MS 50
 
 /* True when the tracker should be asked now whether any machine still
  * needs pieces. Its regular interval (30 s by default) is longer than a
@@ -48,8 +63,9 @@ enum agent_seed_decision agent_seed_decide(const struct agent_seed_state *st);
  * still needs pieces" and then wait out their whole seed_time although
  * everyone finished a second later. Only asked while our own connections
  * show nobody needing us (leeching_peers == 0): otherwise the answer is
- * known. since_answer_ms: since the tracker's last answer (or since the
- * download completed, when it has not answered since). */
+ * known, and only once that has held for AGENT_SEED_SETTLE_MS.
+ * since_answer_ms: since the tracker's last answer (or since the download
+ * completed, when it has not answered since). */
 bool agent_seed_should_ask(const struct agent_seed_state *st, uint32_t leeching_peers,
 			   int64_t since_answer_ms);
 /* Milliseconds until the time limit passes (0 when passed or not

@@ -50,11 +50,18 @@ static void test_seed(void **state)
 	assert_true(agent_seed_remaining_ms(&s) > 0);
 
 	/* Asking the tracker again: only while seeding with early stop, when
-	 * no connected peer needs pieces, and not more often than every 3 s. */
+	 * no connected peer has needed pieces for a moment, and not more often
+	 * than the tracker's min interval. */
 	s = (struct agent_seed_state){.seed_time_s = 30, .early_stop = true, .complete = true,
-				      .since_complete_ms = 1000, .leechers = 1};
+				      .since_complete_ms = 1000, .leechers = 1,
+				      .since_leecher_ms = INT64_MAX};
 	assert_true(agent_seed_should_ask(&s, 0, AGENT_SEED_ASK_MS));
 	assert_false(agent_seed_should_ask(&s, 0, AGENT_SEED_ASK_MS - 1));
+	/* The last leecher's HAVE just arrived: let its announce land first. */
+	s.since_leecher_ms = AGENT_SEED_SETTLE_MS - 1;
+	assert_false(agent_seed_should_ask(&s, 0, 60000));
+	s.since_leecher_ms = AGENT_SEED_SETTLE_MS;
+	assert_true(agent_seed_should_ask(&s, 0, 60000));
 	assert_false(agent_seed_should_ask(&s, 2, 60000)); /* they need us: known */
 	s.leechers = -1;					  /* no answer since completing */
 	assert_true(agent_seed_should_ask(&s, 0, 60000));

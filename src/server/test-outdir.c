@@ -114,7 +114,7 @@ static void test_build_and_cache(void **state)
 	for (size_t i = 0; i < out.torrents[0].mi.file_count; i++)
 		assert_string_not_equal(out.torrents[0].mi.files[i].path, "config.yaml");
 	assert_string_equal(out.torrents[0].mi.name, "tiny");
-	assert_string_equal(out.torrents[0].mi.announce, "http://10.77.0.1:6969/announce");
+	assert_string_equal(out.torrents[0].mi.announce, "udp://10.77.0.1:6969/announce");
 	memcpy(first, out.torrents[0].mi.info_hash, 20);
 	server_out_release(&out);
 

@@ -64,7 +64,8 @@ struct tracker_conn {
 	enum tracker_event pending; /* the event the next announce carries */
 	enum tracker_event inflight;
 	bool known; /* the tracker accepted an announce: it needs "stopped" */
-	uint32_t interval_s, min_interval_s;
+	uint32_t interval_s;
+	uint32_t min_interval_ms; /* between announces we ask for (NONE) */
 	unsigned tier;
 };
 
@@ -207,7 +208,7 @@ static void schedule_next(struct tracker_client *c)
 	if (t->pending != TRACKER_EVENT_NONE)
 		wait = 0;
 	else if (c->again)
-		wait = (uint64_t)t->min_interval_s * 1000;
+		wait = t->min_interval_ms;
 	c->again = false;
 	timer_in_ev(c->round_timer, wait);
 }
@@ -248,11 +249,14 @@ static void conn_success(struct tracker_conn *t, const struct tracker_reply *r)
 {
 	struct tracker_client *c = t->c;
 	uint32_t interval = r->interval ? r->interval : 1800;
-	uint32_t min_interval = r->min_interval ? r->min_interval : c->cfg.interval_min_s;
+	/* A tracker's "min interval" (whole seconds) binds us; without one
+	 * (UDP has none) our own floor for announces we ask for applies. */
+	uint64_t min_ms = r->min_interval ? (uint64_t)MAX(r->min_interval, c->cfg.interval_min_s) * 1000
+					  : c->cfg.ask_min_ms;
 
 	t->state = CONN_IDLE;
 	t->interval_s = MIN(MAX(interval, c->cfg.interval_min_s), c->cfg.interval_max_s);
-	t->min_interval_s = MIN(MAX(min_interval, c->cfg.interval_min_s), t->interval_s);
+	t->min_interval_ms = (uint32_t)MIN(min_ms, (uint64_t)t->interval_s * 1000);
 	if (t->inflight == TRACKER_EVENT_STOPPED) {
 		t->known = false;
 		t->state = CONN_DONE;
@@ -655,7 +659,7 @@ static int conn_init(struct tracker_client *c, struct tracker_conn *t, const cha
 	t->fd = -1;
 	t->url = xstrdup(url);
 	t->interval_s = 1800;
-	t->min_interval_s = c->cfg.interval_min_s;
+	t->min_interval_ms = c->cfg.ask_min_ms;
 	if (!scheme) {
 		r = -EINVAL;
 	} else if (strcmp(scheme, "http") == 0) {
@@ -698,6 +702,8 @@ static void config_defaults(struct tracker_client_config *cfg)
 	if (!cfg->interval_max_s)
 		cfg->interval_max_s = 3600;
 	cfg->interval_max_s = MAX(cfg->interval_max_s, cfg->interval_min_s);
+	if (!cfg->ask_min_ms)
+		cfg->ask_min_ms = cfg->interval_min_s * 1000;
 }
 
 struct tracker_client *tracker_client_new(struct event_base *base,
@@ -815,8 +821,8 @@ void tracker_client_announce_now(struct tracker_client *c, enum tracker_event ev
 	}
 	evtimer_del(c->round_timer);
 	if (ev == TRACKER_EVENT_NONE && w &&
-	    now - c->last_ok_ms < (uint64_t)w->min_interval_s * 1000)
-		timer_in_ev(c->round_timer, c->last_ok_ms + (uint64_t)w->min_interval_s * 1000 - now);
+	    now - c->last_ok_ms < w->min_interval_ms)
+		timer_in_ev(c->round_timer, c->last_ok_ms + w->min_interval_ms - now);
 	else if (ev != TRACKER_EVENT_NONE || c->failures == 0)
 		timer_in_ev(c->round_timer, 0);
 	else

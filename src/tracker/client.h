@@ -63,6 +63,10 @@ struct tracker_client_config {
 	uint32_t retry_max_ms;	  /* [300000] */
 	uint32_t interval_min_s;  /* [5] floor on the tracker's intervals */
 	uint32_t interval_max_s;  /* [3600] ceiling on the tracker's interval */
+	/* [interval_min_s] the least time between announces asked for with
+	 * tracker_client_announce_now(NONE), when the tracker states no
+	 * "min interval" (a UDP tracker never does); one it states binds. */
+	uint32_t ask_min_ms;
 };
 
 /* What one tracker said about one announce. Valid during the callback. */

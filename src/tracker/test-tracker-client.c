@@ -527,6 +527,55 @@ static void test_bep12_all_away(void **state)
 	tracker_client_free(c);
 }
 
+/* Milliseconds from the first answer to the answer of an announce asked
+ * for at once, with the given floor for asked announces. */
+static int64_t asked_gap_ms(struct fixture *f, const char *url, uint32_t ask_min_ms)
+{
+	const char *urls[] = {url};
+	struct tracker_client_config cfg = {
+		.port = 7011,
+		.urls = urls,
+		.n_urls = 1,
+		.udp_timeout_ms = 500,
+		.interval_min_s = 1,
+		.ask_min_ms = ask_min_ms,
+	};
+	struct tracker_client_callbacks cb = {on_report, on_stopped, f};
+	struct tracker_client *c;
+	struct timespec t0, t1;
+
+	memcpy(cfg.info_hash, HASH, 20);
+	memset(cfg.peer_id, 'A', 20);
+	c = tracker_client_new(f->base, &cfg, NULL, &cb);
+	assert_non_null(c);
+	tracker_client_set_stats(c, 0, 0, 10);
+	f->reports = f->ok = 0;
+	tracker_client_announce_now(c, TRACKER_EVENT_STARTED);
+	run(f, 1, 3000);
+	assert_int_equal(f->ok, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tracker_client_announce_now(c, TRACKER_EVENT_NONE);
+	run(f, 2, 3000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(f->ok, 2);
+	assert_int_equal(f->last_event, TRACKER_EVENT_NONE);
+	tracker_client_free(c);
+	return (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+}
+
+/* An announce asked for waits for the tracker's "min interval" (HTTP, 1 s
+ * here), or, when the tracker states none (UDP), for our own floor only:
+ * what lets a seeding agent learn soon that nobody needs pieces. */
+static void test_asked_announce_floor(void **state)
+{
+	struct fixture *f = *state;
+	int64_t udp = asked_gap_ms(f, f->udp_url, 100);
+	int64_t http = asked_gap_ms(f, f->http_url, 100);
+
+	assert_true(udp >= 90 && udp < 600);
+	assert_true(http >= 900);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +588,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bep12_failover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bep12_tiers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bep12_all_away, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_asked_announce_floor, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

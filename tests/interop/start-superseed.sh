@@ -70,9 +70,9 @@ lab_wait 30 grep -q 'os1: super-seeding on' "$T/srv.log" ||
 grep 'os1: super-seeding on' "$T/srv.log"
 
 # BEP 12: the seeder announced to the first tracker of the torrent's first
-# tier (our HTTP URL), not also to the UDP URL of the same tier.
-grep -q 'http://10.77.0.1:6969/announce: started ok' "$T/srv.log" ||
-	fail "the seeder's announce to our HTTP tracker is not in the log"
-grep -q 'udp://10.77.0.1:6969/announce: .* ok' "$T/srv.log" &&
-	fail "the seeder announced to our tracker twice (HTTP and UDP)"
+# tier (our UDP URL), not also to the HTTP URL of the same tier.
+grep -q 'udp://10.77.0.1:6969/announce: started ok' "$T/srv.log" ||
+	fail "the seeder's announce to our UDP tracker is not in the log"
+grep -q 'http://10.77.0.1:6969/announce: .* ok' "$T/srv.log" &&
+	fail "the seeder announced to our tracker twice (UDP and HTTP)"
 echo "start-superseed: all checks passed"
