@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "config/diag.h"
 #include "config/env.h"
+#include "dhcp/leases.h"
 #include "util/buf.h"
 #include "util/parse.h"
 #include "util/path.h"
@@ -66,32 +67,17 @@ static int lookup_leases(const char *path, const uint8_t mac[6], struct in_addr 
 	if (!f)
 		return -ENOENT;
 	while (fgets(line, sizeof(line), f) && total < SSH_LEASES_MAX) {
-		char *w[6], *p = line;
-		uint8_t m[6];
-		struct in_addr ip;
-		size_t n = 0;
-		int64_t e;
+		struct dhcp_lease_line ln;
 
 		total += strlen(line);
-		/* Blank-separated words, cut in place. */
-		while (n < ARRAY_SIZE(w)) {
-			p += strspn(p, " \t\r\n");
-			if (!*p)
-				break;
-			w[n++] = p;
-			p += strcspn(p, " \t\r\n");
-			if (*p)
-				*p++ = 0;
-		}
-		if (n < 5 || strcmp(w[0], "lease") != 0 || inet_pton(AF_INET, w[2], &ip) != 1 ||
-		    parse_i64_str(w[3], INT64_MIN, INT64_MAX, &e) != 0)
+		line[strcspn(line, "\r\n")] = 0;
+		if (dhcp_lease_line_parse(line, &ln) != 0)
 			continue;
-		if (agent_mac_parse(w[1], strlen(w[1]), false, m) == 0 && memcmp(m, mac, 6) == 0) {
-			found = strcmp(w[4], "bound") == 0 || strcmp(w[4], "offered") == 0 ||
-				strcmp(w[4], "reserved") == 0;
-			*out = ip;
-			exp = e;
-		} else if (found && ip.s_addr == out->s_addr) {
+		if (ln.has_mac && memcmp(ln.mac, mac, 6) == 0) {
+			found = ln.state == DHCP_LEASE_BOUND || ln.state == DHCP_LEASE_OFFERED;
+			out->s_addr = htonl(ln.ip);
+			exp = ln.expires;
+		} else if (found && htonl(ln.ip) == out->s_addr) {
 			/* The address went to another machine, or was freed. */
 			found = false;
 		}

@@ -341,42 +341,52 @@ static size_t split(char *line, char **field, size_t max)
 	return *p ? max + 1 : n;
 }
 
-static int parse_line(struct dhcp_leases *l, char *line)
+int dhcp_lease_line_parse(char *line, struct dhcp_lease_line *out)
 {
 	char *f[6];
-	uint8_t mac[6];
 	struct in_addr a;
-	int64_t expires;
 	size_t state;
-	struct dhcp_lease *e;
-	bool has_mac;
 
+	memset(out, 0, sizeof(*out));
 	if (line[0] == '#' || line[0] == '\0')
-		return 0;
+		return 1;
 	if (split(line, f, ARRAY_SIZE(f)) != 6 || strcmp(f[0], "lease") != 0)
 		return -1;
-	has_mac = strcmp(f[1], "-") != 0;
-	if (has_mac && parse_mac(f[1], strlen(f[1]), mac) < 0)
+	out->has_mac = strcmp(f[1], "-") != 0;
+	if (out->has_mac && parse_mac(f[1], strlen(f[1]), out->mac) < 0)
 		return -1;
 	if (inet_pton(AF_INET, f[2], &a) != 1)
 		return -1;
-	if (parse_i64_str(f[3], 0, INT64_MAX / 2, &expires) < 0)
+	out->ip = ntohl(a.s_addr);
+	if (parse_i64_str(f[3], 0, INT64_MAX / 2, &out->expires) < 0)
 		return -1;
 	for (state = 0; state < ARRAY_SIZE(state_names); state++)
 		if (strcmp(f[4], state_names[state]) == 0)
 			break;
 	if (state >= DHCP_LEASE_RESERVED)
 		return -1;
-	e = dhcp_leases_by_ip(l, ntohl(a.s_addr));
+	out->state = (enum dhcp_lease_state)state;
+	out->host = strcmp(f[5], "-") ? f[5] : "";
+	return 0;
+}
+
+static int parse_line(struct dhcp_leases *l, char *line)
+{
+	struct dhcp_lease_line ln;
+	struct dhcp_lease *e;
+	int r = dhcp_lease_line_parse(line, &ln);
+
+	if (r != 0)
+		return r > 0 ? 0 : -1;
+	e = dhcp_leases_by_ip(l, ln.ip);
 	if (!e)
 		return -1; /* The range changed since: forget this one. */
 	if (e->state == DHCP_LEASE_RESERVED)
 		return 0;
 	/* An offer is not a promise that survives a restart. */
-	if (state == DHCP_LEASE_OFFERED)
-		state = DHCP_LEASE_FREE;
-	set_slot(l, e, has_mac ? mac : NULL, (enum dhcp_lease_state)state, expires,
-		 strcmp(f[5], "-") ? f[5] : "");
+	if (ln.state == DHCP_LEASE_OFFERED)
+		ln.state = DHCP_LEASE_FREE;
+	set_slot(l, e, ln.has_mac ? ln.mac : NULL, ln.state, ln.expires, ln.host);
 	return 0;
 }
 

@@ -45,6 +45,22 @@ struct dhcp_lease {
 
 struct dhcp_leases;
 
+/* One line of the lease file, as read. host points into the line. */
+struct dhcp_lease_line {
+	bool has_mac;
+	uint8_t mac[6];
+	uint32_t ip; /* host order */
+	int64_t expires;
+	enum dhcp_lease_state state; /* never DHCP_LEASE_RESERVED */
+	const char *host;	     /* "" for "-" */
+};
+
+/* Parses one line of the lease file (without its newline), cutting it in
+ * place: 0 for a lease, 1 for a blank or comment line, -1 for anything
+ * else (the loader skips such lines). Pure: `boottorrent ssh` reads the
+ * file of a running server with it. */
+int dhcp_lease_line_parse(char *line, struct dhcp_lease_line *out) WUR;
+
 /* A table for [start, end] (at most DHCP_MAX_RANGE addresses; start 0 = an
  * empty range). Returns NULL when the range is invalid. */
 struct dhcp_leases *dhcp_leases_new(uint32_t start, uint32_t end);

@@ -259,6 +259,58 @@ static void test_churn(void **state)
 	assert_null(dhcp_leases_new(IP4(10, 0, 0, 0), IP4(10, 2, 0, 0)));
 }
 
+static int line(const char *text, struct dhcp_lease_line *out)
+{
+	char b[256];
+
+	snprintf(b, sizeof(b), "%s", text);
+	return dhcp_lease_line_parse(b, out);
+}
+
+/* One line of the file, good and bad: what the loader and `boottorrent
+ * ssh` read. */
+static void test_line_parse(void **state)
+{
+	struct dhcp_lease_line ln;
+	static const char *const bad[] = {
+		"lease",
+		"lease 52:54:00:12:34:56 10.0.0.9 100 bound",	      /* 5 fields */
+		"lease 52:54:00:12:34:56 10.0.0.9 100 bound h extra", /* 7 fields */
+		"leaze 52:54:00:12:34:56 10.0.0.9 100 bound h",
+		"lease 52:54:00:12:34 10.0.0.9 100 bound h",	      /* short MAC */
+		"lease 52:54:00:12:34:5g 10.0.0.9 100 bound h",
+		"lease 52:54:00:12:34:56 10.0.0.256 100 bound h",
+		"lease 52:54:00:12:34:56 10.0.0.9 -5 bound h",
+		"lease 52:54:00:12:34:56 10.0.0.9 99999999999999999999 bound h",
+		"lease 52:54:00:12:34:56 10.0.0.9 1e5 bound h",
+		"lease 52:54:00:12:34:56 10.0.0.9 100 leased h",
+		"lease 52:54:00:12:34:56 10.0.0.9 100 reserved h", /* never written */
+		"lease\t52:54:00:12:34:56 10.0.0.9 100 bound h",
+		"garbage",
+	};
+
+	(void)state;
+	assert_int_equal(line("lease 52:54:00:12:34:56 10.0.0.9 1764151200 bound pc-1", &ln), 0);
+	assert_true(ln.has_mac);
+	assert_int_equal(ln.mac[5], 0x56);
+	assert_int_equal(ln.ip, 0x0a000009);
+	assert_int_equal(ln.expires, 1764151200);
+	assert_int_equal(ln.state, DHCP_LEASE_BOUND);
+	assert_string_equal(ln.host, "pc-1");
+	assert_int_equal(line("lease - 10.0.0.10 0 free -", &ln), 0);
+	assert_false(ln.has_mac);
+	assert_int_equal(ln.state, DHCP_LEASE_FREE);
+	assert_string_equal(ln.host, "");
+	assert_int_equal(line("  lease  52:54:00:12:34:56  10.0.0.9 7 declined - ", &ln), 0);
+	assert_int_equal(ln.state, DHCP_LEASE_DECLINED);
+	assert_int_equal(line("", &ln), 1);
+	assert_int_equal(line("# comment", &ln), 1);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (line(bad[i], &ln) != -1)
+			fail_msg("accepted: %s", bad[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +318,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
 		cmocka_unit_test(test_churn),
+		cmocka_unit_test(test_line_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
