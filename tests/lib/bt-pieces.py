@@ -12,18 +12,8 @@
 # pass (exit 1); without, one round, exit 0.
 import os, socket, struct, sys, threading, time
 
-PSTR = b"\x13BitTorrent protocol"
-MAX_MSG = 1 << 20
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        c = s.recv(n - len(buf))
-        if not c:
-            raise EOFError
-        buf += c
-    return buf
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from btwire import handshake, read_msg, recv_exact  # noqa: E402
 
 
 def peer_pieces(host, port, ih, pieces):
@@ -34,7 +24,7 @@ def peer_pieces(host, port, ih, pieces):
     except OSError:
         return have
     try:
-        s.sendall(PSTR + bytes(8) + ih + b"-FT0001-" + os.urandom(12))
+        s.sendall(handshake(ih, b"-FT0001-"))
         hs = recv_exact(s, 68)
         if hs[28:48] != ih:
             return have
@@ -47,10 +37,7 @@ def peer_pieces(host, port, ih, pieces):
             if left <= 0:
                 break
             s.settimeout(left)
-            (n,) = struct.unpack(">I", recv_exact(s, 4))
-            if n > MAX_MSG:
-                break
-            m = recv_exact(s, n) if n else b""
+            m = read_msg(s)
             if not m:
                 continue
             if m[0] == 5:
@@ -61,7 +48,7 @@ def peer_pieces(host, port, ih, pieces):
                         have.add(i)
             elif m[0] == 4 and len(m) == 5:
                 have.add(struct.unpack(">I", m[1:])[0])
-    except (OSError, EOFError, socket.timeout):
+    except (OSError, EOFError, ValueError, socket.timeout):
         pass
     finally:
         s.close()

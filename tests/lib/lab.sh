@@ -16,6 +16,8 @@
 #
 # Addresses used by tests belong to 10.77.0.0/16, only inside these namespaces.
 
+. "$(dirname "${BASH_SOURCE[0]}")/procs.sh"
+
 LAB_P=""
 LAB_SW=""
 LAB_PIDS=""
@@ -61,23 +63,10 @@ lab_init() {
 }
 
 lab_cleanup() {
-	local rc=$? pid ns
+	local rc=$? ns
 	trap - EXIT INT TERM
-	for pid in $LAB_PIDS; do
-		kill "$pid" 2>/dev/null || true
-	done
-	# Give processes a moment to exit cleanly, then force.
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		local alive=""
-		for pid in $LAB_PIDS; do
-			kill -0 "$pid" 2>/dev/null && alive=1
-		done
-		[ -n "$alive" ] || break
-		sleep 0.2
-	done
-	for pid in $LAB_PIDS; do
-		kill -9 "$pid" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086 # a list of pids
+	procs_stop $LAB_PIDS
 	for ns in $LAB_HOSTS $LAB_SW; do
 		# Anything still running in the namespace goes with it.
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true

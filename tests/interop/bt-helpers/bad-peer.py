@@ -7,29 +7,12 @@
 #       side closed the connection within the time allowed, 1 otherwise.
 import os, socket, struct, sys, threading, time
 
-PSTR = b"\x13BitTorrent protocol"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../lib"))
+from btwire import handshake as wire_handshake, msg, read_msg, recv_exact  # noqa: E402
+
 
 def handshake(ih, fast=False):
-    res = bytearray(8)
-    if fast:
-        res[7] |= 0x04
-    return PSTR + bytes(res) + ih + b"-XX0001-" + os.urandom(12)
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        c = s.recv(n - len(buf))
-        if not c:
-            raise EOFError
-        buf += c
-    return buf
-
-def read_msg(s):
-    (n,) = struct.unpack(">I", recv_exact(s, 4))
-    return recv_exact(s, n) if n else b""
-
-def msg(t, payload=b""):
-    return struct.pack(">IB", len(payload) + 1, t) + payload
+    return wire_handshake(ih, b"-XX0001-", fast)
 
 def corrupt_seed(port, ih, pieces, plen, total):
     srv = socket.socket()

@@ -8,6 +8,8 @@
 # Everything listens on 127.0.0.1 only.
 set -eu
 
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/procs.sh"
+
 BT_PIDS=""
 T=""
 : "${BOOTTORRENT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/build/boottorrent}"
@@ -16,22 +18,10 @@ BT_HELPERS="$SRCDIR/tests/interop/bt-helpers"
 PY=/usr/bin/python3
 
 bt_cleanup() {
-	local rc=$? pid
+	local rc=$?
 	trap - EXIT INT TERM
-	for pid in $BT_PIDS; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		local alive=""
-		for pid in $BT_PIDS; do
-			kill -0 "$pid" 2>/dev/null && alive=1
-		done
-		[ -n "$alive" ] || break
-		sleep 0.2
-	done
-	for pid in $BT_PIDS; do
-		kill -9 "$pid" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086 # a list of pids
+	procs_stop $BT_PIDS
 	# Our programs in the background report sanitizer findings (leaks at
 	# exit included) only in their logs: a finding fails the test.
 	if [ "$rc" = 0 ] && [ -n "$T" ] &&
