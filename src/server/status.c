@@ -614,7 +614,8 @@ static bool method_get(struct evhttp_request *req)
 	return false;
 }
 
-typedef int (*render_fn)(const struct fleet *f, struct buf *out);
+/* Renders one view of the fleet for a request (which may carry options). */
+typedef int (*render_fn)(const struct fleet *f, struct evhttp_request *req, struct buf *out);
 
 static void serve_view(struct evhttp_request *req, const char *rest, struct fleet *f, render_fn fn,
 		       const char *type)
@@ -628,22 +629,11 @@ static void serve_view(struct evhttp_request *req, const char *rest, struct flee
 	if (!method_get(req))
 		return;
 	buf_init(&b, STATUS_MAX_OUTPUT);
-	if (fn(f, &b) < 0)
+	if (fn(f, req, &b) < 0)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 	else
 		reply_buf(req, 200, type, &b);
 	buf_release(&b);
-}
-
-static void on_json(struct evhttp_request *req, const char *rest, void *ctx)
-{
-	serve_view(req, rest, ctx, status_render_json, "application/json");
-}
-
-static void on_metrics(struct evhttp_request *req, const char *rest, void *ctx)
-{
-	serve_view(req, rest, ctx, status_render_metrics,
-		   "text/plain; version=0.0.4; charset=utf-8");
 }
 
 static unsigned query_width(struct evhttp_request *req)
@@ -663,23 +653,36 @@ static unsigned query_width(struct evhttp_request *req)
 	return width;
 }
 
+static int render_json(const struct fleet *f, struct evhttp_request *req, struct buf *out)
+{
+	(void)req;
+	return status_render_json(f, out);
+}
+
+static int render_metrics(const struct fleet *f, struct evhttp_request *req, struct buf *out)
+{
+	(void)req;
+	return status_render_metrics(f, out);
+}
+
+static int render_text(const struct fleet *f, struct evhttp_request *req, struct buf *out)
+{
+	return status_render_text(f, query_width(req), out);
+}
+
+static void on_json(struct evhttp_request *req, const char *rest, void *ctx)
+{
+	serve_view(req, rest, ctx, render_json, "application/json");
+}
+
+static void on_metrics(struct evhttp_request *req, const char *rest, void *ctx)
+{
+	serve_view(req, rest, ctx, render_metrics, "text/plain; version=0.0.4; charset=utf-8");
+}
+
 static void on_text(struct evhttp_request *req, const char *rest, void *ctx)
 {
-	struct fleet *f = ctx;
-	struct buf b;
-
-	if (rest[0]) {
-		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
-		return;
-	}
-	if (!method_get(req))
-		return;
-	buf_init(&b, STATUS_MAX_OUTPUT);
-	if (status_render_text(f, query_width(req), &b) < 0)
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-	else
-		reply_buf(req, 200, "text/plain; charset=utf-8", &b);
-	buf_release(&b);
+	serve_view(req, rest, ctx, render_text, "text/plain; charset=utf-8");
 }
 
 static void on_page(struct evhttp_request *req, const char *rest, void *ctx)

@@ -88,6 +88,23 @@ for n, t in types.items():
     assert t != "counter" or n.endswith("_total"), n
 PY
 
+# /api/status.txt: the table `boottorrent status` prints; its flexible
+# columns (host, OS, bar) follow the width asked for, and no line passes a
+# wide one. GET and HEAD only, nothing below it.
+c -D "$tmp/text.h" -o "$tmp/text" "$base/api/status.txt?width=200"
+c -o "$tmp/text-narrow" "$base/api/status.txt?width=60"
+grep -qi '^content-type: text/plain; charset=utf-8' "$tmp/text.h" || fail "status.txt type"
+grep -q '52:54:00:12:34:01' "$tmp/text" || fail "status.txt lacks a machine: $(head -5 "$tmp/text")"
+awk 'length($0) > 200 { bad = 1 } END { exit bad }' "$tmp/text" ||
+	fail "status.txt wider than 200 columns: $(cat "$tmp/text")"
+wide=$(grep '^MACHINE' "$tmp/text" | awk '{ print length($0) }')
+narrow=$(grep '^MACHINE' "$tmp/text-narrow" | awk '{ print length($0) }')
+[ "${wide:-0}" -gt "${narrow:-0}" ] || fail "status.txt ignores width ($wide vs $narrow)"
+[ "$(c -o /dev/null -w '%{http_code}' -X POST "$base/api/status.txt")" = 405 ] ||
+	fail "POST /api/status.txt not refused"
+[ "$(c -o /dev/null -w '%{http_code}' "$base/api/status.txt/x")" = 404 ] ||
+	fail "/api/status.txt/x not 404"
+
 # A report is reflected; the text an agent sends stays text.
 code=$(c -o /dev/null -w '%{http_code}' \
 	--data 'mac=52:54:00:aa:bb:cc&phase=downloading&progress=730&peers=5&os=%3Cb%3Ebold%3C%2Fb%3E&hostname=reporter' \
