@@ -322,8 +322,12 @@ int torrent_source_hash(const struct torrent_source *src, uint32_t piece_length,
 			piece_hasher_feed(&h, chunk, (size_t)n);
 			got += (uint64_t)n;
 			done += (uint64_t)n;
-			if (progress)
-				progress(progress_ctx, done, src->total);
+			if (progress && !progress(progress_ctx, done, src->total)) {
+				r = -ECANCELED;
+				if (errlen)
+					snprintf(err, errlen, "hashing stopped");
+				break;
+			}
 		}
 		close(fd);
 		if (r == 0 && got != f->length) {

@@ -56,12 +56,14 @@ struct torrent_source {
 int torrent_source_scan(struct torrent_source *src, const char *path, char *err, size_t errlen) WUR;
 void torrent_source_release(struct torrent_source *src);
 
-/* Progress of hashing: bytes done out of total. */
-typedef void torrent_progress_fn(void *ctx, uint64_t done, uint64_t total);
+/* Progress of hashing: bytes done out of total. Returns false to stop
+ * hashing (a server shutting down): the hash then fails with -ECANCELED. */
+typedef bool torrent_progress_fn(void *ctx, uint64_t done, uint64_t total);
 
 /* Reads every file in order and returns the piece hashes (malloc'd,
  * *count * 20 bytes) in *hashes. progress may be NULL. 0,
- * TORRENT_E_CHANGED, or a negative errno (err says which file). */
+ * TORRENT_E_CHANGED, -ECANCELED, or a negative errno (err says which
+ * file). */
 int torrent_source_hash(const struct torrent_source *src, uint32_t piece_length,
 			torrent_progress_fn *progress, void *progress_ctx, uint8_t **hashes,
 			uint32_t *count, char *err, size_t errlen) WUR;

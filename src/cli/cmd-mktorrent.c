@@ -52,7 +52,7 @@ static double elapsed(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-static void progress_show(void *ctx, uint64_t done, uint64_t total)
+static bool progress_show(void *ctx, uint64_t done, uint64_t total)
 {
 	struct progress *p = ctx;
 	struct timespec now;
@@ -61,7 +61,7 @@ static void progress_show(void *ctx, uint64_t done, uint64_t total)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	/* A few updates a second are enough and keep the terminal calm. */
 	if (done < total && p->shown && elapsed(&p->last, &now) < 0.2)
-		return;
+		return true;
 	p->last = now;
 	p->shown = true;
 	secs = elapsed(&p->start, &now);
@@ -70,6 +70,7 @@ static void progress_show(void *ctx, uint64_t done, uint64_t total)
 		secs > 0 ? (double)done / 1e6 / secs : 0.0);
 	if (done >= total)
 		fputc('\n', stderr);
+	return true;
 }
 
 /* Writes data to path through a temporary file and a rename, so that a

@@ -96,10 +96,13 @@ struct progress_ctx {
 	const char *os;
 };
 
-static void hash_progress(void *ctx, uint64_t done, uint64_t total)
+static bool hash_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	struct progress_ctx *p = ctx;
-	p->o->progress(p->o->progress_ctx, p->os, done, total);
+
+	if (p->o->progress)
+		p->o->progress(p->o->progress_ctx, p->os, done, total);
+	return !(p->o->cancel && atomic_load(p->o->cancel));
 }
 
 /* Drops oss/NAME/config.yaml from the scanned files: it describes the OS to
@@ -157,7 +160,7 @@ static int make_torrent(const struct bt_env *env, const struct server_out_opts *
 	if (r != 0) {
 		logger_log(o->log, LOG_INFO, "SERVER", "hashing %s (%llu bytes)", os->name,
 			   (unsigned long long)src.total);
-		r = torrent_source_hash(&src, plen, o->progress ? hash_progress : NULL, &pctx,
+		r = torrent_source_hash(&src, plen, o->progress || o->cancel ? hash_progress : NULL, &pctx,
 					&hashes, &count, err, errlen);
 		if (r != 0)
 			goto out;

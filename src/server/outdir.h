@@ -24,6 +24,7 @@
 #define BT_SERVER_OUTDIR_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "bencode/metainfo.h"
@@ -38,6 +39,9 @@ struct server_out_opts {
 	/* Called while an OS is hashed (not when its cache is used). */
 	void (*progress)(void *ctx, const char *os, uint64_t done, uint64_t total);
 	void *progress_ctx;
+	/* Set (from another thread) to stop hashing: the build then fails
+	 * with -ECANCELED. NULL: never. */
+	const atomic_bool *cancel;
 	const struct logger *log;
 };
 

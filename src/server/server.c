@@ -43,6 +43,7 @@ struct rebuild {
 	int r;
 	int efd;
 	struct event *ev;
+	atomic_bool cancel; /* the server is stopping: stop hashing */
 	pthread_t thread;
 	pthread_mutex_t mu; /* guards what follows */
 	struct rebuild_line lines[REBUILD_MAX_LINES];
@@ -302,6 +303,7 @@ static void start_rebuild(struct server *s, struct bt_env *env)
 	j->log = (struct logger){.fn = rebuild_log, .ctx = j, .level = LOG_DEBUG};
 	j->o = (struct server_out_opts){
 		.data_dir = s->opts->data_dir ? s->opts->data_dir : server_data_dir(),
+		.cancel = &j->cancel,
 		.log = &j->log,
 	};
 	pthread_mutex_init(&j->mu, NULL);
@@ -418,8 +420,10 @@ static int start_signals(struct server *s)
 static void server_release(struct server *s)
 {
 	if (s->job) {
-		/* Hashing cannot be interrupted half way; it ends on its own. */
-		log_msg(LOG_INFO, "SERVER", "waiting for the rebuild of out/ to end");
+		/* Hashing stops at its next chunk (4 MiB); what it had built
+		 * is thrown away, and the next start hashes again. */
+		log_msg(LOG_INFO, "SERVER", "stopping the rebuild of out/");
+		atomic_store(&s->job->cancel, true);
 		rebuild_free(s->job);
 		s->job = NULL;
 	}
