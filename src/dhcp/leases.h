@@ -112,5 +112,12 @@ int dhcp_leases_save(struct dhcp_leases *l, int64_t now) WUR;
 /* Number of changes waiting for dhcp_leases_flush(). */
 size_t dhcp_leases_pending(const struct dhcp_leases *l);
 const char *dhcp_lease_state_name(enum dhcp_lease_state s);
+/* Room for one journal line: "lease", MAC, address, expiry (any int64),
+ * state, a host name of up to DHCP_NAME_MAX - 1 characters, newline, NUL. */
+#define DHCP_LEASE_LINE_MAX (6 + 18 + 16 + 21 + 10 + DHCP_NAME_MAX + 2)
+/* Formats e as its journal line (ending in a newline, NUL-terminated) and
+ * returns its length: "lease MAC|- IP EXPIRES STATE HOST|-", the host name
+ * kept to the characters [A-Za-z0-9._-]. */
+size_t dhcp_lease_format(char out[DHCP_LEASE_LINE_MAX], const struct dhcp_lease *e);
 
 #endif

@@ -344,8 +344,13 @@ static void event_fill(struct dhcp_event *ev, enum dhcp_event_type type, const s
 	printable(ev->vendor_class, sizeof(ev->vendor_class), p, len);
 	p = dhcp_packet_option(c->pkt, DHCP_OPT_HOSTNAME, &len);
 	printable(ev->hostname, sizeof(ev->hostname), p, len);
-	if (bt && bt->file)
-		snprintf(ev->boot_file, sizeof(ev->boot_file), "%s", bt->file);
+	if (bt && bt->file) {
+		/* A truncating copy, as snprintf "%s" would make it, for less
+		 * than a tenth of the instructions (this runs per reply). */
+		len = strnlen(bt->file, sizeof(ev->boot_file) - 1);
+		memcpy(ev->boot_file, bt->file, len);
+		ev->boot_file[len] = '\0';
+	}
 }
 
 /* Builds OFFER or ACK (or an INFORM's ACK, with_lease false) for yiaddr. */

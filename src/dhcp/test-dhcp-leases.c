@@ -311,6 +311,60 @@ static void test_line_parse(void **state)
 	}
 }
 
+/* Journal lines, formatted by hand, against the format they replaced. */
+static void test_format_line(void **state)
+{
+	static const int64_t expiries[] = {0, 1, -1, NOW, INT64_MAX, INT64_MIN, 1000000000};
+	struct dhcp_lease e;
+	char got[DHCP_LEASE_LINE_MAX], want[256];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(expiries) / sizeof(expiries[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		mac_n(e.mac, (unsigned)i * 0x10101u);
+		e.has_mac = i % 2 == 0;
+		e.ip = START + (uint32_t)i * 37;
+		e.expires = expiries[i];
+		e.state = (uint8_t)(i % 5);
+		snprintf(want, sizeof(want), "lease %s %u.%u.%u.%u %lld %s -\n",
+			 e.has_mac ? "52:54:00:00:00:00" : "-", e.ip >> 24, (e.ip >> 16) & 0xff,
+			 (e.ip >> 8) & 0xff, e.ip & 0xff, (long long)e.expires,
+			 dhcp_lease_state_name(e.state));
+		if (e.has_mac) {
+			char mac[18];
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e.mac[0],
+				 e.mac[1], e.mac[2], e.mac[3], e.mac[4], e.mac[5]);
+			memcpy(want + 6, mac, 17);
+		}
+		n = dhcp_lease_format(got, &e);
+		assert_string_equal(got, want);
+		assert_int_equal(n, strlen(want));
+	}
+	/* Host names: unsafe characters dropped, all-unsafe becomes "-", and
+	 * the longest name with the longest other fields fits. */
+	memset(&e, 0, sizeof(e));
+	e.has_mac = true;
+	memset(e.mac, 0xff, sizeof(e.mac));
+	e.ip = 0xffffffffu;
+	e.expires = INT64_MIN;
+	e.state = DHCP_LEASE_DECLINED;
+	snprintf(e.hostname, sizeof(e.hostname), "a b\tc;d/e.f_G-9");
+	n = dhcp_lease_format(got, &e);
+	assert_string_equal(got, "lease ff:ff:ff:ff:ff:ff 255.255.255.255 -9223372036854775808 "
+				 "declined abcde.f_G-9\n");
+	assert_int_equal(n, strlen(got));
+	snprintf(e.hostname, sizeof(e.hostname), " ;;; ");
+	dhcp_lease_format(got, &e);
+	assert_non_null(strstr(got, " declined -\n"));
+	memset(e.hostname, 'h', sizeof(e.hostname) - 1);
+	e.hostname[sizeof(e.hostname) - 1] = '\0';
+	n = dhcp_lease_format(got, &e);
+	assert_true(n < DHCP_LEASE_LINE_MAX);
+	assert_int_equal(n, strlen(got));
+	assert_int_equal(got[n - 1], '\n');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
 		cmocka_unit_test(test_churn),
 		cmocka_unit_test(test_line_parse),
+		cmocka_unit_test(test_format_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -224,12 +225,48 @@ static void test_build(void **state)
 	assert_false(dhcp_builder_set_file(&b, (char *)big));
 }
 
+/* The hand-written formatters against snprintf, over edge values. */
+static void test_format(void **state)
+{
+	static const uint32_t ips[] = {0,	   0xffffffffu, 0x0a4d0001u, 0x01020304u,
+				       0x636465ffu, 0x09630a64u, 0xc0a80001u};
+	static const uint8_t macs[][6] = {{0, 0, 0, 0, 0, 0},
+					  {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+					  {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef},
+					  {0x0f, 0xf0, 0x09, 0x90, 0xa5, 0x5a}};
+	char got[18], want[18];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		uint32_t ip = ips[i];
+		memset(got, 'x', sizeof(got));
+		snprintf(want, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+			 ip & 0xff);
+		assert_string_equal(dhcp_ip_str(got, ip), want);
+	}
+	/* Every byte value, in every position of the address. */
+	for (uint32_t v = 0; v < 256; v++) {
+		uint32_t ip = v << 24 | (255 - v) << 16 | v << 8 | (v * 7 & 0xff);
+		snprintf(want, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+			 ip & 0xff);
+		assert_string_equal(dhcp_ip_str(got, ip), want);
+	}
+	for (size_t i = 0; i < sizeof(macs) / sizeof(macs[0]); i++) {
+		const uint8_t *m = macs[i];
+		memset(got, 'x', sizeof(got));
+		snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		assert_string_equal(dhcp_mac_str(got, m), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_valid),	cmocka_unit_test(test_parse_truncated),
 		cmocka_unit_test(test_parse_mutations), cmocka_unit_test(test_parse_overload),
 		cmocka_unit_test(test_max_size),	cmocka_unit_test(test_build),
+		cmocka_unit_test(test_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
