@@ -196,20 +196,22 @@ static struct tftp_msg *queue_take(struct tftp_queue *q)
 	struct tftp_msg *head, *m;
 	uint64_t v;
 	unsigned n = 1;
+	bool more;
 
 	(void)!read(q->efd, &v, sizeof(v));
 	pthread_mutex_lock(&q->mu);
 	head = q->head;
 	for (m = head; m && m->next && n < QUEUE_BURST; m = m->next)
 		n++;
-	if (m && m->next) {
+	more = m && m->next;
+	if (more) {
 		q->head = m->next;
 		m->next = NULL;
 	} else {
 		q->head = q->tail = NULL;
 	}
 	pthread_mutex_unlock(&q->mu);
-	if (q->head) {
+	if (more) {
 		uint64_t one = 1;
 		(void)!write(q->efd, &one, sizeof(one));
 	}
