@@ -48,6 +48,8 @@ struct env {
 	/* Running transfers per client address (127.0.0.x) and in all, as
 	 * the callbacks tell them, and the most seen at once. */
 	unsigned running[256], running_all, max_running[256], max_running_all;
+	char order[64]; /* the first events as letters: S, D, F, R */
+	size_t n_order;
 };
 
 /* The transfer threads the server under test is made with. */
@@ -66,6 +68,8 @@ static void on_event(void *ctx, enum tftp_event ev, const struct tftp_xfer_info 
 	unsigned a = ntohl(info->client.sin_addr.s_addr) & 255;
 
 	e->ev_count[ev]++;
+	if (e->n_order + 1 < sizeof(e->order))
+		e->order[e->n_order++] = "SDFR"[ev];
 	if (!pthread_equal(pthread_self(), e->thread))
 		e->wrong_thread++;
 	if (ev == TFTP_EV_START) {
@@ -605,6 +609,37 @@ static void test_shrink(void **state)
 	free(want);
 }
 
+/* A client that asks for another file from the same port ends its first
+ * transfer (the last ACK may be queued behind the request); the caller
+ * hears of that end before the new start, threads or not. */
+static void test_supersede(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in xfer, xfer2;
+	uint8_t buf[600];
+	ssize_t n;
+
+	send_req(e, TFTP_RRQ, "big", "octet", NULL);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000);
+	assert_int_equal(n, 4 + 512);
+	send_ack(e->cli, &xfer, 1);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000);
+	assert_int_equal(get_u16be(buf + 2), 2);
+	/* Let the server handle the ACK before the next request arrives. */
+	usleep(20000);
+	send_req(e, TFTP_RRQ, "text", "octet", NULL);
+	do {
+		n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer2, 1000);
+		assert_true(n >= 4);
+	} while (xfer2.sin_port == xfer.sin_port); /* block 2 again */
+	assert_int_equal(n, 4 + 9);
+	assert_memory_equal(buf + 4, "one\ntwo\r\n", 9);
+	send_ack(e->cli, &xfer2, 1);
+	wait_events(e, TFTP_EV_DONE, 1);
+	assert_int_equal(e->ev_count[TFTP_EV_FAILED], 1);
+	assert_string_equal(e->order, "SFSD");
+}
+
 /* ---- many clients at once ---- */
 
 #define MANY_CLIENTS 30
@@ -822,6 +857,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shrink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_supersede, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup_many, teardown),
 		cmocka_unit_test_setup_teardown(test_free_running, setup, teardown),
 	};
