@@ -7,11 +7,12 @@
  * there requests are parsed, the limits applied and files opened. Each
  * transfer then runs on one of cfg.workers transfer threads, each with its
  * own event_base, chosen by fewest transfers (with workers = 1 it runs on
- * the caller's event_base, as everything did before). On loopback and on a
- * busy LAN the sender pays for much of the packet's delivery inside
- * sendmsg, so one thread would serialise all clients on one CPU. Every
+ * the caller's event_base, as everything did before). Most of a block's
+ * cost is in the kernel inside sendmsg (on loopback even the receiver's
+ * delivery), so one thread would serialise all clients on one CPU. Every
  * callback and log line still comes on the caller's thread, from its
- * event_base, so the caller needs no locks.
+ * event_base, so the caller needs no locks; call the functions below on
+ * that thread too.
  *
  * Files are opened beneath the root with openat2(RESOLVE_BENEATH), so "..",
  * absolute symlinks and symlinks that leave the root are refused; a leading
