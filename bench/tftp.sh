@@ -11,7 +11,13 @@
 #
 # Usage: bench/tftp.sh [BUILDDIR]           (default: build)
 #   CLIENTS="1 20 100" BLKSIZES="1468 512" SIZE_MB=16 SERVERS="ours dnsmasq hpa atftpd"
-#   REPS=3 WINDOWS="8 32"
+#   REPS=3 WINDOWS="8 32" HTTP=1
+#
+# SERVERS may name ours more than once with a worker count: "ours" runs
+# tftp-serve as it comes (one transfer thread per CPU, up to 4), "ours1"
+# with --workers 1 (every transfer on the main thread), "ours2" with 2, ...
+# WINDOWS="" runs the windowsize rows at windowsize 1 only; HTTP=0 skips
+# the HTTP rows.
 #
 # Fairness on a shared, noisy machine: every cell (block size, client count)
 # runs all servers back to back, each freshly started, in an order that
@@ -34,8 +40,9 @@ CLIENTS=${CLIENTS:-1 20 100}
 BLKSIZES=${BLKSIZES:-1468 512}
 SIZE_MB=${SIZE_MB:-16}
 SERVERS=${SERVERS:-ours dnsmasq hpa atftpd}
-WINDOWS=${WINDOWS:-8 32}
+WINDOWS=${WINDOWS-8 32}
 REPS=${REPS:-3}
+HTTP=${HTTP:-1}
 EQUAL_CPU=${EQUAL_CPU:-0}
 HZ=$(getconf CLK_TCK)
 
@@ -112,9 +119,11 @@ cpu_ns() { # pid
 SRV_PID=""
 start_server() { # name
 	case $1 in
-	ours)
+	ours*)
+		local workers=()
+		[ "$1" = ours ] || workers=(--workers "${1#ours}")
 		lab_bg srv "$B/src/tftp/tftp-serve" --root "$ROOT" --address 127.0.0.1 --port 69 \
-			--max-transfers 1000 --max-per-client 1000 --log-level error ;;
+			--max-transfers 1000 --max-per-client 1000 --log-level error "${workers[@]}" ;;
 	dnsmasq)
 		lab_bg srv dnsmasq --no-daemon --conf-file=/dev/null --port=0 --enable-tftp \
 			--tftp-root="$ROOT" --tftp-max=200 --listen-address=127.0.0.1 \
@@ -241,7 +250,7 @@ case " $SERVERS " in *" ours "*)
 		cell ours "atftp 1468 window 1" "$n" atftp --option "blksize 1468"
 	done ;;
 esac
-for n in $CLIENTS; do
+[ "$HTTP" = 0 ] || for n in $CLIENTS; do
 	cell http "http" "$n" curl "http://127.0.0.1:80/file"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

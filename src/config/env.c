@@ -701,7 +701,7 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 	static const char *const dhcp_keys[] = {"mode",	 "interface",  "bind_interface",
 						"range", "netmask",    "router",
 						"dns",	 "lease_time", NULL};
-	static const char *const tftp_keys[] = {"enable", "port", "blksize_max", NULL};
+	static const char *const tftp_keys[] = {"enable", "port", "blksize_max", "workers", NULL};
 	static const char *const http_keys[] = {"enable", "port", NULL};
 	static const char *const tracker_keys[] = {"enable", "port", "interval", "announce", NULL};
 	static const char *const swarm_keys[] = {"port",	 "lpd",	       "pex", "super_seed",
@@ -825,6 +825,9 @@ static void parse_v1(struct pctx *c, const struct ynode *root)
 	get_port(c, s, "tftp", "port", &env->tftp.port, &env->tftp.port_pos);
 	if (get_i64(c, s, "tftp", "blksize_max", 512, 65464, &v, NULL))
 		env->tftp.blksize_max = (uint16_t)v;
+	/* The TFTP server's transfer threads (tftp/server.h); 0 = automatic. */
+	if (get_i64(c, s, "tftp", "workers", 0, 16, &v, NULL))
+		env->tftp.workers = (unsigned)v;
 
 	s = get_section(c, root, "http");
 	check_keys(c, s, "http", http_keys, NULL);

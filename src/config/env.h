@@ -130,6 +130,7 @@ struct bt_env {
 		bool enable;
 		uint16_t port;
 		uint16_t blksize_max;
+		unsigned workers; /* transfer threads; 0 = one per CPU, up to 4 */
 		struct config_pos port_pos;
 	} tftp;
 

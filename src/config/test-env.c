@@ -332,7 +332,7 @@ static void test_v1_full(void **state)
 			 "  router: 10.0.0.254\n"
 			 "  dns: [10.0.0.53, 10.0.0.54]\n"
 			 "  lease_time: 2h\n"
-			 "tftp: {enable: true, port: 1069, blksize_max: 1400}\n"
+			 "tftp: {enable: true, port: 1069, blksize_max: 1400, workers: 3}\n"
 			 "http: {port: 8081}\n"
 			 "tracker:\n"
 			 "  port: 7070\n"
@@ -363,6 +363,7 @@ static void test_v1_full(void **state)
 	assert_true(env->dhcp.has_router);
 	assert_int_equal(env->tftp.port, 1069);
 	assert_int_equal(env->tftp.blksize_max, 1400);
+	assert_int_equal(env->tftp.workers, 3);
 	assert_int_equal(env->http.port, 8081);
 	assert_int_equal(env->tracker.interval, 60);
 	assert_int_equal(env->tracker.n_announce, 1);
@@ -440,6 +441,8 @@ static const struct broken broken[] = {
 	 "tracker.port is out of range"},
 	{V1 DHCP_OK "tracker:\n  port: 65536\n", NULL, "Boottorrent.yaml", 7, 9, DIAG_ERROR,
 	 "tracker.port is out of range"},
+	{V1 DHCP_OK "tftp:\n  workers: 17\n", NULL, "Boottorrent.yaml", 7, 12, DIAG_ERROR,
+	 "tftp.workers is out of range"},
 	{V1 DHCP_OK "tftp:\n  enable: \"yes\"\n", NULL, "Boottorrent.yaml", 7, 11, DIAG_ERROR,
 	 "tftp.enable must be true or false"},
 	{V1 DHCP_OK "server:\n  address: 10.0.0.256\n", NULL, "Boottorrent.yaml", 7, 12, DIAG_ERROR,

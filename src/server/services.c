@@ -256,6 +256,9 @@ static int tftp_start(struct services *s, const struct bt_env *env, const struct
 		.max_blksize = env->tftp.blksize_max,
 		.timeout_ms = 1000,
 		.retries = 6,
+		/* Transfer threads: one per CPU (up to 4) unless configured;
+		 * the callbacks still come on this thread. */
+		.workers = env->tftp.workers,
 	};
 	int r;
 

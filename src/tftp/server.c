@@ -1,135 +1,46 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The TFTP server's state machine. The wire format lives in packet.c and the
- * netascii conversion in netascii.c; this file owns sockets, timers, files.
- *
- * A transfer numbers its blocks with a 64-bit counter from 1; the 16-bit
- * block number on the wire is its low half, so files past 65535 blocks roll
- * over to 0 as tftp-hpa, curl, atftp, iPXE and pxelinux expect. The window
- * is [base, base + windowsize); blocks base..sent are in flight.
- *
- * Retransmission happens only on timeout, never because of a duplicate ACK
- * (that is what causes the Sorcerer's Apprentice storm of RFC 1350).
+ * The TFTP server's listener: the request port, the limits, the shared
+ * file table, the worker threads and the messages between them and the
+ * caller's thread (server-int.h). The transfers themselves run in xfer.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#include "tftp/netascii.h"
-#include "tftp/packet.h"
-#include "tftp/rto.h"
-#include "tftp/server.h"
+#include "tftp/server-int.h"
 #include "util/path.h"
 #include "util/util.h"
 
-/* The shortest learned retransmission timeout. A LAN's round trip is far
- * below it; it leaves room for a client's scheduling hiccups, and a resend
- * that was not needed costs one duplicate packet, which both sides ignore. */
-#define TFTP_MIN_RTO_MS 100
-#define COMP "TFTP"
+#define COMP TFTP_COMP
 /* Requests drained from the listening socket per wakeup, so a storm of
  * requests does not starve running transfers. */
 #define LISTEN_BURST 32
 /* Netascii tsize is computed by reading the file; above this we omit it. */
 #define NETASCII_TSIZE_MAX ((uint64_t)4 << 20)
-/* Complaints about bad packets logged per second; the rest are counted. */
-#define BAD_LOG_PER_SEC 10
-/* Octet transfers read the file in chunks of about this many bytes (a whole
- * number of blocks, at least one), so a block is usually sent straight from
- * memory: one pread per 64 blocks of 512 bytes instead of one per block. The
- * buffer is per transfer, so a file changed on disk mid-transfer cannot
- * crash the server as a shared mmap could (SIGBUS on truncation). */
-#define CHUNK_BYTES 32768
-
-struct tftp_file {
-	struct tftp_file *next;
-	dev_t dev;
-	ino_t ino;
-	int fd;
-	unsigned refs;
-};
-
-struct tftp_xfer {
-	struct tftp_xfer *next, *prev;
-	struct tftp_server *srv;
-	int fd;
-	struct event *ev_read, *ev_timer;
-	struct sockaddr_in peer;
-	struct tftp_file *file;
-	char *path;
-	enum tftp_mode mode;
-	uint64_t size; /* file size when the transfer started */
-	unsigned blksize, windowsize;
-	uint64_t timeout_ns; /* the longest wait: cfg.timeout_ms, or the client's */
-	/* The wait before a retransmission, learned from the round trips
-	 * (tftp/rto.h). probe_block, sent at probe_ns and never resent, is
-	 * the packet whose ACK gives the next sample (Karn's rule). */
-	struct tftp_rto rto;
-	uint64_t probe_block, probe_ns;
-	bool probe;
-	uint64_t high;	      /* the highest block ever sent */
-	uint64_t progress_ns; /* when the client last acknowledged something new */
-	/* The retransmission deadline (CLOCK_MONOTONIC). Progress only moves
-	 * this field; the libevent timer is armed once and, when it fires
-	 * before the deadline, re-armed for the rest, so an ACK costs no
-	 * timer operation. */
-	uint64_t deadline;
-	bool timer_pending;
-	unsigned tries;
-	bool oack_pending;
-	bool got_ack;	 /* the client has answered at least once */
-	bool dup_resent; /* this window was resent for a repeated ACK */
-	bool warned_unsent_ack;
-	uint8_t oack[TFTP_OACK_MAX];
-	size_t oack_len;
-	uint64_t base; /* first unacknowledged block */
-	uint64_t sent; /* highest block sent, base - 1 when none in flight */
-	uint64_t last; /* the final block, 0 while unknown */
-	uint64_t bytes_acked;
-	/* Octet mode: file bytes [chunk_off, chunk_off + chunk_len) are in
-	 * chunk, which holds chunk_cap bytes. */
-	uint8_t *chunk;
-	size_t chunk_cap, chunk_len;
-	uint64_t chunk_off;
-	/* Netascii: marks[i] is the conversion state at the start of block
-	 * base + i, for i in 0..windowsize. */
-	struct netascii_state *marks;
-};
-
-struct tftp_server {
-	struct event_base *base;
-	struct tftp_config cfg;
-	const struct logger *lg;
-	struct tftp_callbacks cbs;
-	int root_fd;
-	int listen_fd;
-	struct in_addr listen_addr;
-	uint16_t port;
-	struct event *ev_listen;
-	struct tftp_xfer *xfers;
-	struct tftp_file *files;
-	struct tftp_stats stats;
-	struct log_ratelimit bad_log;
-	uint8_t *pkt; /* 4 + TFTP_BLKSIZE_MAX: one DATA packet at a time */
-	uint8_t *in;  /* TFTP_BLKSIZE_MAX: netascii input */
-};
+/* Messages handled per wakeup of a queue; the rest wait for the next turn
+ * of the loop (the eventfd stays readable), so a burst of them cannot
+ * starve the sockets on the same loop. */
+#define QUEUE_BURST 256
 
 #define lg_(srv, lvl, ...) logger_log((srv)->lg, lvl, COMP, __VA_ARGS__)
 
-static const char *addr_str(const struct sockaddr_in *a, char *buf, size_t len)
+const char *tftp_addr_str(const struct sockaddr_in *a, char *buf, size_t len)
 {
 	char ip[INET_ADDRSTRLEN];
 
@@ -138,8 +49,10 @@ static const char *addr_str(const struct sockaddr_in *a, char *buf, size_t len)
 	return buf;
 }
 
-/* Logs a complaint about a bad packet, at most BAD_LOG_PER_SEC a second, so
- * garbage from the network cannot flood the log. */
+#define addr_str tftp_addr_str
+
+/* Logs a complaint about a bad packet, at most TFTP_BAD_LOG_PER_SEC a
+ * second, so garbage from the network cannot flood the log. */
 static void PRINTF_LIKE(2, 3) log_bad(struct tftp_server *srv, const char *fmt, ...)
 {
 	char msg[512];
@@ -148,7 +61,7 @@ static void PRINTF_LIKE(2, 3) log_bad(struct tftp_server *srv, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	logger_warn_limited(srv->lg, &srv->bad_log, BAD_LOG_PER_SEC, COMP, "bad packets", "%s",
+	logger_warn_limited(srv->lg, &srv->bad_log, TFTP_BAD_LOG_PER_SEC, COMP, "bad packets", "%s",
 			    msg);
 }
 
@@ -159,7 +72,7 @@ const char *tftp_path_relative(const char *name)
 	return *name ? name : NULL;
 }
 
-/* ---- shared files ---- */
+/* ---- shared files (listener only) ---- */
 
 static struct tftp_file *file_get(struct tftp_server *srv, int fd, const struct stat *st)
 {
@@ -202,7 +115,7 @@ static void file_put(struct tftp_server *srv, struct tftp_file *f)
 	srv->stats.open_files--;
 }
 
-/* ---- callbacks ---- */
+/* ---- callbacks (listener only) ---- */
 
 static void report(struct tftp_server *srv, enum tftp_event ev, const struct tftp_xfer *x,
 		   const struct sockaddr_in *peer, const char *path, int error, const char *reason)
@@ -211,7 +124,8 @@ static void report(struct tftp_server *srv, enum tftp_event ev, const struct tft
 		.client = x ? x->peer : *peer,
 		.path = x ? x->path : path,
 		.size = x ? x->size : UINT64_MAX,
-		.bytes = x ? x->bytes_acked : 0,
+		/* Read only at START (0) or after the worker let go. */
+		.bytes = x && ev != TFTP_EV_START ? x->bytes_acked : 0,
 		.blksize = x ? x->blksize : 0,
 		.windowsize = x ? x->windowsize : 0,
 		.error = error,
@@ -222,7 +136,239 @@ static void report(struct tftp_server *srv, enum tftp_event ev, const struct tft
 		srv->cbs.event(srv->cbs.ctx, ev, &info);
 }
 
-/* ---- sending ---- */
+/* ---- queues ---- */
+
+static int queue_init(struct tftp_queue *q, struct event_base *base, event_callback_fn fn,
+		      void *arg)
+{
+	pthread_mutex_init(&q->mu, NULL);
+	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (q->efd < 0)
+		return -errno;
+	q->ev = event_new(base, q->efd, EV_READ | EV_PERSIST, fn, arg);
+	if (!q->ev || event_add(q->ev, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Frees the queue and any message left in it (after its reader stopped). */
+static void queue_release(struct tftp_queue *q)
+{
+	struct tftp_msg *m;
+
+	if (q->ev)
+		event_free(q->ev);
+	if (q->efd >= 0)
+		close(q->efd);
+	while ((m = q->head)) {
+		q->head = m->next;
+		free(m);
+	}
+	pthread_mutex_destroy(&q->mu);
+}
+
+static void queue_push(struct tftp_queue *q, struct tftp_msg *m)
+{
+	bool wake;
+
+	m->next = NULL;
+	pthread_mutex_lock(&q->mu);
+	wake = !q->head;
+	if (q->tail && q->head)
+		q->tail->next = m;
+	else
+		q->head = m;
+	q->tail = m;
+	pthread_mutex_unlock(&q->mu);
+	/* Only the first message into an empty queue wakes the reader: it
+	 * takes the whole list after clearing the eventfd, so a message that
+	 * joins a non-empty list is taken with the others. */
+	if (wake) {
+		uint64_t one = 1;
+		(void)!write(q->efd, &one, sizeof(one));
+	}
+}
+
+/* Takes up to QUEUE_BURST messages, oldest first (a NULL-terminated
+ * list). Leaves the eventfd readable when more are waiting. */
+static struct tftp_msg *queue_take(struct tftp_queue *q)
+{
+	struct tftp_msg *head, *m;
+	uint64_t v;
+	unsigned n = 1;
+	bool more;
+
+	(void)!read(q->efd, &v, sizeof(v));
+	pthread_mutex_lock(&q->mu);
+	head = q->head;
+	for (m = head; m && m->next && n < QUEUE_BURST; m = m->next)
+		n++;
+	more = m && m->next;
+	if (more) {
+		q->head = m->next;
+		m->next = NULL;
+	} else {
+		q->head = q->tail = NULL;
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (more) {
+		uint64_t one = 1;
+		(void)!write(q->efd, &one, sizeof(one));
+	}
+	return head;
+}
+
+static struct tftp_msg *msg_new(enum tftp_msg_type type, struct tftp_xfer *x, size_t text)
+{
+	struct tftp_msg *m = xcalloc(1, sizeof(*m) + text);
+
+	m->type = type;
+	m->x = x;
+	return m;
+}
+
+/* ---- the listener's side of transfers ---- */
+
+/* Frees what the listener holds of x (the worker let go of it already). */
+static void xfer_destroy(struct tftp_server *srv, struct tftp_xfer *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		srv->xfers = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	srv->stats.active--;
+	x->w->active--;
+	if (x->superseded)
+		srv->superseding--;
+	file_put(srv, x->file);
+	free(x->path);
+	free(x);
+}
+
+static void on_start(struct tftp_server *srv, struct tftp_xfer *x)
+{
+	srv->stats.started++;
+	report(srv, TFTP_EV_START, x, NULL, NULL, -1, NULL);
+}
+
+static void on_end(struct tftp_server *srv, struct tftp_xfer *x)
+{
+	char who[32];
+
+	if (x->end_ev == TFTP_EV_DONE) {
+		lg_(srv, LOG_INFO, "%s: sent %s (%llu bytes)", addr_str(&x->peer, who, sizeof(who)),
+		    x->path, (unsigned long long)x->bytes_acked);
+		srv->stats.done++;
+		report(srv, TFTP_EV_DONE, x, NULL, NULL, -1, NULL);
+	} else {
+		lg_(srv, LOG_INFO, "%s: %s failed after %llu bytes: %s",
+		    addr_str(&x->peer, who, sizeof(who)), x->path,
+		    (unsigned long long)x->bytes_acked, x->end_reason);
+		srv->stats.failed++;
+		report(srv, TFTP_EV_FAILED, x, NULL, NULL, x->end_error, x->end_reason);
+	}
+	xfer_destroy(srv, x);
+}
+
+void tftp_worker_post(struct tftp_worker *w, enum tftp_msg_type type, struct tftp_xfer *x)
+{
+	if (w->inline_) {
+		/* Same thread: no queue. */
+		if (type == TFTP_MSG_START)
+			on_start(w->srv, x);
+		else
+			on_end(w->srv, x);
+		return;
+	}
+	queue_push(&w->srv->q, msg_new(type, x, 0));
+}
+
+/* A worker thread's logger: the line goes to the caller's thread, whose
+ * logger (and its tap, the status page) is not thread-safe. */
+static void worker_log_sink(void *ctx, enum log_level lvl, const char *component, const char *msg)
+{
+	struct tftp_worker *w = ctx;
+	size_t len = strlen(msg) + 1;
+	struct tftp_msg *m = msg_new(TFTP_MSG_LOG, NULL, len);
+
+	m->lvl = lvl;
+	memcpy(m->text, msg, len);
+	queue_push(&w->srv->q, m);
+}
+
+/* The caller's thread: what the workers said. */
+static void on_listener_queue(evutil_socket_t fd, short what, void *arg)
+{
+	struct tftp_server *srv = arg;
+	struct tftp_msg *m = queue_take(&srv->q), *next;
+
+	for (; m; m = next) {
+		next = m->next;
+		switch (m->type) {
+		case TFTP_MSG_START: on_start(srv, m->x); break;
+		case TFTP_MSG_END: on_end(srv, m->x); break;
+		case TFTP_MSG_LOG:
+			if (srv->lg && srv->lg->fn)
+				srv->lg->fn(srv->lg->ctx, m->lvl, COMP, m->text);
+			break;
+		default: break;
+		}
+		free(m);
+	}
+}
+
+/* A worker thread: what the listener asked. */
+static void on_worker_queue(evutil_socket_t fd, short what, void *arg)
+{
+	struct tftp_worker *w = arg;
+	struct tftp_msg *m = queue_take(&w->q), *next;
+
+	for (; m; m = next) {
+		next = m->next;
+		switch (m->type) {
+		case TFTP_MSG_NEW: tftp_xfer_begin(m->x); break;
+		case TFTP_MSG_SUPERSEDE: tftp_worker_supersede(w, m->id); break;
+		case TFTP_MSG_STOP: event_base_loopbreak(w->base); break;
+		default: break;
+		}
+		free(m);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct tftp_worker *w = arg;
+
+	event_base_dispatch(w->base);
+	tftp_worker_release_all(w);
+	return NULL;
+}
+
+static void worker_send(struct tftp_worker *w, enum tftp_msg_type type, struct tftp_xfer *x,
+			uint64_t id)
+{
+	struct tftp_msg *m = msg_new(type, x, 0);
+
+	m->id = id;
+	queue_push(&w->q, m);
+}
+
+/* The worker for a new transfer: the one with the fewest transfers,
+ * taking turns among equals. */
+static struct tftp_worker *worker_pick(struct tftp_server *srv)
+{
+	struct tftp_worker *best = NULL;
+
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		struct tftp_worker *w = &srv->workers[(srv->next_worker + i) % srv->n_workers];
+		if (!best || w->active < best->active)
+			best = w;
+	}
+	srv->next_worker = (srv->next_worker + 1) % srv->n_workers;
+	return best;
+}
 
 /* Sends an ERROR from the listening socket, with the source address the
  * request was sent to (IP_PKTINFO), so the reply comes from where the
@@ -259,397 +405,6 @@ static void send_error_listen(struct tftp_server *srv, const struct sockaddr_in 
 	}
 	if (sendmsg(srv->listen_fd, &mh, MSG_DONTWAIT) < 0)
 		lg_(srv, LOG_DEBUG, "sending an error: %s", strerror(errno));
-}
-
-static void send_error_to(int fd, const struct sockaddr_in *to, uint16_t code, const char *msg)
-{
-	uint8_t pkt[128];
-	size_t n = tftp_error_build(pkt, sizeof(pkt), code, msg);
-
-	/* Best effort: an error packet that is lost changes nothing. */
-	(void)!sendto(fd, pkt, n, MSG_DONTWAIT, (const struct sockaddr *)to, sizeof(*to));
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	/* The vDSO answers this without a system call. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Reads the file from off into the transfer's chunk, up to its capacity or
- * the size the transfer announced. Returns 0 or a negative errno. */
-static int chunk_fill(struct tftp_xfer *x, uint64_t off)
-{
-	size_t want = x->chunk_cap, n = 0;
-
-	if (off >= x->size)
-		want = 0;
-	else if (x->size - off < want)
-		want = (size_t)(x->size - off);
-	x->chunk_off = off;
-	x->chunk_len = 0;
-	while (n < want) {
-		ssize_t r = pread(x->file->fd, x->chunk + n, want - n, (off_t)(off + n));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break; /* The file shrank: the transfer ends early. */
-		n += (size_t)r;
-	}
-	x->chunk_len = n;
-	return 0;
-}
-
-/* True when block b of an octet transfer is wholly in the chunk (or is the
- * empty block past the end). */
-static bool chunk_has(const struct tftp_xfer *x, uint64_t b)
-{
-	uint64_t off = (b - 1) * x->blksize;
-	uint64_t want = off >= x->size ? 0 : MIN((uint64_t)x->blksize, x->size - off);
-
-	return off >= x->chunk_off && off + want <= x->chunk_off + x->chunk_len;
-}
-
-/* Finds block b's payload: *data points at it (in the chunk for octet, in
- * srv->pkt + 4 for netascii). Returns its length, or a negative errno. Sets
- * x->last when the block turns out short. */
-static ssize_t block_get(struct tftp_xfer *x, uint64_t b, const uint8_t **data)
-{
-	struct tftp_server *srv = x->srv;
-	ssize_t n;
-
-	if (x->mode == TFTP_MODE_OCTET) {
-		uint64_t off = (b - 1) * x->blksize;
-		uint64_t end;
-
-		if (!chunk_has(x, b)) {
-			int r = chunk_fill(x, off);
-			if (r < 0)
-				return r;
-		}
-		end = x->chunk_off + x->chunk_len;
-		n = off >= end ? 0 : (ssize_t)MIN((uint64_t)x->blksize, end - off);
-		*data = x->chunk + (off >= end ? 0 : off - x->chunk_off);
-	} else {
-		struct netascii_state st = x->marks[b - x->base];
-		uint8_t *out = srv->pkt + 4;
-		ssize_t r;
-
-		do {
-			r = pread(x->file->fd, srv->in, x->blksize, (off_t)st.offset);
-		} while (r < 0 && errno == EINTR);
-		if (r < 0)
-			return -errno;
-		n = (ssize_t)netascii_convert(&st, srv->in, (size_t)r, out, x->blksize);
-		x->marks[b - x->base + 1] = st;
-		*data = out;
-	}
-	if ((size_t)n < x->blksize)
-		x->last = b;
-	return n;
-}
-
-static int block_send(struct tftp_xfer *x, uint64_t b)
-{
-	uint8_t hdr[4];
-	const uint8_t *data = NULL;
-	ssize_t n = block_get(x, b, &data);
-	struct iovec iov[2] = {
-		{.iov_base = hdr, .iov_len = sizeof(hdr)},
-		{.iov_base = (void *)data, .iov_len = n > 0 ? (size_t)n : 0},
-	};
-	struct msghdr mh = {
-		.msg_name = &x->peer,
-		.msg_namelen = sizeof(x->peer),
-		.msg_iov = iov,
-		.msg_iovlen = 2,
-	};
-
-	if (n < 0)
-		return (int)n;
-	tftp_data_header(hdr, (uint16_t)b);
-	if (sendmsg(x->fd, &mh, MSG_DONTWAIT) < 0) {
-		/* A full socket buffer or a transient error is treated like a
-		 * lost packet: the timeout will send it again. */
-		if (errno != EAGAIN && errno != ENOBUFS && errno != EINTR && errno != ECONNREFUSED)
-			return -errno;
-	}
-	return 0;
-}
-
-/* Sends the blocks after x->sent up to the end of the window. */
-static int window_send(struct tftp_xfer *x)
-{
-	uint64_t end = x->base + x->windowsize - 1;
-
-	while (x->sent < end && (x->last == 0 || x->sent < x->last)) {
-		int r = block_send(x, x->sent + 1);
-		if (r < 0)
-			return r;
-		x->sent++;
-		if (x->sent > x->high) {
-			/* A block's first sending: it may time a round trip. */
-			x->high = x->sent;
-			if (!x->probe) {
-				x->probe = true;
-				x->probe_block = x->sent;
-				x->probe_ns = now_ns();
-			}
-		}
-	}
-	/* Read ahead now, while the client is busy with what we sent, rather
-	 * than between its next ACK and our answer. */
-	if (x->mode == TFTP_MODE_OCTET && (x->last == 0 || x->sent < x->last) &&
-	    !chunk_has(x, x->sent + 1))
-		return chunk_fill(x, x->sent * x->blksize);
-	return 0;
-}
-
-static void timer_add(struct tftp_xfer *x, uint64_t ns)
-{
-	struct timeval tv = {
-		.tv_sec = (time_t)(ns / 1000000000u),
-		.tv_usec = (suseconds_t)(ns % 1000000000u / 1000u),
-	};
-
-	x->timer_pending = event_add(x->ev_timer, &tv) == 0;
-}
-
-/* Restarts the retransmission timeout; usually just moves the deadline. */
-static void timer_arm(struct tftp_xfer *x)
-{
-	x->deadline = now_ns() + x->rto.rto_ns;
-	if (!x->timer_pending)
-		timer_add(x, x->rto.rto_ns);
-}
-
-/* ---- transfer lifecycle ---- */
-
-static void xfer_free(struct tftp_xfer *x)
-{
-	struct tftp_server *srv;
-
-	if (!x)
-		return;
-	srv = x->srv;
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		srv->xfers = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	srv->stats.active--;
-	if (x->ev_read)
-		event_free(x->ev_read);
-	if (x->ev_timer)
-		event_free(x->ev_timer);
-	if (x->fd >= 0)
-		close(x->fd);
-	file_put(srv, x->file);
-	free(x->marks);
-	free(x->chunk);
-	free(x->path);
-	free(x);
-}
-
-static void xfer_fail(struct tftp_xfer *x, int code, const char *reason, bool send)
-{
-	struct tftp_server *srv = x->srv;
-	char who[32];
-
-	if (send)
-		send_error_to(x->fd, &x->peer, (uint16_t)code, reason);
-	lg_(srv, LOG_INFO, "%s: %s failed after %llu bytes: %s",
-	    addr_str(&x->peer, who, sizeof(who)), x->path, (unsigned long long)x->bytes_acked,
-	    reason);
-	srv->stats.failed++;
-	report(srv, TFTP_EV_FAILED, x, NULL, NULL, code, reason);
-	xfer_free(x);
-}
-
-static void xfer_done(struct tftp_xfer *x)
-{
-	struct tftp_server *srv = x->srv;
-	char who[32];
-
-	lg_(srv, LOG_INFO, "%s: sent %s (%llu bytes)", addr_str(&x->peer, who, sizeof(who)),
-	    x->path, (unsigned long long)x->bytes_acked);
-	srv->stats.done++;
-	report(srv, TFTP_EV_DONE, x, NULL, NULL, -1, NULL);
-	xfer_free(x);
-}
-
-static void on_ack(struct tftp_xfer *x, uint16_t n)
-{
-	uint64_t prev = x->base - 1;
-	uint64_t k = prev + (uint16_t)(n - (uint16_t)prev);
-	uint64_t d;
-	int r;
-
-	x->got_ack = true;
-	if (x->oack_pending) {
-		if (n != 0)
-			return;
-		x->oack_pending = false;
-		x->tries = 0;
-		x->progress_ns = now_ns();
-		goto send;
-	}
-	if (k == prev) {
-		/* A duplicate. With windowsize 1 it is never answered: that
-		 * is how the Sorcerer's Apprentice storm starts. With a
-		 * window it is how an RFC 7440 receiver says the window's
-		 * first block was lost, so the window is resent, but only
-		 * once per window, so duplicates cannot multiply. */
-		if (x->windowsize > 1 && !x->dup_resent && x->sent >= x->base) {
-			x->dup_resent = true;
-			x->sent = x->base - 1;
-			x->srv->stats.retransmits++;
-			goto send;
-		}
-		return;
-	}
-	if (k > x->sent) {
-		if (!x->warned_unsent_ack) {
-			char who[32];
-			x->warned_unsent_ack = true;
-			log_bad(x->srv,
-				"%s: ACK for block %u outside the window (not sent yet or stale), "
-				"ignored",
-				addr_str(&x->peer, who, sizeof(who)), n);
-		}
-		return;
-	}
-	/* Blocks base..k arrived. */
-	d = k + 1 - x->base;
-	if (x->mode == TFTP_MODE_NETASCII) {
-		memmove(x->marks, x->marks + d, (x->windowsize + 1 - d) * sizeof(*x->marks));
-		x->bytes_acked = x->marks[0].offset;
-	} else {
-		x->bytes_acked = MIN(k * x->blksize, x->size);
-	}
-	x->base = k + 1;
-	x->tries = 0;
-	x->dup_resent = false;
-	x->progress_ns = now_ns();
-	if (x->probe && k >= x->probe_block) {
-		tftp_rto_sample(&x->rto, x->progress_ns - x->probe_ns);
-		x->probe = false;
-	}
-	if (x->last && k == x->last) {
-		xfer_done(x);
-		return;
-	}
-	/* RFC 7440: an ACK inside the window means the blocks after it were
-	 * lost; the next window starts right after it. */
-	if (x->sent > k)
-		x->sent = k;
-send:
-	r = window_send(x);
-	if (r < 0) {
-		xfer_fail(x, TFTP_ERR_UNDEF, "read error", true);
-		return;
-	}
-	timer_arm(x);
-}
-
-static void on_xfer_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct tftp_xfer *x = arg;
-	struct tftp_server *srv = x->srv;
-	uint8_t pkt[TFTP_REQUEST_MAX];
-	struct sockaddr_in from;
-	socklen_t fromlen = sizeof(from);
-	ssize_t n;
-	uint16_t block, code;
-	const char *msg;
-	size_t msg_len;
-
-	n = recvfrom(fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
-	if (n < 0)
-		return;
-	if (fromlen != sizeof(from) || from.sin_family != AF_INET ||
-	    from.sin_addr.s_addr != x->peer.sin_addr.s_addr || from.sin_port != x->peer.sin_port) {
-		char who[32];
-
-		/* RFC 1350: a packet from another TID gets an ERROR 5 and
-		 * does not disturb the transfer. Never answer an ERROR. */
-		srv->stats.dropped++;
-		log_bad(srv, "%s: packet for another transfer, answered 'unknown transfer ID'",
-			addr_str(&from, who, sizeof(who)));
-		if (tftp_packet_opcode(pkt, (size_t)n) != TFTP_ERROR)
-			send_error_to(fd, &from, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
-		return;
-	}
-	switch (tftp_packet_opcode(pkt, (size_t)n)) {
-	case TFTP_ACK:
-		if (tftp_ack_parse(pkt, (size_t)n, &block) == 0)
-			on_ack(x, block);
-		return;
-	case TFTP_ERROR:
-		if (tftp_error_parse(pkt, (size_t)n, &code, &msg, &msg_len) == 0) {
-			char reason[96];
-			snprintf(reason, sizeof(reason), "client sent error %u '%.*s'", code,
-				 (int)MIN(msg_len, 64), msg);
-			xfer_fail(x, code, reason, false);
-		}
-		return;
-	default:
-		srv->stats.dropped++;
-		log_bad(srv, "%s: unexpected opcode %u during a transfer, ignored", x->path,
-			tftp_packet_opcode(pkt, (size_t)n));
-		return;
-	}
-}
-
-static void on_xfer_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct tftp_xfer *x = arg;
-	struct tftp_server *srv = x->srv;
-	uint64_t now = now_ns();
-	int r = 0;
-
-	x->timer_pending = false;
-	if (now < x->deadline) {
-		/* There was progress since the timer was set: wait the rest. */
-		timer_add(x, x->deadline - now);
-		return;
-	}
-	/* Give up after cfg.retries timeouts, and not before the client has
-	 * been silent for cfg.retries full timeouts: a learned timeout is far
-	 * shorter, and a client that pauses must not lose its transfer for
-	 * it. Karn: what is resent now gives no sample. */
-	if (++x->tries > srv->cfg.retries &&
-	    now - x->progress_ns >= (uint64_t)srv->cfg.retries * x->timeout_ns) {
-		xfer_fail(x, TFTP_ERR_UNDEF, "timed out", true);
-		return;
-	}
-	tftp_rto_backoff(&x->rto);
-	x->probe = false;
-	srv->stats.retransmits++;
-	{
-		char who[32];
-		lg_(srv, LOG_DEBUG, "%s: %s: timeout %u, resending from block %llu",
-		    addr_str(&x->peer, who, sizeof(who)), x->path, x->tries,
-		    (unsigned long long)(x->oack_pending ? 0 : x->base));
-	}
-	if (x->oack_pending) {
-		(void)!sendto(x->fd, x->oack, x->oack_len, MSG_DONTWAIT,
-			      (struct sockaddr *)&x->peer, sizeof(x->peer));
-	} else {
-		x->sent = x->base - 1;
-		r = window_send(x);
-	}
-	if (r < 0) {
-		xfer_fail(x, TFTP_ERR_UNDEF, "read error", true);
-		return;
-	}
-	timer_arm(x);
 }
 
 /* ---- requests ---- */
@@ -751,18 +506,20 @@ static int xfer_socket(struct tftp_server *srv, const struct in_addr *local)
 }
 
 static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
-		       const struct sockaddr_in *peer, const struct in_addr *local, int ifindex)
+		       const struct sockaddr_in *peer, const struct in_addr *local, int ifindex,
+		       uint64_t arrived)
 {
 	struct tftp_request req;
 	struct tftp_limits lim = {0};
 	struct tftp_negotiated neg;
 	struct tftp_xfer *x, *it;
+	struct tftp_worker *w = NULL;
 	const char *path, *msg;
 	unsigned per_client = 0;
 	uint16_t code;
 	struct stat st;
 	char who[32];
-	int r, fd;
+	int r, fd, sock;
 
 	r = tftp_request_parse(pkt, len, &req);
 	if (r == TFTP_E_MODE) {
@@ -783,32 +540,45 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 
 	path = tftp_path_relative(req.filename);
 	for (it = srv->xfers; it; it = it->next) {
-		if (it->peer.sin_addr.s_addr != peer->sin_addr.s_addr ||
+		if (it->superseded || it->peer.sin_addr.s_addr != peer->sin_addr.s_addr ||
 		    it->peer.sin_port != peer->sin_port)
 			continue;
-		/* A retransmitted request for a transfer that has not heard
-		 * from its client yet: its own timer answers it. */
-		if (!it->got_ack && path && strcmp(path, it->path) == 0)
-			return;
-		/* Otherwise the client has moved on from that transfer (a
-		 * client that reuses its port for the next file, with the
-		 * last ACK still queued behind this request). */
-		if (it->last && it->sent >= it->last)
-			xfer_done(it);
+		/* A retransmitted request, sent before the client heard
+		 * from the transfer: the transfer's own timer answers it.
+		 * Judged by when it arrived, not when it is read: with
+		 * transfer threads, the client's first ACK (sent after it)
+		 * may have been handled already. */
+		if (path && strcmp(path, it->path) == 0) {
+			uint64_t acked =
+				atomic_load_explicit(&it->first_ack_rt, memory_order_relaxed);
+			if (!acked || arrived < acked)
+				return;
+		}
+		/* Otherwise the client has moved on from that transfer; its
+		 * worker ends it (tftp_worker_supersede), and runs the new
+		 * transfer too, so the caller hears of the old one's end
+		 * before the new one's start. */
+		w = it->w;
+		it->superseded = true;
+		srv->superseding++;
+		if (w->inline_)
+			tftp_worker_supersede(w, it->id); /* it is freed here */
 		else
-			xfer_fail(it, TFTP_ERR_UNDEF, "superseded by a new request", false);
+			worker_send(w, TFTP_MSG_SUPERSEDE, NULL, it->id);
 		break;
 	}
 	for (it = srv->xfers; it; it = it->next)
-		per_client += it->peer.sin_addr.s_addr == peer->sin_addr.s_addr;
-	if (srv->stats.active >= srv->cfg.max_transfers || per_client >= srv->cfg.max_per_client) {
+		per_client += !it->superseded && it->peer.sin_addr.s_addr == peer->sin_addr.s_addr;
+	if (srv->stats.active - srv->superseding >= srv->cfg.max_transfers ||
+	    per_client >= srv->cfg.max_per_client) {
 		/* Dropped, not refused: the client will ask again, and an
 		 * ERROR would make a PXE ROM give up booting. */
 		srv->stats.dropped++;
 		log_bad(srv,
 			"%s: too many transfers (%u running, %u from this client), request "
 			"dropped",
-			addr_str(peer, who, sizeof(who)), srv->stats.active, per_client);
+			addr_str(peer, who, sizeof(who)), srv->stats.active - srv->superseding,
+			per_client);
 		return;
 	}
 
@@ -836,6 +606,14 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 		refuse(srv, peer, local, path, TFTP_ERR_NOT_FOUND, "not a regular file", LOG_INFO);
 		return;
 	}
+	sock = xfer_socket(srv, local);
+	if (sock < 0) {
+		close(fd);
+		lg_(srv, LOG_ERROR, "cannot open a transfer socket: %s", strerror(-sock));
+		send_error_listen(srv, peer, local, TFTP_ERR_UNDEF, "server error");
+		srv->stats.refused++;
+		return;
+	}
 
 	lim.max_blksize = mtu_blksize(srv, ifindex);
 	lim.max_windowsize = srv->cfg.max_windowsize;
@@ -848,8 +626,9 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 	tftp_options_negotiate(&req, &lim, &neg);
 
 	x = xcalloc(1, sizeof(*x));
-	x->srv = srv;
-	x->fd = -1;
+	x->w = w ? w : worker_pick(srv);
+	x->id = ++srv->next_id;
+	x->fd = sock;
 	x->peer = *peer;
 	x->file = file_get(srv, fd, &st);
 	x->path = xstrdup(path);
@@ -866,59 +645,25 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 		if (neg.has_timeout && neg.timeout_s * 1000 < ms)
 			ms = neg.timeout_s * 1000;
 		x->timeout_ns = (uint64_t)ms * 1000000u;
-		tftp_rto_init(&x->rto, (uint64_t)TFTP_MIN_RTO_MS * 1000000u, x->timeout_ns);
-		x->progress_ns = now_ns();
 	}
-	x->base = 1;
-	x->sent = 0;
-	if (x->mode == TFTP_MODE_OCTET) {
-		x->last = x->size / x->blksize + 1;
-		x->chunk_cap = MAX(1u, CHUNK_BYTES / x->blksize) * x->blksize;
-		x->chunk = xmalloc(x->chunk_cap);
-	} else {
-		x->marks = xcalloc(x->windowsize + 1, sizeof(*x->marks));
-		x->marks[0] = NETASCII_STATE_INIT;
-	}
-	/* Linked first, so xfer_free can undo everything from here on. */
+	if (tftp_negotiated_any(&neg))
+		x->oack_len = tftp_oack_build(x->oack, sizeof(x->oack), &neg);
 	x->next = srv->xfers;
 	if (x->next)
 		x->next->prev = x;
 	srv->xfers = x;
 	srv->stats.active++;
+	x->w->active++;
 
-	x->fd = xfer_socket(srv, local);
-	if (x->fd < 0) {
-		lg_(srv, LOG_ERROR, "cannot open a transfer socket: %s", strerror(-x->fd));
-		send_error_listen(srv, peer, local, TFTP_ERR_UNDEF, "server error");
-		srv->stats.refused++;
-		xfer_free(x);
-		return;
-	}
-	x->ev_read = event_new(srv->base, x->fd, EV_READ | EV_PERSIST, on_xfer_readable, x);
-	x->ev_timer = evtimer_new(srv->base, on_xfer_timeout, x);
-	if (!x->ev_read || !x->ev_timer || event_add(x->ev_read, NULL) < 0) {
-		lg_(srv, LOG_ERROR, "cannot register a transfer with the event loop");
-		srv->stats.refused++;
-		xfer_free(x);
-		return;
-	}
-
-	srv->stats.started++;
 	lg_(srv, LOG_INFO, "%s: RRQ %s (%s, %llu bytes, blksize %u, windowsize %u%s)",
 	    addr_str(peer, who, sizeof(who)), x->path, req.mode_str, (unsigned long long)x->size,
-	    x->blksize, x->windowsize, tftp_negotiated_any(&neg) ? ", OACK" : "");
-	report(srv, TFTP_EV_START, x, NULL, NULL, -1, NULL);
-
-	if (tftp_negotiated_any(&neg)) {
-		x->oack_len = tftp_oack_build(x->oack, sizeof(x->oack), &neg);
-		x->oack_pending = true;
-		(void)!sendto(x->fd, x->oack, x->oack_len, MSG_DONTWAIT,
-			      (struct sockaddr *)&x->peer, sizeof(x->peer));
-	} else if (window_send(x) < 0) {
-		xfer_fail(x, TFTP_ERR_UNDEF, "read error", true);
-		return;
-	}
-	timer_arm(x);
+	    x->blksize, x->windowsize, x->oack_len ? ", OACK" : "");
+	/* x belongs to its worker from here (it may even be freed already
+	 * when the worker is inline and the first read fails). */
+	if (x->w->inline_)
+		tftp_xfer_begin(x);
+	else
+		worker_send(x->w, TFTP_MSG_NEW, x, 0);
 }
 
 static void on_listen_readable(evutil_socket_t fd, short what, void *arg)
@@ -930,7 +675,8 @@ static void on_listen_readable(evutil_socket_t fd, short what, void *arg)
 		struct sockaddr_in peer;
 		union {
 			struct cmsghdr align;
-			char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+			char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) +
+				 CMSG_SPACE(sizeof(struct timespec))];
 		} ctl;
 		struct iovec iov = {.iov_base = pkt, .iov_len = sizeof(pkt)};
 		struct msghdr mh = {
@@ -943,6 +689,7 @@ static void on_listen_readable(evutil_socket_t fd, short what, void *arg)
 		};
 		struct in_addr local = srv->listen_addr;
 		int ifindex = 0;
+		uint64_t arrived = 0;
 		struct cmsghdr *cm;
 		ssize_t n;
 		char who[32];
@@ -961,8 +708,14 @@ static void on_listen_readable(evutil_socket_t fd, short what, void *arg)
 				 * should come from (not a broadcast). */
 				local = pi.ipi_spec_dst;
 				ifindex = pi.ipi_ifindex;
+			} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+				arrived = tftp_timespec_ns(&ts);
 			}
 		}
+		if (!arrived)
+			arrived = tftp_realtime_ns();
 		if (mh.msg_flags & MSG_TRUNC) {
 			srv->stats.dropped++;
 			log_bad(srv, "%s: request longer than %d bytes, dropped",
@@ -971,7 +724,8 @@ static void on_listen_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		switch (tftp_packet_opcode(pkt, (size_t)n)) {
 		case TFTP_RRQ:
-		case TFTP_WRQ: handle_rrq(srv, pkt, (size_t)n, &peer, &local, ifindex); break;
+		case TFTP_WRQ: handle_rrq(srv, pkt, (size_t)n, &peer, &local, ifindex, arrived);
+			break;
 		default:
 			/* DATA, ACK, ERROR, OACK or garbage on the request
 			 * port: no transfer to talk about. Dropped. */
@@ -987,6 +741,101 @@ static void on_listen_readable(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- setup ---- */
+
+/* Workers for cfg->workers (0: one per online CPU, up to
+ * TFTP_WORKERS_AUTO_MAX). */
+static unsigned workers_count(unsigned asked)
+{
+	long n;
+
+	if (asked)
+		return MIN(asked, (unsigned)TFTP_WORKERS_MAX);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return MIN((unsigned)n, (unsigned)TFTP_WORKERS_AUTO_MAX);
+}
+
+static int workers_start(struct tftp_server *srv)
+{
+	sigset_t all, old;
+	int r;
+
+	srv->n_workers = workers_count(srv->cfg.workers);
+	srv->cfg.workers = srv->n_workers;
+	srv->workers = xcalloc(srv->n_workers, sizeof(*srv->workers));
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		struct tftp_worker *w = &srv->workers[i];
+		w->srv = srv;
+		w->q.efd = -1;
+		w->pkt = xmalloc(4 + TFTP_BLKSIZE_MAX);
+		w->in = xmalloc(TFTP_BLKSIZE_MAX);
+	}
+	if (srv->n_workers == 1) {
+		struct tftp_worker *w = &srv->workers[0];
+		w->inline_ = true;
+		w->base = srv->base;
+		if (srv->lg)
+			w->lg = *srv->lg;
+		return 0;
+	}
+	srv->q.efd = -1;
+	r = queue_init(&srv->q, srv->base, on_listener_queue, srv);
+	if (r < 0)
+		return r;
+	/* Signals are for the caller's thread (its loop handles SIGTERM). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		struct tftp_worker *w = &srv->workers[i];
+		w->lg = (struct logger){.fn = worker_log_sink,
+					.ctx = w,
+					.level = srv->lg && srv->lg->fn ? srv->lg->level : LOG_ERROR};
+		if (!srv->lg || !srv->lg->fn)
+			w->lg.fn = NULL;
+		w->base = event_base_new();
+		r = w->base ? queue_init(&w->q, w->base, on_worker_queue, w) : -ENOMEM;
+		if (r == 0) {
+			r = -pthread_create(&w->thread, NULL, worker_main, w);
+			w->started = r == 0;
+		}
+		if (r < 0)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		lg_(srv, LOG_ERROR, "cannot start the TFTP worker threads: %s", strerror(-r));
+	return r;
+}
+
+/* Stops the worker threads: each drops its transfers and exits. */
+static void workers_stop(struct tftp_server *srv)
+{
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		struct tftp_worker *w = &srv->workers[i];
+		if (w->started) {
+			worker_send(w, TFTP_MSG_STOP, NULL, 0);
+			pthread_join(w->thread, NULL);
+		} else if (w->inline_) {
+			tftp_worker_release_all(w);
+		}
+	}
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		struct tftp_worker *w = &srv->workers[i];
+		if (!w->inline_) {
+			if (w->q.efd >= 0 || w->q.ev)
+				queue_release(&w->q);
+			if (w->base)
+				event_base_free(w->base);
+		}
+		free(w->pkt);
+		free(w->in);
+	}
+	if (srv->n_workers > 1)
+		queue_release(&srv->q);
+	free(srv->workers);
+	srv->workers = NULL;
+}
 
 static int listen_open(struct tftp_server *srv)
 {
@@ -1005,6 +854,9 @@ static int listen_open(struct tftp_server *srv)
 		return -errno;
 	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
 		goto fail;
+	/* Each request's arrival time, to tell a retransmitted request from
+	 * a new one (handle_rrq). Without it, the time it is read is used. */
+	(void)!setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
 		if (e == EACCES)
@@ -1055,6 +907,7 @@ int tftp_server_new(struct event_base *base, const struct tftp_config *cfg, cons
 	if (cbs)
 		srv->cbs = *cbs;
 	srv->listen_fd = -1;
+	srv->q.efd = -1;
 	if (!srv->cfg.max_transfers)
 		srv->cfg.max_transfers = TFTP_DEFAULT_MAX_TRANSFERS;
 	if (!srv->cfg.max_per_client)
@@ -1082,16 +935,19 @@ int tftp_server_new(struct event_base *base, const struct tftp_config *cfg, cons
 	r = listen_open(srv);
 	if (r < 0)
 		goto fail;
-	srv->pkt = xmalloc(4 + TFTP_BLKSIZE_MAX);
 	srv->in = xmalloc(TFTP_BLKSIZE_MAX);
+	r = workers_start(srv);
+	if (r < 0)
+		goto fail;
 	srv->ev_listen =
 		event_new(base, srv->listen_fd, EV_READ | EV_PERSIST, on_listen_readable, srv);
 	if (!srv->ev_listen || event_add(srv->ev_listen, NULL) < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	lg_(srv, LOG_INFO, "serving %s on %s:%u", cfg->root,
-	    cfg->address ? cfg->address : "0.0.0.0", srv->port);
+	lg_(srv, LOG_INFO, "serving %s on %s:%u (%u transfer thread%s)", cfg->root,
+	    cfg->address ? cfg->address : "0.0.0.0", srv->port, srv->n_workers,
+	    srv->n_workers == 1 ? ", the caller's" : "s");
 	*out = srv;
 	return 0;
 fail:
@@ -1103,15 +959,23 @@ void tftp_server_free(struct tftp_server *srv)
 {
 	if (!srv)
 		return;
-	while (srv->xfers)
-		xfer_free(srv->xfers);
 	if (srv->ev_listen)
 		event_free(srv->ev_listen);
+	/* The workers first: after this no thread touches a transfer, and
+	 * messages still queued for the caller are dropped (no callbacks). */
+	if (srv->workers)
+		workers_stop(srv);
+	while (srv->xfers) {
+		struct tftp_xfer *x = srv->xfers;
+		srv->xfers = x->next;
+		file_put(srv, x->file);
+		free(x->path);
+		free(x);
+	}
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	if (srv->root_fd >= 0)
 		close(srv->root_fd);
-	free(srv->pkt);
 	free(srv->in);
 	free(srv);
 }
@@ -1121,7 +985,17 @@ uint16_t tftp_server_port(const struct tftp_server *srv)
 	return srv->port;
 }
 
+unsigned tftp_server_workers(const struct tftp_server *srv)
+{
+	return srv->n_workers;
+}
+
 void tftp_server_stats(const struct tftp_server *srv, struct tftp_stats *out)
 {
 	*out = srv->stats;
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		struct tftp_worker *w = &srv->workers[i];
+		out->dropped += atomic_load_explicit(&w->dropped, memory_order_relaxed);
+		out->retransmits += atomic_load_explicit(&w->retransmits, memory_order_relaxed);
+	}
 }

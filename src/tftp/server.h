@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The TFTP server (read-only): one listening UDP socket, one socket per
- * transfer bound to the address the request arrived on, everything driven
- * by one libevent event_base in one thread.
+ * transfer bound to the address the request arrived on.
+ *
+ * Threads: the listening socket lives on the caller's libevent event_base;
+ * there requests are parsed, the limits applied and files opened. Each
+ * transfer then runs on one of cfg.workers transfer threads, each with its
+ * own event_base, chosen by fewest transfers (with workers = 1 it runs on
+ * the caller's event_base, as everything did before). Most of a block's
+ * cost is in the kernel inside sendmsg (on loopback even the receiver's
+ * delivery), so one thread would serialise all clients on one CPU. Every
+ * callback and log line still comes on the caller's thread, from its
+ * event_base, so the caller needs no locks; call the functions below on
+ * that thread too.
  *
  * Files are opened beneath the root with openat2(RESOLVE_BENEATH), so "..",
  * absolute symlinks and symlinks that leave the root are refused; a leading
@@ -37,6 +47,10 @@ struct tftp_server;
 #define TFTP_DEFAULT_MAX_WINDOWSIZE 64
 #define TFTP_DEFAULT_TIMEOUT_MS 1000
 #define TFTP_DEFAULT_RETRIES 6
+/* workers = 0 means one per online CPU, but no more than this: past a few
+ * threads the clients' own CPU time, not ours, limits a boot storm. */
+#define TFTP_WORKERS_AUTO_MAX 4
+#define TFTP_WORKERS_MAX 64
 
 struct tftp_config {
 	const char *root;	 /* the folder served (required) */
@@ -48,6 +62,7 @@ struct tftp_config {
 	unsigned max_windowsize; /* 0 = 64 */
 	unsigned timeout_ms;	 /* retransmission timeout (a shorter one negotiated wins) */
 	unsigned retries;	 /* retransmissions of one packet before giving up */
+	unsigned workers;	 /* transfer threads: 0 = per CPU (at most 4), 1 = the caller's */
 };
 
 enum tftp_event {
@@ -89,12 +104,16 @@ struct tftp_stats {
 int tftp_server_new(struct event_base *base, const struct tftp_config *cfg, const struct logger *lg,
 		    const struct tftp_callbacks *cbs, struct tftp_server **out) WUR;
 
-/* Stops serving: aborts every transfer (no callbacks), closes all sockets
- * and files. NULL is a no-op. */
+/* Stops serving: stops and joins the transfer threads, aborts every
+ * transfer (no callbacks), closes all sockets and files. Call it on the
+ * caller's thread. NULL is a no-op. */
 void tftp_server_free(struct tftp_server *srv);
 
 /* The port actually bound (useful with cfg->port == 0). */
 uint16_t tftp_server_port(const struct tftp_server *srv);
+
+/* The number of transfer threads in use (1: the caller's thread). */
+unsigned tftp_server_workers(const struct tftp_server *srv);
 
 void tftp_server_stats(const struct tftp_server *srv, struct tftp_stats *out);
 

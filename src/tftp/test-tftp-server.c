@@ -4,14 +4,20 @@
  * socket: refusals, the duplicate-ACK rule, ACKs for unsent blocks, third
  * TIDs, timeouts, OACK clamping, windows with block number rollover,
  * netascii, the shared file table, progress that outlasts the timeout and
- * files that shrink mid-transfer.
+ * files that shrink mid-transfer. Every test runs twice: with the
+ * transfers on the caller's event loop (workers = 1) and on two transfer
+ * threads; then many clients at once fetch several files over several
+ * threads, checking contents, limits and that callbacks come on the
+ * caller's thread.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +43,17 @@ struct env {
 	int cli;
 	struct sockaddr_in srv_addr;
 	unsigned ev_count[4];
+	pthread_t thread;      /* the caller's */
+	unsigned wrong_thread; /* callbacks that came on another thread */
+	/* Running transfers per client address (127.0.0.x) and in all, as
+	 * the callbacks tell them, and the most seen at once. */
+	unsigned running[256], running_all, max_running[256], max_running_all;
+	char order[64]; /* the first events as letters: S, D, F, R */
+	size_t n_order;
 };
+
+/* The transfer threads the server under test is made with. */
+static unsigned g_workers = 1;
 
 static uint64_t now_ms(void)
 {
@@ -49,7 +65,22 @@ static uint64_t now_ms(void)
 static void on_event(void *ctx, enum tftp_event ev, const struct tftp_xfer_info *info)
 {
 	struct env *e = ctx;
+	unsigned a = ntohl(info->client.sin_addr.s_addr) & 255;
+
 	e->ev_count[ev]++;
+	if (e->n_order + 1 < sizeof(e->order))
+		e->order[e->n_order++] = "SDFR"[ev];
+	if (!pthread_equal(pthread_self(), e->thread))
+		e->wrong_thread++;
+	if (ev == TFTP_EV_START) {
+		e->running[a]++;
+		e->running_all++;
+		e->max_running[a] = MAX(e->max_running[a], e->running[a]);
+		e->max_running_all = MAX(e->max_running_all, e->running_all);
+	} else if (ev != TFTP_EV_REFUSED) {
+		e->running[a]--;
+		e->running_all--;
+	}
 }
 
 static void write_file(const char *dir, const char *name, const void *data, size_t len)
@@ -80,17 +111,10 @@ static void log_sink(void *ctx, enum log_level lvl, const char *comp, const char
 		fprintf(stderr, "%s: %s\n", comp, msg);
 }
 
-static int setup(void **state)
+static int setup_cfg(void **state, struct tftp_config cfg)
 {
 	static struct logger lg = {.fn = log_sink, .level = LOG_DEBUG};
 	struct env *e = xcalloc(1, sizeof(*e));
-	struct tftp_config cfg = {
-		.address = "127.0.0.1",
-		.port = 0,
-		.timeout_ms = 150,
-		.retries = 2,
-		.max_per_client = 4,
-	};
 	struct tftp_callbacks cbs = {.event = on_event, .ctx = e};
 	char target[128];
 	uint8_t big[3000];
@@ -114,14 +138,29 @@ static int setup(void **state)
 
 	e->base = event_base_new();
 	assert_non_null(e->base);
+	e->thread = pthread_self();
 	cfg.root = e->root;
+	cfg.workers = g_workers;
 	assert_int_equal(tftp_server_new(e->base, &cfg, &lg, &cbs, &e->srv), 0);
+	assert_int_equal(tftp_server_workers(e->srv), g_workers);
 	e->srv_addr.sin_family = AF_INET;
 	e->srv_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	e->srv_addr.sin_port = htons(tftp_server_port(e->srv));
 	e->cli = udp_socket();
 	*state = e;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	struct tftp_config cfg = {
+		.address = "127.0.0.1",
+		.port = 0,
+		.timeout_ms = 150,
+		.retries = 2,
+		.max_per_client = 4,
+	};
+	return setup_cfg(state, cfg);
 }
 
 static int teardown(void **state)
@@ -134,6 +173,7 @@ static int teardown(void **state)
 	close(e->cli);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", e->root, e->outside);
 	assert_int_equal(system(cmd), 0);
+	assert_int_equal(e->wrong_thread, 0);
 	free(e);
 	return 0;
 }
@@ -156,6 +196,20 @@ static ssize_t recv_pkt(struct env *e, int fd, uint8_t *buf, size_t cap, struct 
 		usleep(200);
 	} while (now_ms() < end);
 	return -1;
+}
+
+/* Runs the loop until the callback for ev has come n times, or 2 s pass:
+ * with transfer threads, callbacks reach the caller's loop a little after
+ * the client sees the packets. */
+static void wait_events(struct env *e, enum tftp_event ev, unsigned n)
+{
+	uint64_t end = now_ms() + 2000;
+
+	while (e->ev_count[ev] < n && now_ms() < end) {
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+		usleep(200);
+	}
+	assert_int_equal(e->ev_count[ev], n);
 }
 
 static void send_to(int fd, const struct sockaddr_in *to, const void *p, size_t n)
@@ -294,7 +348,7 @@ static void test_ack_rules(void **state)
 	n = recv_pkt(e, e->cli, buf, sizeof(buf), &from, 1000);
 	assert_true(n >= 4);
 	assert_int_equal(tftp_packet_opcode(buf, (size_t)n), TFTP_ERROR);
-	assert_int_equal(e->ev_count[TFTP_EV_FAILED], 1);
+	wait_events(e, TFTP_EV_FAILED, 1);
 	assert_int_equal(e->ev_count[TFTP_EV_START], 1);
 }
 
@@ -330,7 +384,7 @@ static void test_window_dup_ack(void **state)
 	assert_int_equal(n, 4 + 3000 - 5 * 512);
 	send_ack(e->cli, &xfer, 6);
 	assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 50), -1);
-	assert_int_equal(e->ev_count[TFTP_EV_DONE], 1);
+	wait_events(e, TFTP_EV_DONE, 1);
 }
 
 /* max_per_client is 4: a fifth concurrent request from the same address is
@@ -362,6 +416,7 @@ static void test_caps(void **state)
 	/* One client cancels; the fifth asks again and is served. */
 	send_to(socks[0], &xfer[0], "\x00\x05\x00\x00stop", 9);
 	assert_int_equal(recv_pkt(e, socks[0], buf, sizeof(buf), &from, 50), -1);
+	wait_events(e, TFTP_EV_FAILED, 1);
 	{
 		uint8_t req[] = "\x00\x01"
 				"big\0octet";
@@ -369,7 +424,7 @@ static void test_caps(void **state)
 	}
 	n = recv_pkt(e, socks[4], buf, sizeof(buf), &from, 1000);
 	assert_int_equal(n, 4 + 512);
-	assert_int_equal(e->ev_count[TFTP_EV_FAILED], 1);
+	wait_events(e, TFTP_EV_FAILED, 1);
 	for (int i = 0; i < 5; i++)
 		close(socks[i]);
 }
@@ -459,6 +514,7 @@ static void test_transfers(void **state)
 		struct sockaddr_in from;
 		assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 50), -1);
 	}
+	wait_events(e, TFTP_EV_DONE, 5);
 	tftp_server_stats(e->srv, &st);
 	assert_int_equal(st.done, 5);
 	assert_int_equal(st.active, 0);
@@ -549,8 +605,245 @@ static void test_shrink(void **state)
 	}
 	assert_int_equal(total, shrunk);
 	assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &from, 50), -1);
-	assert_int_equal(e->ev_count[TFTP_EV_DONE], 1);
+	wait_events(e, TFTP_EV_DONE, 1);
 	free(want);
+}
+
+/* A client that asks for another file from the same port ends its first
+ * transfer (the last ACK may be queued behind the request); the caller
+ * hears of that end before the new start, threads or not. */
+static void test_supersede(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in xfer, xfer2;
+	uint8_t buf[600];
+	ssize_t n;
+
+	send_req(e, TFTP_RRQ, "big", "octet", NULL);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000);
+	assert_int_equal(n, 4 + 512);
+	send_ack(e->cli, &xfer, 1);
+	n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000);
+	assert_int_equal(get_u16be(buf + 2), 2);
+	/* Let the server handle the ACK before the next request arrives. */
+	usleep(20000);
+	send_req(e, TFTP_RRQ, "text", "octet", NULL);
+	do {
+		n = recv_pkt(e, e->cli, buf, sizeof(buf), &xfer2, 1000);
+		assert_true(n >= 4);
+	} while (xfer2.sin_port == xfer.sin_port); /* block 2 again */
+	assert_int_equal(n, 4 + 9);
+	assert_memory_equal(buf + 4, "one\ntwo\r\n", 9);
+	send_ack(e->cli, &xfer2, 1);
+	wait_events(e, TFTP_EV_DONE, 1);
+	assert_int_equal(e->ev_count[TFTP_EV_FAILED], 1);
+	assert_string_equal(e->order, "SFSD");
+}
+
+/* ---- many clients at once ---- */
+
+#define MANY_CLIENTS 30
+#define MANY_FILES 4
+#define MANY_SIZE 150001
+
+struct many_client {
+	int fd;
+	unsigned file, blk, win;
+	struct sockaddr_in xfer;
+	bool have_xfer, done;
+	uint64_t expect; /* the next block wanted */
+	uint8_t *data;
+	size_t len;
+	uint64_t last_ms; /* when it last heard something new */
+};
+
+static uint8_t many_byte(unsigned file, size_t i)
+{
+	return (uint8_t)(i * (2 * file + 3) + (i >> 9) + file * 77);
+}
+
+static void many_request(struct env *e, struct many_client *c)
+{
+	char name[16], blk[16], win[16];
+	uint8_t p[128];
+	size_t n = 2;
+
+	snprintf(name, sizeof(name), "f%u", c->file);
+	snprintf(blk, sizeof(blk), "%u", c->blk);
+	snprintf(win, sizeof(win), "%u", c->win);
+	p[0] = 0;
+	p[1] = TFTP_RRQ;
+	memcpy(p + n, name, strlen(name) + 1);
+	n += strlen(name) + 1;
+	memcpy(p + n, "octet", 6);
+	n += 6;
+	if (c->blk != 512 || c->win != 1) {
+		memcpy(p + n, "blksize", 8);
+		n += 8;
+		memcpy(p + n, blk, strlen(blk) + 1);
+		n += strlen(blk) + 1;
+		memcpy(p + n, "windowsize", 11);
+		n += 11;
+		memcpy(p + n, win, strlen(win) + 1);
+		n += strlen(win) + 1;
+	}
+	send_to(c->fd, &e->srv_addr, p, n);
+}
+
+/* Handles what reached client c; returns true when it finished. */
+static void many_poll(struct env *e, struct many_client *c, uint8_t *buf)
+{
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(c->fd, buf, 4 + 2048, MSG_DONTWAIT, (struct sockaddr *)&from,
+				     &fl);
+		uint16_t op;
+
+		if (n < 0)
+			return;
+		assert_true(n >= 4);
+		op = tftp_packet_opcode(buf, (size_t)n);
+		if (op == TFTP_ERROR)
+			fail_msg("client on f%u: error %u", c->file, get_u16be(buf + 2));
+		if (c->have_xfer && from.sin_port != c->xfer.sin_port)
+			continue; /* a second transfer would be a server bug */
+		if (!c->have_xfer) {
+			c->xfer = from;
+			c->have_xfer = true;
+		}
+		if (op == TFTP_OACK) {
+			if (c->expect == 1)
+				send_ack(c->fd, &c->xfer, 0);
+			continue;
+		}
+		assert_int_equal(op, TFTP_DATA);
+		if (c->done || get_u16be(buf + 2) != (uint16_t)c->expect)
+			continue; /* a resent block */
+		assert_true(c->len + (size_t)n - 4 <= MANY_SIZE);
+		memcpy(c->data + c->len, buf + 4, (size_t)n - 4);
+		c->len += (size_t)n - 4;
+		c->last_ms = now_ms();
+		if ((size_t)n - 4 < c->blk || c->expect % c->win == 0)
+			send_ack(c->fd, &c->xfer, (uint16_t)c->expect);
+		if ((size_t)n - 4 < c->blk) {
+			c->done = true;
+			return;
+		}
+		c->expect++;
+	}
+}
+
+/* MANY_CLIENTS clients from 10 addresses (three each) fetch MANY_FILES
+ * files (so several share each file) with different block and window
+ * sizes, all at once, against a limit of 12 transfers in all and 2 per
+ * address: the requests over the limits are dropped and asked again.
+ * Every byte must arrive, the limits must hold, the callbacks must come
+ * on this thread, and everything must be closed at the end. */
+static void test_many(void **state)
+{
+	struct env *e = *state;
+	struct many_client c[MANY_CLIENTS];
+	uint8_t *buf = xmalloc(4 + 2048), *want[MANY_FILES];
+	uint64_t end = now_ms() + 30000;
+	struct tftp_stats st;
+	unsigned done = 0;
+
+	for (unsigned f = 0; f < MANY_FILES; f++) {
+		char name[16];
+		want[f] = xmalloc(MANY_SIZE);
+		for (size_t i = 0; i < MANY_SIZE; i++)
+			want[f][i] = many_byte(f, i);
+		snprintf(name, sizeof(name), "f%u", f);
+		write_file(e->root, name, want[f], MANY_SIZE);
+	}
+	for (unsigned i = 0; i < MANY_CLIENTS; i++) {
+		struct sockaddr_in sa = {
+			.sin_family = AF_INET,
+			.sin_addr.s_addr = htonl(0x7f000000u | (10 + i / 3)),
+		};
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		assert_true(c[i].fd >= 0);
+		assert_int_equal(bind(c[i].fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		c[i].file = i % MANY_FILES;
+		c[i].blk = i % 3 == 0 ? 512 : i % 3 == 1 ? 1024 : 1468;
+		c[i].win = i % 2 ? 1 : 4;
+		c[i].expect = 1;
+		c[i].data = xmalloc(MANY_SIZE);
+		c[i].last_ms = now_ms();
+		many_request(e, &c[i]);
+	}
+	while (done < MANY_CLIENTS && now_ms() < end) {
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+		tftp_server_stats(e->srv, &st);
+		assert_true(st.active <= 12);
+		done = 0;
+		for (unsigned i = 0; i < MANY_CLIENTS; i++) {
+			many_poll(e, &c[i], buf);
+			done += c[i].done;
+			if (c[i].done || now_ms() - c[i].last_ms < 300)
+				continue;
+			/* Nothing new for a while: ask again (a dropped request)
+			 * or acknowledge again what arrived (a lost ACK). */
+			c[i].last_ms = now_ms();
+			if (!c[i].have_xfer)
+				many_request(e, &c[i]);
+			else
+				send_ack(c[i].fd, &c[i].xfer, (uint16_t)(c[i].expect - 1));
+		}
+		usleep(100);
+	}
+	assert_int_equal(done, MANY_CLIENTS);
+	for (unsigned i = 0; i < MANY_CLIENTS; i++) {
+		assert_int_equal(c[i].len, MANY_SIZE);
+		assert_memory_equal(c[i].data, want[c[i].file], MANY_SIZE);
+		close(c[i].fd);
+		free(c[i].data);
+	}
+	wait_events(e, TFTP_EV_DONE, MANY_CLIENTS);
+	assert_int_equal(e->ev_count[TFTP_EV_START], MANY_CLIENTS);
+	assert_int_equal(e->ev_count[TFTP_EV_FAILED], 0);
+	assert_true(e->max_running_all <= 12);
+	for (unsigned a = 0; a < 256; a++)
+		assert_true(e->max_running[a] <= 2);
+	assert_true(e->max_running_all >= 2);
+	tftp_server_stats(e->srv, &st);
+	assert_int_equal(st.active, 0);
+	assert_int_equal(st.open_files, 0);
+	assert_int_equal(st.done, MANY_CLIENTS);
+	for (unsigned f = 0; f < MANY_FILES; f++)
+		free(want[f]);
+	free(buf);
+}
+
+static int setup_many(void **state)
+{
+	struct tftp_config cfg = {
+		.address = "127.0.0.1",
+		.port = 0,
+		.timeout_ms = 1000,
+		.retries = 6,
+		.max_transfers = 12,
+		.max_per_client = 2,
+	};
+	return setup_cfg(state, cfg);
+}
+
+/* A transfer still running when the server is freed: the threads stop,
+ * nothing leaks (ASan) and no callback comes. */
+static void test_free_running(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in xfer;
+	uint8_t buf[600];
+
+	send_req(e, TFTP_RRQ, "big", "octet", NULL);
+	assert_int_equal(recv_pkt(e, e->cli, buf, sizeof(buf), &xfer, 1000), 4 + 512);
+	send_req(e, TFTP_RRQ, "text", "netascii", "blksize", "8", NULL);
+	tftp_server_free(e->srv);
+	e->srv = NULL;
+	assert_int_equal(e->ev_count[TFTP_EV_DONE] + e->ev_count[TFTP_EV_FAILED], 0);
 }
 
 int main(void)
@@ -564,6 +857,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shrink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_supersede, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many, setup_many, teardown),
+		cmocka_unit_test_setup_teardown(test_free_running, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	/* The same tests on the caller's loop and on transfer threads. */
+	g_workers = 1;
+	failed = cmocka_run_group_tests_name("workers=1", tests, NULL, NULL);
+	g_workers = 3;
+	failed += cmocka_run_group_tests_name("workers=3", tests, NULL, NULL);
+	return failed;
 }

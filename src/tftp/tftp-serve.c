@@ -6,7 +6,10 @@
  *   tftp-serve --root DIR [--address A] [--port P] [--port-file F]
  *              [--max-transfers N] [--max-per-client N] [--max-blksize N]
  *              [--max-windowsize N] [--timeout-ms N] [--retries N]
- *              [--log-level error|warn|info|debug]
+ *              [--workers N] [--log-level error|warn|info|debug]
+ *
+ * --workers: transfer threads (0, the default, one per CPU up to 4; 1 runs
+ * everything on the main thread).
  *
  * With --port 0 an ephemeral port is chosen and written to --port-file.
  * Exits 0 on SIGINT or SIGTERM.
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
 		{"max-windowsize", required_argument, NULL, 'w'},
 		{"timeout-ms", required_argument, NULL, 't'},
 		{"retries", required_argument, NULL, 'n'},
+		{"workers", required_argument, NULL, 'W'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -83,6 +87,7 @@ int main(int argc, char **argv)
 		case 'w': bad = num("--max-windowsize", optarg, 65535, &cfg.max_windowsize); break;
 		case 't': bad = num("--timeout-ms", optarg, 255000, &cfg.timeout_ms); break;
 		case 'n': bad = num("--retries", optarg, 1000, &cfg.retries); break;
+		case 'W': bad = num("--workers", optarg, TFTP_WORKERS_MAX, &cfg.workers); break;
 		case 'l':
 			if (log_level_parse(optarg, &lvl) < 0) {
 				fprintf(stderr, "tftp-serve: bad log level '%s'\n", optarg);
@@ -95,7 +100,7 @@ int main(int argc, char **argv)
 			       "[--port-file F]\n"
 			       "  [--max-transfers N] [--max-per-client N] [--max-blksize N]\n"
 			       "  [--max-windowsize N] [--timeout-ms N] [--retries N] "
-			       "[--log-level L]\n");
+			       "[--workers N]\n  [--log-level L]\n");
 			return 0;
 		default: return 2;
 		}
