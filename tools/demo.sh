@@ -18,9 +18,9 @@ port=${DEMO_PORT:-8080}
 uplink=${DEMO_UPLINK:-40mbit}
 # The kexec target's size. The demo's Debian kernel and busybox initrd are
 # 9 MiB, which the server sends in 2 s: machines powered on seconds apart
-# would then download one after the other, with nothing to share. Zeros
-# appended to the initrd (the kernel's unpacker skips them) make it the size
-# of a small real image, so that downloads overlap as in a room of machines.
+# would then download one after the other, with nothing to share. A file of
+# random bytes in the initrd (tools/make-demo-oss.sh) makes it the size of a
+# small real image, so that downloads overlap as in a room of machines.
 image_mib=${DEMO_IMAGE_MIB:-32}
 bt="$top/build/boottorrent"
 demo="$top/build/demo"
@@ -51,12 +51,8 @@ rm -rf "$env"
 mkdir -p "$demo"
 rm -f "$demo"/vm*.log "$demo"/server.log "$demo"/summary.json
 "$bt" init "$env" >/dev/null
-tools/make-demo-oss.sh "$env"
 case $image_mib in '' | *[!0-9]*) echo "DEMO_IMAGE_MIB must be a number" >&2; exit 2 ;; esac
-kernel_bytes=$(stat -c %s "$env/oss/linux/vmlinuz")
-if [ $((image_mib * 1048576)) -gt $((kernel_bytes + $(stat -c %s "$env/oss/linux/initrd.gz"))) ]; then
-	truncate -s $((image_mib * 1048576 - kernel_bytes)) "$env/oss/linux/initrd.gz"
-fi
+tools/make-demo-oss.sh "$env" "$image_mib"
 macs=()
 for i in $(seq 1 "$nodes"); do macs+=("$(printf '52:54:00:be:00:%02x' "$i")"); done
 cat > "$env/Boottorrent.yaml" <<YAML
