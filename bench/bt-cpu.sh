@@ -57,56 +57,55 @@ ir() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 calls() { awk '$NF == "total" { print ($4 ~ /^[0-9]+$/) ? $4 : $3 }' "$1"; }
 per_mib() { awk -v n="$1" -v m="$mib" 'BEGIN { printf "%12.0f", n / m }'; }
 
-# One BitTorrent transfer. $1 = callgrind or strace. The seeder's start
-# (its check of the file) is left out: callgrind counts only inside the
-# event loop, and strace is attached once it listens.
+# The command that measures one side: $1 = callgrind or strace, $2 = a
+# name for its output file. Empty for "none".
+tool() {
+	case "$1" in
+	callgrind)
+		echo "env LD_PRELOAD=$dir/shim.so valgrind --tool=callgrind" \
+			"--callgrind-out-file=$dir/$2.cg --log-file=$dir/$2.vg" ;;
+	strace) echo "strace -c -f -o $dir/$2.st" ;;
+	esac
+}
+
+# One BitTorrent transfer, one side measured with $1 (callgrind or strace)
+# while the other runs plain, as in a boot (the server's seeder fast, the
+# agent on an emulated CPU) or in a large swarm (the seeder the busy one):
+# $2 = get or seed. The seeder's start (its check of the file) is left out:
+# callgrind counts only inside the event loop.
 bt_run() {
 	sp=$(port)
 	rm -rf "$dir/dst"
-	if [ "$1" = callgrind ]; then
-		LD_PRELOAD=$dir/shim.so valgrind --tool=callgrind \
-			--callgrind-out-file="$dir/seed.cg" \
-			--collect-atstart=no --toggle-collect=event_base_loop \
-			"$bt" seed "$dir/image.torrent" --dir "$dir/src" --port "$sp" \
-			--bind 127.0.0.1 --no-tracker --no-pex -q 2>"$dir/seed.vg" &
-		seed=$!
-		pids="$pids $seed"
-		wait_port "$sp"
-		LD_PRELOAD=$dir/shim.so timeout 600 valgrind --tool=callgrind \
-			--callgrind-out-file="$dir/get.cg" \
-			"$bt" get "$dir/image.torrent" --dir "$dir/dst" --port 0 \
-			--bind 127.0.0.1 --no-tracker --no-pex -q --peer "127.0.0.1:$sp" \
-			2>"$dir/get.vg" || { grep -v "^==" "$dir/get.vg" >&2; exit 1; }
-		kill -INT "$seed"
-		wait "$seed" || true
-		cmp "$dir/src/image.bin" "$dir/dst/image.bin"
-		bt_seed_ir=$(ir "$dir/seed.cg")
-		bt_get_ir=$(ir "$dir/get.cg")
-		# Kept for callgrind_annotate.
-		mkdir -p "$out"
-		cp "$dir/get.cg" "$out/get.cg"
-		cp "$dir/seed.cg" "$out/seed.cg"
+	st=""
+	gt=""
+	if [ "$2" = seed ]; then
+		st=$(tool "$1" seed)
+		[ "$1" = callgrind ] && st="$st --collect-atstart=no --toggle-collect=event_base_loop"
 	else
-		"$bt" seed "$dir/image.torrent" --dir "$dir/src" --port "$sp" --bind 127.0.0.1 \
-			--no-tracker --no-pex -q &
-		seed=$!
-		pids="$pids $seed"
-		wait_port "$sp"
-		strace -c -f -o "$dir/seed.st" -p "$seed" 2>/dev/null &
-		st=$!
-		sleep 1
-		timeout 300 strace -c -f -o "$dir/get.st" \
-			"$bt" get "$dir/image.torrent" --dir "$dir/dst" --port 0 \
-			--bind 127.0.0.1 --no-tracker --no-pex -q --peer "127.0.0.1:$sp"
-		kill -INT "$st"
-		wait "$st" || true
-		kill -INT "$seed"
-		wait "$seed" || true
-		cmp "$dir/src/image.bin" "$dir/dst/image.bin"
-		bt_seed_sc=$(calls "$dir/seed.st")
-		bt_get_sc=$(calls "$dir/get.st")
-		mkdir -p "$out"
-		cp "$dir/get.st" "$dir/seed.st" "$out/"
+		gt=$(tool "$1" get)
+	fi
+	# shellcheck disable=SC2086
+	$st "$bt" seed "$dir/image.torrent" --dir "$dir/src" --port "$sp" \
+		--bind 127.0.0.1 --no-tracker --no-pex -q >/dev/null 2>&1 &
+	seed=$!
+	pids="$pids $seed"
+	wait_port "$sp"
+	# shellcheck disable=SC2086
+	timeout 900 $gt "$bt" get "$dir/image.torrent" --dir "$dir/dst" --port 0 \
+		--bind 127.0.0.1 --no-tracker --no-pex -q --peer "127.0.0.1:$sp" >/dev/null ||
+		{ cat "$dir"/*.vg >&2 || true; exit 1; }
+	# Under strace the seeder is strace's child, which strace does not
+	# pass SIGINT to.
+	kill -INT $(pgrep -P "$seed") "$seed" 2>/dev/null || true
+	wait "$seed" || true
+	cmp "$dir/src/image.bin" "$dir/dst/image.bin"
+	mkdir -p "$out"
+	if [ "$1" = callgrind ]; then
+		cp "$dir/$2.cg" "$out/$2.cg" # for callgrind_annotate
+		ir "$dir/$2.cg"
+	else
+		cp "$dir/$2.st" "$out/$2.st"
+		calls "$dir/$2.st"
 	fi
 }
 
@@ -151,8 +150,10 @@ http_run() {
 }
 
 echo "bt-cpu.sh: $mib MiB, piece $piece, $bt; $(uptime)"
-bt_run callgrind
-bt_run strace
+bt_get_ir=$(bt_run callgrind get)
+bt_seed_ir=$(bt_run callgrind seed)
+bt_get_sc=$(bt_run strace get)
+bt_seed_sc=$(bt_run strace seed)
 if [ -n "${BT_CPU_ONLY_BT:-}" ]; then
 	printf '%-32s %12s %12s\n' "per MiB" instructions "syscalls"
 	printf '%-32s %s %s\n' "boottorrent get" "$(per_mib "$bt_get_ir")" "$(per_mib "$bt_get_sc")"

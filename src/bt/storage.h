@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nettle/sha1.h>
+
 #include "bencode/metainfo.h"
 #include "bt/bitfield.h"
 #include "util/util.h"
@@ -48,6 +50,10 @@ int bt_storage_write(struct bt_storage *st, uint32_t piece, uint32_t begin, cons
 /* Hashes the piece as it is on disk and compares with the metainfo. Sets
  * *ok; returns 0 or a negative errno. */
 int bt_storage_verify(struct bt_storage *st, uint32_t piece, bool *ok) WUR;
+/* The same for a piece whose first `from` bytes are already in sha (hashed
+ * as they arrived): reads and hashes only the rest, then finishes sha. */
+int bt_storage_verify_rest(struct bt_storage *st, uint32_t piece, struct sha1_ctx *sha,
+			   uint32_t from, bool *ok) WUR;
 
 /* True when every file has exactly the length the metainfo gives. */
 bool bt_storage_sizes_ok(const struct bt_storage *st);
