@@ -2,7 +2,8 @@
 /*
  * One peer connection: bytes in through the incremental wire parser, each
  * message handed to the swarm; messages out through the bufferevent. Block
- * uploads are read from storage straight into the socket's output buffer.
+ * uploads are read from storage straight into the socket's output buffer,
+ * a few consecutive blocks per read.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -121,30 +122,57 @@ void bt_peer_send_extended(struct bt_peer *p, uint8_t id, const void *payload, s
 	send_bytes(p, payload, len);
 }
 
-/* Sends one PIECE: the header and the block read from storage directly
- * into the output buffer's free space (no intermediate copy). */
-static int send_piece(struct bt_peer *p, const struct bt_block *b)
+/* Requests served with one read from storage: consecutive blocks of a
+ * piece, as a peer downloading in order asks for them. */
+#define SERVE_BATCH 4
+
+/* How many of the queued requests from inq[0] on are consecutive blocks of
+ * one piece, at most max. */
+static int consecutive(const struct bt_block *inq, uint32_t n, int max)
+{
+	int k = 1;
+
+	while ((uint32_t)k < n && k < max && inq[k].piece == inq[0].piece &&
+	       inq[k].begin == inq[k - 1].begin + inq[k - 1].length)
+		k++;
+	return k;
+}
+
+/* Sends PIECE messages for inq[0..k): the headers, and the blocks read
+ * from storage straight into the output buffer's free space between them
+ * (no intermediate copy, one read for all k). */
+static int send_pieces(struct bt_peer *p, const struct bt_block *inq, int k)
 {
 	struct evbuffer *out = bufferevent_get_output(p->bev);
+	struct iovec blocks[SERVE_BATCH];
 	struct evbuffer_iovec v;
-	size_t n = 13 + (size_t)b->length;
+	uint64_t bytes = 0;
+	size_t n = 0;
+	uint8_t *at;
 	int r;
 
+	for (int i = 0; i < k; i++)
+		n += 13 + (size_t)inq[i].length;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) != 1 || v.iov_len < n)
 		return -ENOMEM;
-	bt_wire_piece_header(v.iov_base, b->piece, b->begin, b->length);
-	r = bt_storage_read(&p->swarm->storage, b->piece, b->begin, (uint8_t *)v.iov_base + 13,
-			    b->length);
+	at = v.iov_base;
+	for (int i = 0; i < k; i++) {
+		bt_wire_piece_header(at, inq[i].piece, inq[i].begin, inq[i].length);
+		blocks[i] = (struct iovec){at + 13, inq[i].length};
+		at += 13 + (size_t)inq[i].length;
+		bytes += inq[i].length;
+	}
+	r = bt_storage_readv(&p->swarm->storage, inq[0].piece, inq[0].begin, blocks, k);
 	if (r)
 		return r;
 	v.iov_len = n;
 	if (evbuffer_commit_space(out, &v, 1) < 0)
 		return -ENOMEM;
-	p->up_total += b->length;
-	p->up_tick += b->length;
-	p->swarm->uploaded += b->length;
+	p->up_total += bytes;
+	p->up_tick += bytes;
+	p->swarm->uploaded += bytes;
 	if (p->known)
-		p->known->up_bytes += b->length;
+		p->known->up_bytes += bytes;
 	p->t_last_send = bt_now_ms();
 	return 0;
 }
@@ -154,13 +182,15 @@ void bt_peer_serve(struct bt_peer *p)
 	uint32_t done = 0;
 
 	while (!p->dead && done < p->ninq && bt_peer_output_len(p) < BT_OUTPUT_HIGH) {
-		int r = send_piece(p, &p->inq[done]);
+		int k = consecutive(p->inq + done, p->ninq - done, SERVE_BATCH);
+		int r = send_pieces(p, p->inq + done, k);
+
 		if (r) {
 			bt_peer_close(p, "cannot send piece %u: %s", p->inq[done].piece,
 				      strerror(-r));
 			return;
 		}
-		done++;
+		done += (uint32_t)k;
 	}
 	if (done && !p->dead) {
 		memmove(p->inq, p->inq + done, (p->ninq - done) * sizeof(*p->inq));
@@ -251,7 +281,11 @@ static bool parse_input(struct bt_peer *p)
 	if (p->dead)
 		return false;
 	p->in_off = p->in_len - c.len;
-	return true;
+	/* The requests of this read, together (bt_swarm_on_message queues
+	 * them). */
+	if (p->ninq)
+		bt_peer_serve(p);
+	return !p->dead;
 }
 
 /* The bytes still missing of the message at the tail of the input, 0

@@ -226,6 +226,43 @@ int bt_storage_read(struct bt_storage *st, uint32_t piece, uint32_t begin, void 
 	return io(st, piece, begin, out, len, false);
 }
 
+int bt_storage_readv(struct bt_storage *st, uint32_t piece, uint32_t begin,
+		     const struct iovec *out, int n)
+{
+	const struct metainfo *mi = st->mi;
+	uint64_t off = (uint64_t)piece * mi->piece_length + begin, total = 0;
+	const struct metainfo_file *file;
+	ssize_t done = -1;
+	size_t f;
+	int r;
+
+	for (int i = 0; i < n; i++)
+		total += out[i].iov_len;
+	if (off + total > mi->total_length)
+		return -EINVAL;
+	f = file_at(mi, off);
+	file = f < mi->file_count ? &mi->files[f] : NULL;
+	if (file && n > 1 && file->length > 0 && off >= file->offset &&
+	    off + total <= file->offset + file->length) {
+		do
+			done = preadv(st->fds[f], out, n, (off_t)(off - file->offset));
+		while (done < 0 && errno == EINTR);
+		if (done < 0)
+			return -errno;
+	}
+	if ((uint64_t)done == total)
+		return 0;
+	/* Across files, or a short read: range by range, which also tells a
+	 * file cut short (-EIO) from an interruption. */
+	for (int i = 0; i < n; i++) {
+		r = bt_storage_read(st, piece, begin, out[i].iov_base, (uint32_t)out[i].iov_len);
+		if (r)
+			return r;
+		begin += (uint32_t)out[i].iov_len;
+	}
+	return 0;
+}
+
 int bt_storage_write(struct bt_storage *st, uint32_t piece, uint32_t begin, const void *data,
 		     uint32_t len)
 {

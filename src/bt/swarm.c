@@ -686,10 +686,11 @@ static void on_request(struct bt_swarm *w, struct bt_peer *p, const struct bt_ms
 		bt_peer_close(p, "request flood");
 		return;
 	}
+	/* Served once the whole read is parsed (peer.c), so that
+	 * consecutive requests share one read from storage. */
 	p->inq[p->ninq++] = (struct bt_block){m->index, m->begin, m->length};
 	if (super_seeding(w))
 		ss_on_last_request(w, p, m);
-	bt_peer_serve(p);
 }
 
 static void on_cancel(struct bt_peer *p, const struct bt_msg *m)
