@@ -7,8 +7,11 @@
 # sys as the guest counts them) for each get and wget, ROUNDS times.
 # Usage: bench/bt-cpu-vm.sh STATIC_BOOTTORRENT... [-- SIZE_MIB [ROUNDS]]
 #   e.g. bench/bt-cpu-vm.sh /tmp/old/boottorrent.static build-static/boottorrent.static
-# Static binaries come from ph1/build-agent.sh. Guest times stretch when
-# the host is loaded: compare the binaries of one run, side by side.
+# Static binaries come from ph1/build-agent.sh. The machine runs with
+# -icount shift=0,sleep=off: its clock advances one nanosecond per guest
+# instruction, so the guest's times count instructions (kernel ones
+# included) and do not stretch when the host is loaded. BT_CPU_VM_ICOUNT=0
+# runs it on the host's clock instead.
 set -eu
 bins=""
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
@@ -74,7 +77,10 @@ EOF
 chmod +x "$dir/root/init"
 (cd "$dir/root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 >"$dir/initrd.gz")
 echo "bt-cpu-vm.sh: $mib MiB, $rounds rounds, $kernel; $(uptime)"
-timeout 1200 qemu-system-x86_64 -accel tcg -m $((mib * 3 + 512)) -smp 1 -nographic \
+icount="-icount shift=0,sleep=off"
+[ "${BT_CPU_VM_ICOUNT:-1}" = 1 ] || icount=""
+# shellcheck disable=SC2086
+timeout 1200 qemu-system-x86_64 -accel tcg $icount -m $((mib * 3 + 512)) -smp 1 -nographic \
 	-no-reboot -nic none -kernel "$kernel" -initrd "$dir/initrd.gz" \
 	-append "console=ttyS0 quiet panic=-1" </dev/null >"$dir/console.log" 2>&1 || true
 # The timings, one line per command: name real user sys (seconds).

@@ -296,7 +296,8 @@ static size_t tail_missing(const struct bt_peer *p)
 	size_t tail = p->in_len - p->in_off;
 	uint32_t want;
 
-	if (tail < 4)
+	/* parse_input() leaves bytes only at a message's length prefix. */
+	if (tail < 4 || p->wire.state != BT_WIRE_LENGTH || p->wire.have != 0)
 		return 0;
 	want = get_u32be(p->in + p->in_off);
 	return (size_t)want + 4 <= BT_READ_BUF ? (size_t)want + 4 - tail : 0;
