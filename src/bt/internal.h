@@ -36,8 +36,8 @@ struct event;
 /* Per peer: socket bytes read at once, four PIECE messages of a block. */
 #define BT_PIECE_MSG_LEN (4 + 9 + BT_BLOCK_SIZE)
 #define BT_READ_BUF (4u * BT_PIECE_MSG_LEN)
-#define BT_HANDSHAKE_TIMEOUT 10	     /* seconds to connect and handshake */
-#define BT_IDLE_TIMEOUT 120	     /* seconds without any message */
+#define BT_HANDSHAKE_TIMEOUT 10 /* seconds to connect and handshake */
+#define BT_IDLE_TIMEOUT 120	/* seconds without any message */
 #define BT_KEEPALIVE_INTERVAL 90
 /* TCP keepalive and user timeout: a connection whose other end vanished
  * (cable, power) fails in about this many seconds instead of hanging. */
@@ -99,9 +99,9 @@ struct bt_peer {
 	struct bt_session *session;
 	struct bt_swarm *swarm;	     /* NULL until the handshake names it */
 	struct bt_peer *next, *prev; /* in the session's list */
-	struct bufferevent *bev; /* writes, connects */
-	struct event *rev;	 /* reads, once connected (on_readable) */
-	uint8_t *in;		 /* BT_READ_BUF bytes read, [in_off, in_len) unparsed */
+	struct bufferevent *bev;     /* writes, connects */
+	struct event *rev;	     /* reads, once connected (on_readable) */
+	uint8_t *in;		     /* BT_READ_BUF bytes read, [in_off, in_len) unparsed */
 	size_t in_off, in_len;
 	struct bt_known *known; /* the address entry, may be NULL */
 	struct sockaddr_in addr;

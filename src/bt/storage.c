@@ -226,8 +226,8 @@ int bt_storage_read(struct bt_storage *st, uint32_t piece, uint32_t begin, void 
 	return io(st, piece, begin, out, len, false);
 }
 
-int bt_storage_readv(struct bt_storage *st, uint32_t piece, uint32_t begin,
-		     const struct iovec *out, int n)
+int bt_storage_readv(struct bt_storage *st, uint32_t piece, uint32_t begin, const struct iovec *out,
+		     int n)
 {
 	const struct metainfo *mi = st->mi;
 	uint64_t off = (uint64_t)piece * mi->piece_length + begin, total = 0;

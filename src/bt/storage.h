@@ -51,8 +51,8 @@ int bt_storage_write(struct bt_storage *st, uint32_t piece, uint32_t begin, cons
 /* Reads n consecutive ranges of one piece, the first at begin, into
  * out[0..n) (each iov_len bytes): one system call when they lie in one
  * file. The same checks and results as bt_storage_read(). */
-int bt_storage_readv(struct bt_storage *st, uint32_t piece, uint32_t begin,
-		     const struct iovec *out, int n) WUR;
+int bt_storage_readv(struct bt_storage *st, uint32_t piece, uint32_t begin, const struct iovec *out,
+		     int n) WUR;
 
 /* Hashes the piece as it is on disk and compares with the metainfo. Sets
  * *ok; returns 0 or a negative errno. */

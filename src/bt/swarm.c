@@ -71,8 +71,7 @@ static void blockrec_rehash(struct bt_blockrec *br)
  * so that verifying the piece need not read it back from storage (a copy
  * of every byte, which costs on an emulated CPU). A block that arrives
  * ahead of a gap is read back when the piece is verified. */
-static void blockrec_hash(struct bt_blockrec *br, uint32_t begin, const uint8_t *data,
-			  uint32_t len)
+static void blockrec_hash(struct bt_blockrec *br, uint32_t begin, const uint8_t *data, uint32_t len)
 {
 	if (begin != br->hashed)
 		return;
@@ -624,8 +623,7 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 		bool ok;
 
 		if (br->sha) {
-			r = bt_storage_verify_rest(&w->storage, m->index, br->sha, br->hashed,
-						   &ok);
+			r = bt_storage_verify_rest(&w->storage, m->index, br->sha, br->hashed, &ok);
 		} else {
 			r = bt_storage_verify(&w->storage, m->index, &ok);
 		}
