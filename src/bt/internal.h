@@ -33,9 +33,11 @@ struct event;
 #define BT_ADVERTISED_REQQ 512	     /* what we tell peers (BEP 10 reqq) */
 #define BT_OUTPUT_HIGH (256u * 1024) /* stop serving above this much queued output */
 #define BT_OUTPUT_LOW (128u * 1024)  /* resume below this */
-#define BT_INPUT_MAX (1u << 20)	     /* socket bytes read before parsing */
-#define BT_HANDSHAKE_TIMEOUT 10	     /* seconds to connect and handshake */
-#define BT_IDLE_TIMEOUT 120	     /* seconds without any message */
+/* Per peer: socket bytes read at once, four PIECE messages of a block. */
+#define BT_PIECE_MSG_LEN (4 + 9 + BT_BLOCK_SIZE)
+#define BT_READ_BUF (4u * BT_PIECE_MSG_LEN)
+#define BT_HANDSHAKE_TIMEOUT 10 /* seconds to connect and handshake */
+#define BT_IDLE_TIMEOUT 120	/* seconds without any message */
 #define BT_KEEPALIVE_INTERVAL 90
 /* TCP keepalive and user timeout: a connection whose other end vanished
  * (cable, power) fails in about this many seconds instead of hanging. */
@@ -97,7 +99,10 @@ struct bt_peer {
 	struct bt_session *session;
 	struct bt_swarm *swarm;	     /* NULL until the handshake names it */
 	struct bt_peer *next, *prev; /* in the session's list */
-	struct bufferevent *bev;
+	struct bufferevent *bev;     /* writes, connects */
+	struct event *rev;	     /* reads, once connected (on_readable) */
+	uint8_t *in;		     /* BT_READ_BUF bytes read, [in_off, in_len) unparsed */
+	size_t in_off, in_len;
 	struct bt_known *known; /* the address entry, may be NULL */
 	struct sockaddr_in addr;
 	char name[32];
@@ -171,6 +176,10 @@ struct bt_session {
  * senders, each block's hash and sender, so that the guilty one is found
  * when the piece later passes (a small "smart ban"). */
 struct bt_blockrec {
+	/* The piece's first `hashed` bytes, hashed as they arrived in order,
+	 * so that verifying reads back only what came out of order. */
+	struct sha1_ctx *sha;
+	uint32_t hashed;
 	struct bt_known **from;	 /* per block */
 	uint8_t (*bad_hash)[20]; /* per block, after a failure; NULL before */
 	struct bt_known **bad_from;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <nettle/sha1.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -227,6 +226,43 @@ int bt_storage_read(struct bt_storage *st, uint32_t piece, uint32_t begin, void 
 	return io(st, piece, begin, out, len, false);
 }
 
+int bt_storage_readv(struct bt_storage *st, uint32_t piece, uint32_t begin, const struct iovec *out,
+		     int n)
+{
+	const struct metainfo *mi = st->mi;
+	uint64_t off = (uint64_t)piece * mi->piece_length + begin, total = 0;
+	const struct metainfo_file *file;
+	ssize_t done = -1;
+	size_t f;
+	int r;
+
+	for (int i = 0; i < n; i++)
+		total += out[i].iov_len;
+	if (off + total > mi->total_length)
+		return -EINVAL;
+	f = file_at(mi, off);
+	file = f < mi->file_count ? &mi->files[f] : NULL;
+	if (file && n > 1 && file->length > 0 && off >= file->offset &&
+	    off + total <= file->offset + file->length) {
+		do
+			done = preadv(st->fds[f], out, n, (off_t)(off - file->offset));
+		while (done < 0 && errno == EINTR);
+		if (done < 0)
+			return -errno;
+	}
+	if ((uint64_t)done == total)
+		return 0;
+	/* Across files, or a short read: range by range, which also tells a
+	 * file cut short (-EIO) from an interruption. */
+	for (int i = 0; i < n; i++) {
+		r = bt_storage_read(st, piece, begin, out[i].iov_base, (uint32_t)out[i].iov_len);
+		if (r)
+			return r;
+		begin += (uint32_t)out[i].iov_len;
+	}
+	return 0;
+}
+
 int bt_storage_write(struct bt_storage *st, uint32_t piece, uint32_t begin, const void *data,
 		     uint32_t len)
 {
@@ -235,11 +271,11 @@ int bt_storage_write(struct bt_storage *st, uint32_t piece, uint32_t begin, cons
 	return io(st, piece, begin, (uint8_t *)data, len, true);
 }
 
-int bt_storage_verify(struct bt_storage *st, uint32_t piece, bool *ok)
+int bt_storage_verify_rest(struct bt_storage *st, uint32_t piece, struct sha1_ctx *sha,
+			   uint32_t from, bool *ok)
 {
 	uint64_t off;
-	uint32_t size, done = 0;
-	struct sha1_ctx sha;
+	uint32_t size, done = from;
 	uint8_t digest[SHA1_DIGEST_SIZE];
 	int r;
 
@@ -247,19 +283,28 @@ int bt_storage_verify(struct bt_storage *st, uint32_t piece, bool *ok)
 	r = metainfo_piece_range(st->mi, piece, &off, &size);
 	if (r)
 		return r;
-	sha1_init(&sha);
+	if (from > size)
+		return -EINVAL;
 	while (done < size) {
 		uint32_t n = (uint32_t)MIN((size_t)(size - done), st->scratch_len);
 
 		r = bt_storage_read(st, piece, done, st->scratch, n);
 		if (r)
 			return r;
-		sha1_update(&sha, n, st->scratch);
+		sha1_update(sha, n, st->scratch);
 		done += n;
 	}
-	sha1_digest(&sha, sizeof(digest), digest);
+	sha1_digest(sha, sizeof(digest), digest);
 	*ok = memcmp(digest, metainfo_piece_hash(st->mi, piece), sizeof(digest)) == 0;
 	return 0;
+}
+
+int bt_storage_verify(struct bt_storage *st, uint32_t piece, bool *ok)
+{
+	struct sha1_ctx sha;
+
+	sha1_init(&sha);
+	return bt_storage_verify_rest(st, piece, &sha, 0, ok);
 }
 
 bool bt_storage_sizes_ok(const struct bt_storage *st)

@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
+
+#include <nettle/sha1.h>
 
 #include "bencode/metainfo.h"
 #include "bt/bitfield.h"
@@ -45,9 +48,19 @@ int bt_storage_read(struct bt_storage *st, uint32_t piece, uint32_t begin, void 
 int bt_storage_write(struct bt_storage *st, uint32_t piece, uint32_t begin, const void *data,
 		     uint32_t len) WUR;
 
+/* Reads n consecutive ranges of one piece, the first at begin, into
+ * out[0..n) (each iov_len bytes): one system call when they lie in one
+ * file. The same checks and results as bt_storage_read(). */
+int bt_storage_readv(struct bt_storage *st, uint32_t piece, uint32_t begin, const struct iovec *out,
+		     int n) WUR;
+
 /* Hashes the piece as it is on disk and compares with the metainfo. Sets
  * *ok; returns 0 or a negative errno. */
 int bt_storage_verify(struct bt_storage *st, uint32_t piece, bool *ok) WUR;
+/* The same for a piece whose first `from` bytes are already in sha (hashed
+ * as they arrived): reads and hashes only the rest, then finishes sha. */
+int bt_storage_verify_rest(struct bt_storage *st, uint32_t piece, struct sha1_ctx *sha,
+			   uint32_t from, bool *ok) WUR;
 
 /* True when every file has exactly the length the metainfo gives. */
 bool bt_storage_sizes_ok(const struct bt_storage *st);

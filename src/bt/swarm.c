@@ -52,10 +52,35 @@ static struct bt_blockrec *blockrec(struct bt_swarm *w, uint32_t piece)
 
 static void blockrec_free(struct bt_blockrec *br)
 {
+	free(br->sha);
 	free(br->from);
 	free(br->bad_hash);
 	free(br->bad_from);
 	memset(br, 0, sizeof(*br));
+}
+
+/* The piece starts over: what was hashed ahead is void. */
+static void blockrec_rehash(struct bt_blockrec *br)
+{
+	free(br->sha);
+	br->sha = NULL;
+	br->hashed = 0;
+}
+
+/* Hashes a block that continues the piece's hashed prefix, as it arrives,
+ * so that verifying the piece need not read it back from storage (a copy
+ * of every byte, which costs on an emulated CPU). A block that arrives
+ * ahead of a gap is read back when the piece is verified. */
+static void blockrec_hash(struct bt_blockrec *br, uint32_t begin, const uint8_t *data, uint32_t len)
+{
+	if (begin != br->hashed)
+		return;
+	if (!br->sha) {
+		br->sha = xmalloc(sizeof(*br->sha));
+		sha1_init(br->sha);
+	}
+	sha1_update(br->sha, len, data);
+	br->hashed += len;
 }
 
 /* ---- address set ---- */
@@ -487,6 +512,7 @@ static void piece_failed(struct bt_swarm *w, uint32_t piece)
 		}
 	}
 	memset(br->from, 0, br->nblocks * sizeof(*br->from));
+	blockrec_rehash(br);
 	bt_picker_verified(&w->picker, piece, false);
 }
 
@@ -544,6 +570,7 @@ static void piece_passed(struct bt_swarm *w, uint32_t piece)
 static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg *m)
 {
 	int i = find_req(p, m->index, m->begin, m->length);
+	struct bt_blockrec *br;
 	int r, done;
 
 	p->down_total += m->length;
@@ -572,10 +599,13 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 	r = bt_storage_write(&w->storage, m->index, m->begin, m->data, m->length);
 	if (r) {
 		swarm_log(w, LOG_ERROR, "cannot write piece %u: %s", m->index, strerror(-r));
+		blockrec_rehash(blockrec(w, m->index));
 		bt_picker_verified(&w->picker, m->index, false);
 		return;
 	}
-	blockrec(w, m->index)->from[m->begin / BT_BLOCK_SIZE] = p->known;
+	br = blockrec(w, m->index);
+	br->from[m->begin / BT_BLOCK_SIZE] = p->known;
+	blockrec_hash(br, m->begin, m->data, m->length);
 	if (w->picker.endgame) {
 		/* Others were asked for the same block: cancel. */
 		for (struct bt_peer *q = w->session->peers; q; q = q->next) {
@@ -592,7 +622,13 @@ static void on_block(struct bt_swarm *w, struct bt_peer *p, const struct bt_msg 
 	if (done == 1) {
 		bool ok;
 
-		r = bt_storage_verify(&w->storage, m->index, &ok);
+		if (br->sha) {
+			r = bt_storage_verify_rest(&w->storage, m->index, br->sha, br->hashed, &ok);
+		} else {
+			r = bt_storage_verify(&w->storage, m->index, &ok);
+		}
+		/* The context is spent either way. */
+		blockrec_rehash(br);
 		if (r) {
 			swarm_log(w, LOG_ERROR, "cannot read piece %u: %s", m->index, strerror(-r));
 			ok = false;
@@ -648,10 +684,11 @@ static void on_request(struct bt_swarm *w, struct bt_peer *p, const struct bt_ms
 		bt_peer_close(p, "request flood");
 		return;
 	}
+	/* Served once the whole read is parsed (peer.c), so that
+	 * consecutive requests share one read from storage. */
 	p->inq[p->ninq++] = (struct bt_block){m->index, m->begin, m->length};
 	if (super_seeding(w))
 		ss_on_last_request(w, p, m);
-	bt_peer_serve(p);
 }
 
 static void on_cancel(struct bt_peer *p, const struct bt_msg *m)

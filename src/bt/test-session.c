@@ -272,9 +272,10 @@ static void test_superseed_switch(void **state)
 	snprintf(peer, sizeof(peer), "127.0.0.1:%u", bt_session_port(seeder));
 	assert_int_equal(bt_swarm_add_peer_str(ga, peer), 0);
 
-	/* Until two pieces came, under super-seeding. */
+	/* Until two pieces came, under super-seeding (one read may bring the
+	 * blocks of a few pieces, all handled before the loop breaks). */
 	run_for(c.base, 10000);
-	assert_int_equal(c.verified, 2);
+	assert_true(c.verified >= 2);
 	bt_swarm_get_stats(ga, &st);
 	assert_int_equal(st.peers, 1);
 	assert_int_equal(st.seeds, 0); /* we kept our pieces from it */

@@ -92,6 +92,29 @@ static void test_write_read_verify(void **state)
 		assert_int_equal(bt_storage_read(&st, i, 0, back, size), 0);
 		assert_memory_equal(back, stream + i * PLEN, size);
 	}
+	/* Ranges read at once: piece 1 lies in file b (one preadv), piece 0
+	 * straddles a and b (range by range). */
+	for (uint32_t i = 0; i < 2; i++) {
+		uint8_t x[6], y[PLEN - 6];
+		struct iovec v[2] = {{x, sizeof(x)}, {y, sizeof(y)}};
+
+		assert_int_equal(bt_storage_readv(&st, i, 0, v, 2), 0);
+		assert_memory_equal(x, stream + i * PLEN, sizeof(x));
+		assert_memory_equal(y, stream + i * PLEN + sizeof(x), sizeof(y));
+	}
+	/* Verifying a piece whose first bytes were hashed as they arrived. */
+	{
+		struct sha1_ctx sha;
+
+		sha1_init(&sha);
+		sha1_update(&sha, 5, stream + PLEN);
+		assert_int_equal(bt_storage_verify_rest(&st, 1, &sha, 5, &ok), 0);
+		assert_true(ok);
+		sha1_init(&sha);
+		sha1_update(&sha, 5, stream); /* the wrong bytes */
+		assert_int_equal(bt_storage_verify_rest(&st, 1, &sha, 5, &ok), 0);
+		assert_false(ok);
+	}
 	/* Past the end. */
 	assert_int_equal(bt_storage_read(&st, 3, 0, back, PLEN), -EINVAL);
 	bt_storage_close(&st);
