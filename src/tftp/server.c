@@ -53,17 +53,9 @@ const char *tftp_addr_str(const struct sockaddr_in *a, char *buf, size_t len)
 
 /* Logs a complaint about a bad packet, at most TFTP_BAD_LOG_PER_SEC a
  * second, so garbage from the network cannot flood the log. */
-static void PRINTF_LIKE(2, 3) log_bad(struct tftp_server *srv, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	logger_warn_limited(srv->lg, &srv->bad_log, TFTP_BAD_LOG_PER_SEC, COMP, "bad packets", "%s",
-			    msg);
-}
+#define log_bad(srv, ...)                                                                          \
+	logger_warn_limited((srv)->lg, &(srv)->bad_log, TFTP_BAD_LOG_PER_SEC, COMP, "bad packets", \
+			    __VA_ARGS__)
 
 const char *tftp_path_relative(const char *name)
 {
@@ -708,7 +700,8 @@ static void on_listen_readable(evutil_socket_t fd, short what, void *arg)
 				 * should come from (not a broadcast). */
 				local = pi.ipi_spec_dst;
 				ifindex = pi.ipi_ifindex;
-			} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+			} else if (cm->cmsg_level == SOL_SOCKET &&
+				   cm->cmsg_type == SCM_TIMESTAMPNS) {
 				struct timespec ts;
 				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
 				arrived = tftp_timespec_ns(&ts);
@@ -724,7 +717,8 @@ static void on_listen_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		switch (tftp_packet_opcode(pkt, (size_t)n)) {
 		case TFTP_RRQ:
-		case TFTP_WRQ: handle_rrq(srv, pkt, (size_t)n, &peer, &local, ifindex, arrived);
+		case TFTP_WRQ:
+			handle_rrq(srv, pkt, (size_t)n, &peer, &local, ifindex, arrived);
 			break;
 		default:
 			/* DATA, ACK, ERROR, OACK or garbage on the request
@@ -790,7 +784,8 @@ static int workers_start(struct tftp_server *srv)
 		struct tftp_worker *w = &srv->workers[i];
 		w->lg = (struct logger){.fn = worker_log_sink,
 					.ctx = w,
-					.level = srv->lg && srv->lg->fn ? srv->lg->level : LOG_ERROR};
+					.level = srv->lg && srv->lg->fn ? srv->lg->level
+									: LOG_ERROR};
 		if (!srv->lg || !srv->lg->fn)
 			w->lg.fn = NULL;
 		w->base = event_base_new();

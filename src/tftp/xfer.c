@@ -40,17 +40,9 @@
 
 #define lg_(w, lvl, ...) logger_log(&(w)->lg, lvl, TFTP_COMP, __VA_ARGS__)
 
-static void PRINTF_LIKE(2, 3) log_bad(struct tftp_worker *w, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	logger_warn_limited(&w->lg, &w->bad_log, TFTP_BAD_LOG_PER_SEC, TFTP_COMP, "bad packets",
-			    "%s", msg);
-}
+#define log_bad(w, ...)                                                                            \
+	logger_warn_limited(&(w)->lg, &(w)->bad_log, TFTP_BAD_LOG_PER_SEC, TFTP_COMP,              \
+			    "bad packets", __VA_ARGS__)
 
 static void count(atomic_uint_fast64_t *c)
 {
