@@ -44,6 +44,8 @@ work=$(mktemp -d /dev/shm/bt-rss.XXXXXX)
 chmod 755 "$work"
 rss_cleanup() {
 	local rc=$?
+	# Under set -e the (exit) below would end the shell before lab_cleanup.
+	set +e
 	trap - EXIT INT TERM
 	rm -rf "$work"
 	(exit "$rc")

@@ -81,6 +81,8 @@ run_teardown() {
 
 bench_cleanup() {
 	local rc=$? g
+	# Under set -e the (exit) below would end the shell before lab_cleanup.
+	set +e
 	trap - EXIT INT TERM
 	run_teardown
 	for g in srv nodes; do
