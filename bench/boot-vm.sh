@@ -16,6 +16,10 @@
 # Usage: bench/boot-vm.sh [N...]          (default: 1 2 4)
 #   BENCH_IMAGE_MIB  image size, kernel + initrd (72)
 #   BENCH_WHICH      "ours base" (both), or one of them
+#   BENCH_CPU        a QEMU CPU model for every machine, ours and the
+#                    baseline's alike (default: QEMU's, qemu64)
+#   BENCH_PCAP       1: capture the server's DHCP, TFTP and tracker packets
+#                    (UDP) to boot-vm-logs/KIND N.pcap, for profiling
 # Writes build/bench/boot-vm.txt (the table), boot-vm.json (every machine)
 # and build/bench/boot-vm-logs/ (serial consoles, stamped timelines).
 # Needs root, a plain build (make), phase 1 (make ph1) and the loaders
@@ -198,18 +202,26 @@ run_one() {
 	rm -f "$T/srv.log" "$T/dnsmasq.leases"
 	: >"$T/srv.log"
 	start_servers "$kind"
+	local cap=""
+	if [ "${BENCH_PCAP:-0}" = 1 ]; then
+		lab_bg srv tcpdump -i eth0 -n -s 400 -U -w "$logs/$tag.pcap" udp 2>/dev/null
+		cap=$LAB_LAST_PID
+		sleep 0.5
+	fi
 	for i in $(seq 1 "$n"); do
 		local mac log
 		mac=$(printf '52:54:00:be:%02x:%02x' "$n" "$i")
 		log=$logs/$tag-vm$i.log
 		vms+=("vm$i=$mac=$(date +%s.%N)=$log")
-		pxe_vm "${kind:0:1}$n$i" "$mac" bios "$log" -machine graphics=off
+		# shellcheck disable=SC2086 # no CPU model: no words
+		pxe_vm "${kind:0:1}$n$i" "$mac" bios "$log" -machine graphics=off \
+			${BENCH_CPU:+-cpu "$BENCH_CPU"}
 		vm_pids="$vm_pids $LAB_LAST_PID"
 	done
 	/usr/bin/python3 bench/boot-vm-watch.py "$kind" "$deadline" "$logs/$tag" "$T/srv.log" \
 		"${vms[@]}" >/dev/null || rc=$?
 	# shellcheck disable=SC2086
-	stop_pids $vm_pids $srv_pids
+	stop_pids $vm_pids $srv_pids $cap
 	cp "$T/srv.log" "$logs/$tag-server.log"
 	for i in $(seq 1 "$n"); do
 		ip -n "$LAB_SW" link del "$(printf 't%s%s' "$$" "${kind:0:1}$n$i" | cut -c1-15)" \
@@ -219,7 +231,7 @@ run_one() {
 		"(load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 }
 
-echo "boot-vm: image $mib MiB; N = $counts; $which_ones (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+echo "boot-vm: image $mib MiB; N = $counts; $which_ones; CPU ${BENCH_CPU:-qemu64} (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 for n in $counts; do
 	for kind in $which_ones; do
 		run_one "$kind" "$n"

@@ -32,12 +32,14 @@ static void test_cmdline(void **state)
 	assert_int_equal(bootcfg_cmdline(&b, &c, NULL), 0);
 	assert_non_null(strstr((char *)b.data, "bt.server=10.77.0.1 bt.http=8080 "));
 	assert_null(strstr((char *)b.data, "bt.os="));
+	assert_non_null(strstr((char *)b.data, " quiet cryptomgr.notests "
+					       "initcall_blacklist=crypto_kdf108_init"));
 	buf_reset(&b);
 	c.cmdline = "bt.debug";
 	assert_int_equal(bootcfg_cmdline(&b, &c, "debian"), 0);
 	assert_non_null(strstr((char *)b.data, " bt.os=debian "));
 	/* Extra arguments come last, so they can override ours. */
-	assert_non_null(strstr((char *)b.data, "quiet bt.debug"));
+	assert_non_null(strstr((char *)b.data, "crypto_kdf108_init bt.debug"));
 	buf_release(&b);
 }
 
@@ -50,7 +52,7 @@ static void test_pxelinux(void **state)
 	assert_int_equal(bootcfg_pxelinux(&b, &c, NULL), 0);
 	assert_non_null(strstr((char *)b.data, "KERNEL ph1/vmlinuz\n"));
 	assert_non_null(strstr((char *)b.data, "INITRD ph1/initrd.img,bundle.cpio\n"));
-	assert_non_null(strstr((char *)b.data, "IPAPPEND 2\n"));
+	assert_non_null(strstr((char *)b.data, "IPAPPEND 3\n"));
 	assert_non_null(strstr((char *)b.data, "DEFAULT phase1\n"));
 	buf_release(&b);
 }
@@ -84,6 +86,11 @@ static void test_ipxe(void **state)
 	assert_memory_equal(b.data, "#!ipxe\n", 7);
 	assert_non_null(strstr((char *)b.data, "set base http://10.77.0.1:8080\n"));
 	assert_non_null(strstr((char *)b.data, "initrd --name bundle.cpio ${base}/bundle.cpio"));
+	/* The ROM's lease in pxelinux's IPAPPEND 1 form, for phase 1 to use
+	 * without waiting for DHCP. */
+	assert_non_null(strstr((char *)b.data, " BOOTIF=01-${netX/mac:hexhyp} "
+					       "ip=${netX/ip}:${next-server}:${netX/gateway}:"
+					       "${netX/netmask} bt.server=10.77.0.1 "));
 	buf_release(&b);
 }
 

@@ -104,11 +104,18 @@ static uint32_t random_u32(void)
 {
 	uint32_t v = 0;
 
-	/* getrandom() of 4 bytes does not fail once the pool is ready; if it
-	 * ever did, a predictable id only weakens spoofing protection. */
-	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
-		v = (uint32_t)now_ms() * 2654435761u;
-	return v;
+	/* A transaction id or key only makes spoofed answers harder to forge:
+	 * it must not wait for the kernel's entropy pool. getrandom() with no
+	 * flag blocks until the pool is ready, which in phase 1 on a CPU
+	 * without RDRAND (QEMU's default) held the agent's first screen for
+	 * about a second. GRND_INSECURE (Linux 5.6) never blocks; an older
+	 * kernel refuses it, and GRND_NONBLOCK then fails rather than wait.
+	 * A predictable id only weakens spoofing protection. */
+	if (getrandom(&v, sizeof(v), GRND_INSECURE) == sizeof(v))
+		return v;
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == sizeof(v))
+		return v;
+	return (uint32_t)now_ms() * 2654435761u;
 }
 
 static void timer_in_ev(struct event *ev, uint64_t ms)
