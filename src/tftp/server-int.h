@@ -80,10 +80,8 @@ struct tftp_xfer {
 
 	/* Worker only (the listener reads the end fields after the end). */
 	struct tftp_xfer *wnext, *wprev; /* w->xfers */
-	/* Both made by the listener, closed by the worker: fd is connected to
-	 * the client, stray_fd (same local port) gets everyone else's. */
-	int fd, stray_fd;
-	struct event *ev_read, *ev_stray, *ev_timer;
+	int fd;				 /* made by the listener, closed by the worker */
+	struct event *ev_read, *ev_timer;
 	/* The wait before a retransmission, learned from the round trips
 	 * (tftp/rto.h). probe_block, sent at probe_ns and never resent, is
 	 * the packet whose ACK gives the next sample (Karn's rule). */

@@ -482,40 +482,19 @@ static void open_error(int err, uint16_t *code, const char **msg)
 	}
 }
 
-/* Opens a transfer's two sockets on one new local port. The first is
- * connected to the client, so the kernel delivers only the client's packets
- * to it, and each block's send skips the route lookup and address checks an
- * unconnected send pays (see docs/benchmarks.md, "TFTP"). The second,
- * unconnected, shares the port through SO_REUSEPORT (which only sockets of
- * the same user may join) and receives what comes from anyone else, which
- * the kernel would otherwise answer with an ICMP port unreachable, unlogged:
- * RFC 1350's ERROR 5 goes out from it and the complaint is logged. Returns
- * the connected socket and sets *stray, or a negative errno. */
-static int xfer_socket(const struct in_addr *local, const struct sockaddr_in *peer, int *stray)
+static int xfer_socket(struct tftp_server *srv, const struct in_addr *local)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = *local};
-	socklen_t salen = sizeof(sa);
-	int fds[2] = {-1, -1};
-	int one = 1, e;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	for (int i = 0; i < 2; i++) {
-		fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fds[i] < 0 ||
-		    setsockopt(fds[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-		    bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			goto fail;
-		if (i == 0 && (getsockname(fds[0], (struct sockaddr *)&sa, &salen) < 0 ||
-			       connect(fds[0], (const struct sockaddr *)peer, sizeof(*peer)) < 0))
-			goto fail;
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
 	}
-	*stray = fds[1];
-	return fds[0];
-fail:
-	e = -errno;
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	return e;
+	return fd;
 }
 
 static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
@@ -532,7 +511,7 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 	uint16_t code;
 	struct stat st;
 	char who[32];
-	int r, fd, sock, stray = -1;
+	int r, fd, sock;
 
 	r = tftp_request_parse(pkt, len, &req);
 	if (r == TFTP_E_MODE) {
@@ -619,7 +598,7 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 		refuse(srv, peer, local, path, TFTP_ERR_NOT_FOUND, "not a regular file", LOG_INFO);
 		return;
 	}
-	sock = xfer_socket(local, peer, &stray);
+	sock = xfer_socket(srv, local);
 	if (sock < 0) {
 		close(fd);
 		lg_(srv, LOG_ERROR, "cannot open a transfer socket: %s", strerror(-sock));
@@ -642,7 +621,6 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 	x->w = w ? w : worker_pick(srv);
 	x->id = ++srv->next_id;
 	x->fd = sock;
-	x->stray_fd = stray;
 	x->peer = *peer;
 	x->file = file_get(srv, fd, &st);
 	x->path = xstrdup(path);

@@ -152,9 +152,9 @@ static int block_send(struct tftp_xfer *x, uint64_t b)
 		{.iov_base = hdr, .iov_len = sizeof(hdr)},
 		{.iov_base = (void *)data, .iov_len = n > 0 ? (size_t)n : 0},
 	};
-	/* x->fd is connected to the client: no address to pass, and the
-	 * kernel reuses the socket's route instead of looking one up. */
 	struct msghdr mh = {
+		.msg_name = &x->peer,
+		.msg_namelen = sizeof(x->peer),
 		.msg_iov = iov,
 		.msg_iovlen = 2,
 	};
@@ -171,9 +171,8 @@ static int block_send(struct tftp_xfer *x, uint64_t b)
 	return 0;
 }
 
-/* Sends the blocks after x->sent up to the end of the window; now is the
- * caller's CLOCK_MONOTONIC reading, for the round-trip probe. */
-static int window_send(struct tftp_xfer *x, uint64_t now)
+/* Sends the blocks after x->sent up to the end of the window. */
+static int window_send(struct tftp_xfer *x)
 {
 	uint64_t end = x->base + x->windowsize - 1;
 
@@ -188,7 +187,7 @@ static int window_send(struct tftp_xfer *x, uint64_t now)
 			if (!x->probe) {
 				x->probe = true;
 				x->probe_block = x->sent;
-				x->probe_ns = now;
+				x->probe_ns = now_ns();
 			}
 		}
 	}
@@ -210,11 +209,10 @@ static void timer_add(struct tftp_xfer *x, uint64_t ns)
 	x->timer_pending = event_add(x->ev_timer, &tv) == 0;
 }
 
-/* Restarts the retransmission timeout from now (CLOCK_MONOTONIC ns);
- * usually just moves the deadline. */
-static void timer_arm(struct tftp_xfer *x, uint64_t now)
+/* Restarts the retransmission timeout; usually just moves the deadline. */
+static void timer_arm(struct tftp_xfer *x)
 {
-	x->deadline = now + x->rto.rto_ns;
+	x->deadline = now_ns() + x->rto.rto_ns;
 	if (!x->timer_pending)
 		timer_add(x, x->rto.rto_ns);
 }
@@ -235,16 +233,12 @@ static void xfer_release(struct tftp_xfer *x)
 	x->wnext = x->wprev = NULL;
 	if (x->ev_read)
 		event_free(x->ev_read);
-	if (x->ev_stray)
-		event_free(x->ev_stray);
 	if (x->ev_timer)
 		event_free(x->ev_timer);
-	x->ev_read = x->ev_stray = x->ev_timer = NULL;
+	x->ev_read = x->ev_timer = NULL;
 	if (x->fd >= 0)
 		close(x->fd);
-	if (x->stray_fd >= 0)
-		close(x->stray_fd);
-	x->fd = x->stray_fd = -1;
+	x->fd = -1;
 	free(x->marks);
 	free(x->chunk);
 	x->marks = NULL;
@@ -280,7 +274,7 @@ static void on_ack(struct tftp_xfer *x, uint16_t n)
 {
 	uint64_t prev = x->base - 1;
 	uint64_t k = prev + (uint16_t)(n - (uint16_t)prev);
-	uint64_t d, now = now_ns();
+	uint64_t d;
 	int r;
 
 	if (!x->got_ack) {
@@ -292,7 +286,7 @@ static void on_ack(struct tftp_xfer *x, uint16_t n)
 			return;
 		x->oack_pending = false;
 		x->tries = 0;
-		x->progress_ns = now;
+		x->progress_ns = now_ns();
 		goto send;
 	}
 	if (k == prev) {
@@ -331,7 +325,7 @@ static void on_ack(struct tftp_xfer *x, uint16_t n)
 	x->base = k + 1;
 	x->tries = 0;
 	x->dup_resent = false;
-	x->progress_ns = now;
+	x->progress_ns = now_ns();
 	if (x->probe && k >= x->probe_block) {
 		tftp_rto_sample(&x->rto, x->progress_ns - x->probe_ns);
 		x->probe = false;
@@ -345,31 +339,49 @@ static void on_ack(struct tftp_xfer *x, uint16_t n)
 	if (x->sent > k)
 		x->sent = k;
 send:
-	r = window_send(x, now);
+	r = window_send(x);
 	if (r < 0) {
 		xfer_fail(x, TFTP_ERR_UNDEF, "read error", true);
 		return;
 	}
-	/* The time before the blocks went out: the deadline comes a few
-	 * microseconds early at worst, and one clock read per ACK is saved. */
-	timer_arm(x, now);
+	timer_arm(x);
 }
 
-/* One packet from the client, n bytes at pkt. */
-static void xfer_packet(struct tftp_xfer *x, const uint8_t *pkt, size_t n)
+static void on_xfer_readable(evutil_socket_t fd, short what, void *arg)
 {
+	struct tftp_xfer *x = arg;
 	struct tftp_worker *w = x->w;
+	uint8_t pkt[TFTP_REQUEST_MAX];
+	struct sockaddr_in from;
+	socklen_t fromlen = sizeof(from);
+	ssize_t n;
 	uint16_t block, code;
 	const char *msg;
 	size_t msg_len;
 
-	switch (tftp_packet_opcode(pkt, n)) {
+	n = recvfrom(fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+	if (n < 0)
+		return;
+	if (fromlen != sizeof(from) || from.sin_family != AF_INET ||
+	    from.sin_addr.s_addr != x->peer.sin_addr.s_addr || from.sin_port != x->peer.sin_port) {
+		char who[32];
+
+		/* RFC 1350: a packet from another TID gets an ERROR 5 and
+		 * does not disturb the transfer. Never answer an ERROR. */
+		count(&w->dropped);
+		log_bad(w, "%s: packet for another transfer, answered 'unknown transfer ID'",
+			tftp_addr_str(&from, who, sizeof(who)));
+		if (tftp_packet_opcode(pkt, (size_t)n) != TFTP_ERROR)
+			send_error_to(fd, &from, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+		return;
+	}
+	switch (tftp_packet_opcode(pkt, (size_t)n)) {
 	case TFTP_ACK:
-		if (tftp_ack_parse(pkt, n, &block) == 0)
+		if (tftp_ack_parse(pkt, (size_t)n, &block) == 0)
 			on_ack(x, block);
 		return;
 	case TFTP_ERROR:
-		if (tftp_error_parse(pkt, n, &code, &msg, &msg_len) == 0) {
+		if (tftp_error_parse(pkt, (size_t)n, &code, &msg, &msg_len) == 0) {
 			char reason[TFTP_REASON_MAX];
 			snprintf(reason, sizeof(reason), "client sent error %u '%.*s'", code,
 				 (int)MIN(msg_len, 64), msg);
@@ -379,53 +391,9 @@ static void xfer_packet(struct tftp_xfer *x, const uint8_t *pkt, size_t n)
 	default:
 		count(&w->dropped);
 		log_bad(w, "%s: unexpected opcode %u during a transfer, ignored", x->path,
-			tftp_packet_opcode(pkt, n));
+			tftp_packet_opcode(pkt, (size_t)n));
 		return;
 	}
-}
-
-/* The connected socket: only the client's packets reach it. */
-static void on_xfer_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct tftp_xfer *x = arg;
-	uint8_t pkt[TFTP_REQUEST_MAX];
-	ssize_t n;
-
-	/* An error here is an ICMP error the client's host sent back (its
-	 * port closed): the retransmission timeout deals with that. */
-	n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
-	if (n >= 0)
-		xfer_packet(x, pkt, (size_t)n);
-}
-
-/* The unconnected socket on the same port: packets from anyone but the
- * client (and, in principle, from the client if the kernel delivered one
- * here before the other socket was connected). */
-static void on_stray_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct tftp_xfer *x = arg;
-	struct tftp_worker *w = x->w;
-	uint8_t pkt[TFTP_REQUEST_MAX];
-	struct sockaddr_in from;
-	socklen_t fromlen = sizeof(from);
-	ssize_t n;
-	char who[32];
-
-	n = recvfrom(fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
-	if (n < 0)
-		return;
-	if (fromlen == sizeof(from) && from.sin_family == AF_INET &&
-	    from.sin_addr.s_addr == x->peer.sin_addr.s_addr && from.sin_port == x->peer.sin_port) {
-		xfer_packet(x, pkt, (size_t)n);
-		return;
-	}
-	/* RFC 1350: a packet from another TID gets an ERROR 5 and does not
-	 * disturb the transfer. Never answer an ERROR. */
-	count(&w->dropped);
-	log_bad(w, "%s: packet for another transfer, answered 'unknown transfer ID'",
-		tftp_addr_str(&from, who, sizeof(who)));
-	if (tftp_packet_opcode(pkt, (size_t)n) != TFTP_ERROR)
-		send_error_to(fd, &from, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
 }
 
 static void on_xfer_timeout(evutil_socket_t fd, short what, void *arg)
@@ -465,13 +433,13 @@ static void on_xfer_timeout(evutil_socket_t fd, short what, void *arg)
 			      (struct sockaddr *)&x->peer, sizeof(x->peer));
 	} else {
 		x->sent = x->base - 1;
-		r = window_send(x, now);
+		r = window_send(x);
 	}
 	if (r < 0) {
 		xfer_fail(x, TFTP_ERR_UNDEF, "read error", true);
 		return;
 	}
-	timer_arm(x, now);
+	timer_arm(x);
 }
 
 /* ---- the worker's side of the listener's requests ---- */
@@ -499,10 +467,8 @@ void tftp_xfer_begin(struct tftp_xfer *x)
 		x->marks[0] = NETASCII_STATE_INIT;
 	}
 	x->ev_read = event_new(w->base, x->fd, EV_READ | EV_PERSIST, on_xfer_readable, x);
-	x->ev_stray = event_new(w->base, x->stray_fd, EV_READ | EV_PERSIST, on_stray_readable, x);
 	x->ev_timer = evtimer_new(w->base, on_xfer_timeout, x);
-	if (!x->ev_read || !x->ev_stray || !x->ev_timer || event_add(x->ev_read, NULL) < 0 ||
-	    event_add(x->ev_stray, NULL) < 0) {
+	if (!x->ev_read || !x->ev_timer || event_add(x->ev_read, NULL) < 0) {
 		lg_(w, LOG_ERROR, "cannot register a transfer with the event loop");
 		xfer_fail(x, TFTP_ERR_UNDEF, "server error", true);
 		return;
@@ -516,11 +482,11 @@ void tftp_xfer_begin(struct tftp_xfer *x)
 		x->oack_pending = true;
 		(void)!sendto(x->fd, x->oack, x->oack_len, MSG_DONTWAIT,
 			      (struct sockaddr *)&x->peer, sizeof(x->peer));
-	} else if (window_send(x, x->progress_ns) < 0) {
+	} else if (window_send(x) < 0) {
 		xfer_fail(x, TFTP_ERR_UNDEF, "read error", true);
 		return;
 	}
-	timer_arm(x, x->progress_ns);
+	timer_arm(x);
 }
 
 void tftp_worker_supersede(struct tftp_worker *w, uint64_t id)
