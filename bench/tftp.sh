@@ -11,7 +11,7 @@
 #
 # Usage: bench/tftp.sh [BUILDDIR]           (default: build)
 #   CLIENTS="1 20 100" BLKSIZES="1468 512" SIZE_MB=16 SERVERS="ours dnsmasq hpa atftpd"
-#   REPS=3 WINDOWS="8 32" HTTP=1
+#   REPS=3 WINDOWS="8 32" HTTP=1 EQUAL_CPU=0 BASE=
 #
 # SERVERS may name ours more than once with a worker count: "ours" runs
 # tftp-serve as it comes (one transfer thread per CPU, up to 4), "ours1"
@@ -25,13 +25,17 @@
 # (wall time and server CPU each), so a burst of other load hits one run of
 # one server, not a whole column. Every run is also logged on stderr.
 #
-# EQUAL_CPU=1 puts each server, with all its threads and child processes,
-# in a cpu cgroup of its own, so the scheduler weighs a server as one task
-# (as it weighs ours) however many threads or processes it runs. The
-# clients share the server's 2 CPUs here, so a server with a thread
-# (atftpd) or a process (tftpd-hpa) per transfer could otherwise win CPU
-# time from the curl processes by its numbers alone. Off by default: on
-# 2026-11-26 it did not change the ordering (see docs/benchmarks.md).
+# BASE=DIR adds servers named "base" and "baseN": tftp-serve from another
+# build (say of main), as "ours" and "oursN", for a before/after in one run.
+#
+# EQUAL_CPU=1 models clients on other machines, for every server alike: the
+# server, with all its threads and child processes, runs in one cpu cgroup
+# and all the clients in another, with equal cpu.shares, so under contention
+# each side gets half of the CPUs whatever its number of threads or
+# processes. By default (0) everything is in one group, and the kernel shares
+# the CPUs per thread: 100 curl processes against a server with 2 threads
+# (ours) or 1 (dnsmasq) leave it little, while a server with a thread
+# (atftpd) or a process (tftpd-hpa) per transfer takes half.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-$top/build}
@@ -44,11 +48,16 @@ WINDOWS=${WINDOWS-8 32}
 REPS=${REPS:-3}
 HTTP=${HTTP:-1}
 EQUAL_CPU=${EQUAL_CPU:-0}
+BASE=${BASE:-}
+case $BASE in "" | /*) ;; *) BASE=$top/$BASE ;; esac
 HZ=$(getconf CLK_TCK)
 
 . "$top/tests/lib/lab.sh"
 
 [ -x "$B/src/tftp/tftp-serve" ] || { echo "build first: ninja -C $B" >&2; exit 1; }
+case " $SERVERS " in *" base"*)
+	[ -x "$BASE/src/tftp/tftp-serve" ] || { echo "bench: base servers need BASE=builddir" >&2; exit 1; } ;;
+esac
 for c in curl atftp; do
 	command -v "$c" >/dev/null || { echo "bench: $c missing (tools/deps.sh bench)" >&2; exit 1; }
 done
@@ -86,11 +95,16 @@ CG=""
 if [ -d /sys/fs/cgroup/cpuacct ] && mkdir "/sys/fs/cgroup/cpuacct/$LAB_P" 2>/dev/null; then
 	CG=/sys/fs/cgroup/cpuacct/$LAB_P
 fi
-CPUG=""
+CPUG="" CLIG=""
 if [ "$EQUAL_CPU" = 1 ]; then
-	if [ -f /sys/fs/cgroup/cpu/cpu.shares ] && mkdir "/sys/fs/cgroup/cpu/$LAB_P" 2>/dev/null; then
+	if [ -f /sys/fs/cgroup/cpu/cpu.shares ] && mkdir "/sys/fs/cgroup/cpu/$LAB_P" 2>/dev/null &&
+		mkdir "/sys/fs/cgroup/cpu/$LAB_P-cli" 2>/dev/null; then
 		CPUG=/sys/fs/cgroup/cpu/$LAB_P
+		CLIG=/sys/fs/cgroup/cpu/$LAB_P-cli
+		echo 1024 > "$CPUG/cpu.shares"
+		echo 1024 > "$CLIG/cpu.shares"
 	else
+		rmdir "/sys/fs/cgroup/cpu/$LAB_P" 2>/dev/null || true
 		echo "bench: no cgroup v1 cpu controller; EQUAL_CPU=1 cannot be honoured" >&2
 		exit 1
 	fi
@@ -104,6 +118,7 @@ bench_cleanup() {
 	sleep 0.3
 	[ -z "$CG" ] || rmdir "$CG" 2>/dev/null || true
 	[ -z "$CPUG" ] || rmdir "$CPUG" 2>/dev/null || true
+	[ -z "$CLIG" ] || rmdir "$CLIG" 2>/dev/null || true
 	(exit $rc)
 	lab_cleanup
 }
@@ -119,10 +134,11 @@ cpu_ns() { # pid
 SRV_PID=""
 start_server() { # name
 	case $1 in
-	ours*)
-		local workers=()
-		[ "$1" = ours ] || workers=(--workers "${1#ours}")
-		lab_bg srv "$B/src/tftp/tftp-serve" --root "$ROOT" --address 127.0.0.1 --port 69 \
+	ours* | base*)
+		local workers=() bin=$B/src/tftp/tftp-serve n=${1#ours}
+		case $1 in base*) bin=$BASE/src/tftp/tftp-serve n=${1#base} ;; esac
+		[ -z "$n" ] || workers=(--workers "$n")
+		lab_bg srv "$bin" --root "$ROOT" --address 127.0.0.1 --port 69 \
 			--max-transfers 1000 --max-per-client 1000 --log-level error "${workers[@]}" ;;
 	dnsmasq)
 		lab_bg srv dnsmasq --no-daemon --conf-file=/dev/null --port=0 --enable-tftp \
@@ -161,7 +177,11 @@ run_clients() {
 	local n=$1 kind=$2
 	shift 2
 	rm -f "$OUT"/c.*
-	lab_exec srv timeout 600 bash -c '
+	# The clients (this subshell and all it starts) in their cgroup; from
+	# out here, as ip netns exec mounts a /sys without the cgroups.
+	(
+	[ -z "$CLIG" ] || echo "$BASHPID" > "$CLIG/cgroup.procs"
+	exec ip netns exec "$(lab_ns srv)" timeout 600 bash -c '
 		n=$1; kind=$2; out=$3; shift 3
 		t0=$(date +%s%N)
 		for i in $(seq 1 "$n"); do
@@ -175,7 +195,8 @@ run_clients() {
 		done
 		wait
 		t1=$(date +%s%N)
-		echo $(( (t1 - t0) / 1000000 ))' _ "$n" "$kind" "$OUT" "$@" > "$OUT/wall"
+		echo $(( (t1 - t0) / 1000000 ))' _ "$n" "$kind" "$OUT" "$@"
+	) > "$OUT/wall"
 	local ok=0
 	for i in $(seq 1 "$n"); do
 		[ "$(cat "$OUT/c.$i" 2>/dev/null)" = "$SIZE" ] && ok=$((ok + 1))
@@ -229,9 +250,10 @@ esac
 
 echo "file: $SIZE_MB MiB on loopback in a namespace; $(nproc) CPUs; times in seconds"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times)"
+[ -z "$BASE" ] || echo "base: $BASE; ours: $B"
 echo "median of $REPS runs per cell, servers interleaved;" \
-	"$([ -n "$CPUG" ] && echo "each server weighs as one task (EQUAL_CPU=1)" ||
-		echo "servers weigh as many tasks as they run (EQUAL_CPU=0)")"
+	"$([ -n "$CPUG" ] && echo "server and clients in two cgroups of equal weight (EQUAL_CPU=1)" ||
+		echo "CPU shared per thread, servers and clients alike (EQUAL_CPU=0)")"
 printf '%-10s %-22s %7s %9s %10s %8s\n' server transfer clients wall server-cpu ok
 for blk in $BLKSIZES; do
 	for n in $CLIENTS; do
