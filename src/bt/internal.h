@@ -49,6 +49,7 @@ struct event;
 #define BT_PEX_INTERVAL 60
 #define BT_PEX_MAX 50	      /* peers taken from or sent in one PEX message */
 #define BT_SS_SLOTS 6	      /* super-seed pieces offered per peer at once */
+#define BT_SS_OFFERS 64	      /* super-seed offers out at once, over all peers */
 #define BT_SS_DUP_BUDGET 0.4  /* second copies the super-seeder may offer, x pieces */
 #define BT_SS_RELEASE 2	      /* seconds after the peer has it, offer more */
 #define BT_SS_SILENT 5	      /* a peer silent this long does not hold offers back */

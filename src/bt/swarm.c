@@ -311,10 +311,13 @@ static bool super_seeding(const struct bt_swarm *w)
 
 static void ss_offer(struct bt_swarm *w, struct bt_peer *p)
 {
+	/* A few offers each in a large swarm (bt_picker_superseed_slots). */
+	uint32_t slots = bt_picker_superseed_slots(w->npeers, BT_SS_OFFERS, BT_SS_SLOTS);
+
 	/* A peer that already knows every piece we have is served normally. */
 	if (!p->ss_hidden)
 		return;
-	while (!p->dead && p->nss < BT_SS_SLOTS) {
+	while (!p->dead && p->nss < slots) {
 		bool set[BT_SS_SLOTS] = {false};
 		int64_t piece;
 

@@ -206,6 +206,18 @@ static void test_superseed(void **state)
 	bt_bitfield_release(&y);
 }
 
+static void test_superseed_slots(void **state)
+{
+	/* Small swarms keep the cap; large ones get fewer each, never 0. */
+	assert_int_equal(bt_picker_superseed_slots(0, 64, 6), 6);
+	assert_int_equal(bt_picker_superseed_slots(4, 64, 6), 6);
+	assert_int_equal(bt_picker_superseed_slots(16, 64, 6), 4);
+	assert_int_equal(bt_picker_superseed_slots(32, 64, 6), 2);
+	assert_int_equal(bt_picker_superseed_slots(33, 64, 6), 2);
+	assert_int_equal(bt_picker_superseed_slots(64, 64, 6), 1);
+	assert_int_equal(bt_picker_superseed_slots(500, 64, 6), 1);
+}
+
 static void test_queue_target(void **state)
 {
 	uint32_t t = 32;
@@ -281,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_endgame_waits_for_all_requested),
 		cmocka_unit_test(test_interest),
 		cmocka_unit_test(test_queue_target),
+		cmocka_unit_test(test_superseed_slots),
 		cmocka_unit_test(test_superseed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
