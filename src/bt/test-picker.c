@@ -209,13 +209,19 @@ static void test_superseed(void **state)
 static void test_superseed_slots(void **state)
 {
 	/* Small swarms keep the cap; large ones get fewer each, never 0. */
-	assert_int_equal(bt_picker_superseed_slots(0, 64, 6), 6);
-	assert_int_equal(bt_picker_superseed_slots(4, 64, 6), 6);
-	assert_int_equal(bt_picker_superseed_slots(16, 64, 6), 4);
-	assert_int_equal(bt_picker_superseed_slots(32, 64, 6), 2);
-	assert_int_equal(bt_picker_superseed_slots(33, 64, 6), 2);
-	assert_int_equal(bt_picker_superseed_slots(64, 64, 6), 1);
-	assert_int_equal(bt_picker_superseed_slots(500, 64, 6), 1);
+	assert_int_equal(bt_picker_superseed_slots(0, 64, 6, 1000, 500, 2), 6);
+	assert_int_equal(bt_picker_superseed_slots(4, 64, 6, 1000, 500, 2), 6);
+	assert_int_equal(bt_picker_superseed_slots(12, 64, 6, 1000, 500, 2), 6);
+	assert_int_equal(bt_picker_superseed_slots(16, 64, 6, 1000, 500, 2), 4);
+	assert_int_equal(bt_picker_superseed_slots(32, 64, 6, 1000, 500, 2), 2);
+	assert_int_equal(bt_picker_superseed_slots(33, 64, 6, 1000, 500, 2), 2);
+	assert_int_equal(bt_picker_superseed_slots(64, 64, 6, 1000, 500, 2), 1);
+	assert_int_equal(bt_picker_superseed_slots(500, 64, 6, 1000, 500, 2), 1);
+	/* While the swarm is still connecting, `first` each at most. */
+	assert_int_equal(bt_picker_superseed_slots(1, 64, 6, 0, 500, 2), 2);
+	assert_int_equal(bt_picker_superseed_slots(4, 64, 6, 499, 500, 2), 2);
+	assert_int_equal(bt_picker_superseed_slots(4, 64, 6, 500, 500, 2), 6);
+	assert_int_equal(bt_picker_superseed_slots(64, 64, 6, 0, 500, 2), 1);
 }
 
 static void test_queue_target(void **state)
