@@ -358,6 +358,19 @@ for n in $NS; do
 		if [ -n "$LOGS" ]; then
 			mkdir -p "$LOGS/$stack-$n"
 			cp "$r"/*.log "$r"/*.done "$r"/*.exit "$r/cpu" "$LOGS/$stack-$n/" 2>/dev/null || true
+			# Each shaped queue's counters (sent, dropped, overlimits):
+			# the switch's ports are the nodes' downlinks, eth0 of a
+			# host its uplink.
+			{
+				for i in $(seq 1 $((n + 1))); do
+					echo "== down $i"
+					ip netns exec "$LAB_SW" tc -s qdisc show dev "v$$-$i" | grep -A2 bfifo
+				done
+				for h in $LAB_HOSTS; do
+					echo "== up $h"
+					ip netns exec "$h" tc -s qdisc show dev eth0 | grep -A2 bfifo
+				done
+			} >"$LOGS/$stack-$n/qdisc.txt" 2>&1 || true
 		fi
 		rm -rf "$r"/n*/
 	done

@@ -49,6 +49,9 @@ struct event;
 #define BT_PEX_INTERVAL 60
 #define BT_PEX_MAX 50	      /* peers taken from or sent in one PEX message */
 #define BT_SS_SLOTS 6	      /* super-seed pieces offered per peer at once */
+#define BT_SS_OFFERS 64	      /* super-seed offers out at once, over all peers */
+#define BT_SS_SETTLE_MS 500   /* ms after the first super-seeded peer ... */
+#define BT_SS_FIRST 2	      /* ... when each peer gets this many offers at most */
 #define BT_SS_DUP_BUDGET 0.4  /* second copies the super-seeder may offer, x pieces */
 #define BT_SS_RELEASE 2	      /* seconds after the peer has it, offer more */
 #define BT_SS_SILENT 5	      /* a peer silent this long does not hold offers back */
@@ -201,6 +204,7 @@ struct bt_swarm {
 	uint32_t nknown;
 	uint32_t pex_gen;
 	struct bt_blockrec *contrib; /* per piece */
+	int64_t ss_t0;		     /* ms of the first offer of this super-seeding round */
 	uint16_t *ss_given;	     /* per piece: super-seed offers */
 	uint32_t ss_dups;	     /* offers of pieces some peer already had */
 	uint32_t npeers;	     /* attached */

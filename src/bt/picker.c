@@ -349,6 +349,16 @@ int64_t bt_picker_superseed_choose(const struct bt_picker *p, const uint16_t *gi
 	return best;
 }
 
+uint32_t bt_picker_superseed_slots(uint32_t peers, uint32_t total, uint32_t max, int64_t since_ms,
+				   int64_t settle_ms, uint32_t first)
+{
+	uint32_t n = peers ? (total + peers - 1) / peers : max;
+
+	if (since_ms < settle_ms)
+		n = MIN(n, first);
+	return MAX(1u, MIN(n, max));
+}
+
 uint32_t bt_picker_queue_target(double rate, uint32_t current, uint32_t their_reqq, bool snubbed,
 				double queue_time, uint32_t min_blocks, uint32_t max_blocks)
 {

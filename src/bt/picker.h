@@ -109,6 +109,19 @@ uint64_t bt_picker_have_bytes(const struct bt_picker *p);
 int64_t bt_picker_superseed_choose(const struct bt_picker *p, const uint16_t *given,
 				   const struct bt_bitfield *peer_has);
 
+/* Super-seeding: how many pieces to offer each peer at once when `peers`
+ * peers are connected, so that about `total` offers are out in all:
+ * between 1 and max. In a large swarm many offers at once let the server's
+ * TCP flows race, and the few machines that win early hold most of the
+ * rare pieces, saturate their uplinks serving them and fall behind in
+ * their own download; a few offers each spread the first pieces evenly.
+ * Machines that boot together connect within a fraction of a second, so
+ * the count is not known at first: until settle_ms after the first offer
+ * (since_ms counts from it) at most `first` each, or the first to connect
+ * would take most of the rare pieces. */
+uint32_t bt_picker_superseed_slots(uint32_t peers, uint32_t total, uint32_t max, int64_t since_ms,
+				   int64_t settle_ms, uint32_t first);
+
 /* The request pipeline for one peer: how many blocks to keep requested,
  * given its measured rate (bytes/s), the current target, the queue it
  * advertised (BEP 10 reqq, 0 = unknown) and whether it is snubbed.

@@ -311,10 +311,20 @@ static bool super_seeding(const struct bt_swarm *w)
 
 static void ss_offer(struct bt_swarm *w, struct bt_peer *p)
 {
+	int64_t now = bt_now_ms();
+	uint32_t slots;
+
 	/* A peer that already knows every piece we have is served normally. */
 	if (!p->ss_hidden)
 		return;
-	while (!p->dead && p->nss < BT_SS_SLOTS) {
+	/* A few offers each in a large swarm, and few to everyone while the
+	 * machines that boot together are still connecting
+	 * (bt_picker_superseed_slots). */
+	if (!w->ss_t0)
+		w->ss_t0 = now;
+	slots = bt_picker_superseed_slots(w->npeers, BT_SS_OFFERS, BT_SS_SLOTS, now - w->ss_t0,
+					  BT_SS_SETTLE_MS, BT_SS_FIRST);
+	while (!p->dead && p->nss < slots) {
 		bool set[BT_SS_SLOTS] = {false};
 		int64_t piece;
 
@@ -390,6 +400,7 @@ void bt_swarm_set_super_seed(struct bt_swarm *w, bool on)
 	if (on) {
 		/* A new round of offers for the peers that join from now on. */
 		w->ss_dups = 0;
+		w->ss_t0 = 0;
 		return;
 	}
 	for (p = w->session->peers; p; p = next) {
@@ -899,6 +910,10 @@ const char *bt_swarm_accept(struct bt_swarm *w, struct bt_peer *p)
 	}
 	p->attached = true;
 	p->next_pex = now + 2000;
+	/* The first peer of an empty swarm: machines booting together may
+	 * follow, a new settling window for super-seed offers. */
+	if (w->npeers == 0)
+		w->ss_t0 = 0;
 	w->npeers++;
 	/* BEP 6: have-all/have-none/bitfield must come first. */
 	if (super_seeding(w)) {

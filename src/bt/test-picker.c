@@ -206,6 +206,24 @@ static void test_superseed(void **state)
 	bt_bitfield_release(&y);
 }
 
+static void test_superseed_slots(void **state)
+{
+	/* Small swarms keep the cap; large ones get fewer each, never 0. */
+	assert_int_equal(bt_picker_superseed_slots(0, 64, 6, 1000, 500, 2), 6);
+	assert_int_equal(bt_picker_superseed_slots(4, 64, 6, 1000, 500, 2), 6);
+	assert_int_equal(bt_picker_superseed_slots(12, 64, 6, 1000, 500, 2), 6);
+	assert_int_equal(bt_picker_superseed_slots(16, 64, 6, 1000, 500, 2), 4);
+	assert_int_equal(bt_picker_superseed_slots(32, 64, 6, 1000, 500, 2), 2);
+	assert_int_equal(bt_picker_superseed_slots(33, 64, 6, 1000, 500, 2), 2);
+	assert_int_equal(bt_picker_superseed_slots(64, 64, 6, 1000, 500, 2), 1);
+	assert_int_equal(bt_picker_superseed_slots(500, 64, 6, 1000, 500, 2), 1);
+	/* While the swarm is still connecting, `first` each at most. */
+	assert_int_equal(bt_picker_superseed_slots(1, 64, 6, 0, 500, 2), 2);
+	assert_int_equal(bt_picker_superseed_slots(4, 64, 6, 499, 500, 2), 2);
+	assert_int_equal(bt_picker_superseed_slots(4, 64, 6, 500, 500, 2), 6);
+	assert_int_equal(bt_picker_superseed_slots(64, 64, 6, 0, 500, 2), 1);
+}
+
 static void test_queue_target(void **state)
 {
 	uint32_t t = 32;
@@ -281,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_endgame_waits_for_all_requested),
 		cmocka_unit_test(test_interest),
 		cmocka_unit_test(test_queue_target),
+		cmocka_unit_test(test_superseed_slots),
 		cmocka_unit_test(test_superseed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
