@@ -31,8 +31,11 @@ struct event;
 #define BT_REQUEST_QUEUE_TIME 0.5    /* seconds of a peer's rate kept requested */
 #define BT_MAX_THEIR_REQUESTS 1024   /* their requests queued with us */
 #define BT_ADVERTISED_REQQ 512	     /* what we tell peers (BEP 10 reqq) */
-#define BT_OUTPUT_HIGH (256u * 1024) /* stop serving above this much queued output */
-#define BT_OUTPUT_LOW (128u * 1024)  /* resume below this */
+/* Queued output per peer: the kernel's socket buffer holds what is in
+ * flight, so this only has to last until the next write event; each byte
+ * of it is memory, per peer (bench/agent-rss.sh). */
+#define BT_OUTPUT_HIGH (64u * 1024) /* stop serving above this much queued output */
+#define BT_OUTPUT_LOW (32u * 1024)  /* resume below this */
 /* Socket bytes read at once, four PIECE messages of a block (one buffer
  * per session, bt_session.rbuf). */
 #define BT_PIECE_MSG_LEN (4 + 9 + BT_BLOCK_SIZE)

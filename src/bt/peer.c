@@ -123,8 +123,10 @@ void bt_peer_send_extended(struct bt_peer *p, uint8_t id, const void *payload, s
 }
 
 /* Requests served with one read from storage: consecutive blocks of a
- * piece, as a peer downloading in order asks for them. */
-#define SERVE_BATCH 4
+ * piece, as a peer downloading in order asks for them. Three, because
+ * libevent rounds each chain it allocates up to a power of two: three
+ * PIECE messages and its chain header take 64 KiB, four would take 128. */
+#define SERVE_BATCH 3
 
 /* How many of the queued requests from inq[0] on are consecutive blocks of
  * one piece, at most max. */
