@@ -34,8 +34,8 @@ struct event;
 /* Queued output per peer: the kernel's socket buffer holds what is in
  * flight, so this only has to last until the next write event; each byte
  * of it is memory, per peer (bench/agent-rss.sh). */
-#define BT_OUTPUT_HIGH (64u * 1024) /* stop serving above this much queued output */
-#define BT_OUTPUT_LOW (32u * 1024)  /* resume below this */
+#define BT_OUTPUT_HIGH (32u * 1024) /* stop serving above this much queued output */
+#define BT_OUTPUT_LOW (16u * 1024)  /* resume below this */
 /* Socket bytes read at once, four PIECE messages of a block (one buffer
  * per session, bt_session.rbuf). */
 #define BT_PIECE_MSG_LEN (4 + 9 + BT_BLOCK_SIZE)
