@@ -31,9 +31,13 @@ struct event;
 #define BT_REQUEST_QUEUE_TIME 0.5    /* seconds of a peer's rate kept requested */
 #define BT_MAX_THEIR_REQUESTS 1024   /* their requests queued with us */
 #define BT_ADVERTISED_REQQ 512	     /* what we tell peers (BEP 10 reqq) */
-#define BT_OUTPUT_HIGH (256u * 1024) /* stop serving above this much queued output */
-#define BT_OUTPUT_LOW (128u * 1024)  /* resume below this */
-/* Per peer: socket bytes read at once, four PIECE messages of a block. */
+/* Queued output per peer: the kernel's socket buffer holds what is in
+ * flight, so this only has to last until the next write event; each byte
+ * of it is memory, per peer (bench/agent-rss.sh). */
+#define BT_OUTPUT_HIGH (32u * 1024) /* stop serving above this much queued output */
+#define BT_OUTPUT_LOW (16u * 1024)  /* resume below this */
+/* Socket bytes read at once, four PIECE messages of a block (one buffer
+ * per session, bt_session.rbuf). */
 #define BT_PIECE_MSG_LEN (4 + 9 + BT_BLOCK_SIZE)
 #define BT_READ_BUF (4u * BT_PIECE_MSG_LEN)
 #define BT_HANDSHAKE_TIMEOUT 10 /* seconds to connect and handshake */
@@ -104,8 +108,6 @@ struct bt_peer {
 	struct bt_peer *next, *prev; /* in the session's list */
 	struct bufferevent *bev;     /* writes, connects */
 	struct event *rev;	     /* reads, once connected (on_readable) */
-	uint8_t *in;		     /* BT_READ_BUF bytes read, [in_off, in_len) unparsed */
-	size_t in_off, in_len;
 	struct bt_known *known; /* the address entry, may be NULL */
 	struct sockaddr_in addr;
 	char name[32];
@@ -173,6 +175,7 @@ struct bt_session {
 	struct event *lpd_read, *lpd_timer;
 	struct ev_token_bucket_cfg *rate_cfg;
 	uint64_t rng;
+	uint8_t *rbuf; /* BT_READ_BUF: each read of a peer's socket, parsed at once */
 };
 
 /* Per piece: who sent which block, and after a failure with several
@@ -239,6 +242,8 @@ void bt_peer_send_keepalive(struct bt_peer *p);
 /* Serves queued requests while the output buffer has room. */
 void bt_peer_serve(struct bt_peer *p);
 size_t bt_peer_output_len(const struct bt_peer *p);
+/* Bytes to read next from a peer in wire state w (1 to BT_READ_BUF). */
+size_t bt_peer_read_size(const struct bt_wire *w);
 
 /* session.c: the limits on connections across swarms. */
 bool bt_session_may_connect(struct bt_session *s, const struct sockaddr_in *a);

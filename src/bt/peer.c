@@ -123,8 +123,10 @@ void bt_peer_send_extended(struct bt_peer *p, uint8_t id, const void *payload, s
 }
 
 /* Requests served with one read from storage: consecutive blocks of a
- * piece, as a peer downloading in order asks for them. */
-#define SERVE_BATCH 4
+ * piece, as a peer downloading in order asks for them. Three, because
+ * libevent rounds each chain it allocates up to a power of two: three
+ * PIECE messages and its chain header take 64 KiB, four would take 128. */
+#define SERVE_BATCH 3
 
 /* How many of the queued requests from inq[0] on are consecutive blocks of
  * one piece, at most max. */
@@ -237,28 +239,21 @@ static void on_handshake(struct bt_peer *p, const struct bt_msg *m)
 	}
 }
 
-/* Parses the messages in p->in[in_off, in_len) and hands each to the
- * swarm. A message that has not fully arrived stays in the buffer, unparsed,
- * when the buffer can hold it whole: it is then parsed in place, its block
- * never copied (the parser would assemble it piece by piece in its own
- * body buffer). Returns false when the peer was closed. */
-static bool parse_input(struct bt_peer *p)
+/* Parses buf[0, len), one read of the socket, and hands each message to
+ * the swarm. A message that arrived whole is parsed where it lies, its
+ * block never copied; the wire parser keeps the start of one that did not
+ * in its own body buffer until the rest comes. So nothing of this read
+ * stays in buf, which every peer of the session shares. Returns false
+ * when the peer was closed. */
+static bool parse_input(struct bt_peer *p, const uint8_t *buf, size_t len)
 {
-	struct cursor c = cursor_make(p->in + p->in_off, p->in_len - p->in_off);
+	struct cursor c = cursor_make(buf, len);
 
 	while (!p->dead && c.len > 0) {
 		struct bt_msg m;
 		bool got;
-		int r;
+		int r = bt_wire_feed(&p->wire, &c, &m, &got);
 
-		if (p->wire.state == BT_WIRE_LENGTH && p->wire.have == 0 && c.len >= 4) {
-			uint32_t want = get_u32be(c.p);
-
-			if (want <= p->wire.max_len && (size_t)want + 4 > c.len &&
-			    (size_t)want + 4 <= BT_READ_BUF)
-				break;
-		}
-		r = bt_wire_feed(&p->wire, &c, &m, &got);
 		if (r) {
 			bt_peer_close(p, "%s (%s, after %llu messages)", bt_strerror(r),
 				      bt_msg_name(p->wire.last_type),
@@ -280,7 +275,6 @@ static bool parse_input(struct bt_peer *p)
 	}
 	if (p->dead)
 		return false;
-	p->in_off = p->in_len - c.len;
 	/* The requests of this read, together (bt_swarm_on_message queues
 	 * them). */
 	if (p->ninq)
@@ -288,65 +282,42 @@ static bool parse_input(struct bt_peer *p)
 	return !p->dead;
 }
 
-/* The bytes still missing of the message at the tail of the input, 0
- * when its length is not known yet (or it cannot wait whole in the
- * buffer, so the parser takes it piece by piece). */
-static size_t tail_missing(const struct bt_peer *p)
+/* How much to read: the rest of the message under way, then as many whole
+ * PIECE messages as fit. The usual stream is nothing but PIECE messages,
+ * so reads that end where one would end let the next read start at a
+ * message, which is then parsed in place rather than assembled. */
+size_t bt_peer_read_size(const struct bt_wire *w)
 {
-	size_t tail = p->in_len - p->in_off;
-	uint32_t want;
+	size_t rest;
 
-	/* parse_input() leaves bytes only at a message's length prefix. */
-	if (tail < 4 || p->wire.state != BT_WIRE_LENGTH || p->wire.have != 0)
-		return 0;
-	want = get_u32be(p->in + p->in_off);
-	return (size_t)want + 4 <= BT_READ_BUF ? (size_t)want + 4 - tail : 0;
-}
-
-/* Makes room for the next read and says how much to read. A message must
- * lie whole in the buffer to be parsed in place, so an unfinished one at
- * the tail moves to the front when the rest of it would not fit. Reads are
- * then sized to end where a run of PIECE messages would end: the usual
- * stream is nothing else, and a read that ends on a message boundary
- * leaves nothing to move. */
-static size_t prepare_read(struct bt_peer *p)
-{
-	size_t missing, space;
-
-	if (p->in_off == p->in_len) {
-		p->in_off = p->in_len = 0;
-	} else {
-		missing = tail_missing(p);
-		if (missing == 0 || missing > BT_READ_BUF - p->in_len) {
-			memmove(p->in, p->in + p->in_off, p->in_len - p->in_off);
-			p->in_len -= p->in_off;
-			p->in_off = 0;
-		}
-	}
-	space = BT_READ_BUF - p->in_len;
-	missing = tail_missing(p);
-	if (missing > space)
-		return space; /* cannot happen: the message fits the buffer */
-	if (space - missing >= BT_PIECE_MSG_LEN)
-		return missing + (space - missing) / BT_PIECE_MSG_LEN * BT_PIECE_MSG_LEN;
-	return missing ? missing : space;
+	if (w->state == BT_WIRE_LENGTH && w->have == 0)
+		rest = 0;
+	else if (w->state == BT_WIRE_BODY && w->have < w->want)
+		rest = w->want - w->have;
+	else
+		return BT_READ_BUF; /* the handshake, or a split length prefix */
+	if (rest >= BT_READ_BUF)
+		return BT_READ_BUF;
+	return rest + (BT_READ_BUF - rest) / BT_PIECE_MSG_LEN * BT_PIECE_MSG_LEN;
 }
 
 /* The socket is readable. We read it ourselves rather than through the
  * bufferevent: libevent 2.1 reads at most 4 KiB per call (and asks
  * FIONREAD first), so each 16 KiB block cost four trips through the loop,
  * twelve system calls, and a copy to reassemble it (bench/bt-cpu.sh). One
- * read here takes up to BT_READ_BUF bytes into a buffer the messages are
- * parsed from in place. */
+ * read here takes up to BT_READ_BUF bytes into the session's read buffer,
+ * shared by all its peers (a buffer per peer cost 64 KiB a connection),
+ * and the messages are parsed from there before the next read. */
 static void on_readable(evutil_socket_t fd, short what, void *ctx)
 {
 	struct bt_peer *p = ctx;
+	uint8_t *buf = p->session->rbuf;
 
 	/* A few reads per wakeup while the socket has more than we asked
 	 * for, then back to the loop so that other peers get their turn. */
 	for (int round = 0; round < 4 && !p->dead; round++) {
-		size_t want = prepare_read(p);
-		ssize_t n = read(fd, p->in + p->in_len, want);
+		size_t want = bt_peer_read_size(&p->wire);
+		ssize_t n = read(fd, buf, want);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -360,8 +331,7 @@ static void on_readable(evutil_socket_t fd, short what, void *ctx)
 			return;
 		}
 		p->t_last_recv = bt_now_ms();
-		p->in_len += (size_t)n;
-		if (!parse_input(p) || (size_t)n < want)
+		if (!parse_input(p, buf, (size_t)n) || (size_t)n < want)
 			return;
 	}
 }
@@ -452,15 +422,15 @@ struct bt_peer *bt_peer_new(struct bt_session *s, int fd, const struct sockaddr_
 	bufferevent_setcb(p->bev, NULL, on_write, on_event, p);
 	if (s->rate_group)
 		bufferevent_add_to_rate_limit_group(p->bev, s->rate_group);
-	/* Memory per peer: the input buffer (BT_READ_BUF), and serving
-	 * stops while the output holds more than BT_OUTPUT_HIGH. The
-	 * bufferevent only writes; on_readable() reads. */
+	/* Memory per peer: the wire parser's body buffer for a message
+	 * split between reads, and serving stops while the output holds
+	 * more than BT_OUTPUT_HIGH. The bufferevent only writes;
+	 * on_readable() reads. */
 	bufferevent_setwatermark(p->bev, EV_WRITE, BT_OUTPUT_LOW, 0);
 	/* libevent writes at most 16 KiB (one block) per system call by
 	 * default; on an emulated CPU every system call counts. */
 	bufferevent_set_max_single_write(p->bev, BT_OUTPUT_HIGH);
 	bufferevent_enable(p->bev, EV_WRITE);
-	p->in = xmalloc(BT_READ_BUF);
 	if (fd >= 0) {
 		p->tcp_up = true;
 		tune_socket(fd);
@@ -539,7 +509,6 @@ void bt_peer_free(struct bt_peer *p)
 	if (p->bev)
 		bufferevent_free(p->bev);
 	bt_wire_release(&p->wire);
-	free(p->in);
 	bt_bitfield_release(&p->have);
 	free(p->reqs);
 	free(p->inq);

@@ -129,6 +129,7 @@ struct bt_session *bt_session_new(struct event_base *base, const struct bt_sessi
 		s->log = *log;
 	s->lpd_fd = -1;
 	s->rng = seed_from_clock();
+	s->rbuf = xmalloc(BT_READ_BUF);
 	/* Azureus-style peer id: -BT0100- and 12 random bytes. */
 	memcpy(s->peer_id, "-BT0100-", 8);
 	x = s->rng;
@@ -143,6 +144,7 @@ struct bt_session *bt_session_new(struct event_base *base, const struct bt_sessi
 
 		if (cfg->bind && inet_pton(AF_INET, cfg->bind, &sin.sin_addr) != 1) {
 			*err = -EINVAL;
+			free(s->rbuf);
 			free(s);
 			return NULL;
 		}
@@ -151,6 +153,7 @@ struct bt_session *bt_session_new(struct event_base *base, const struct bt_sessi
 						      (struct sockaddr *)&sin, sizeof(sin));
 		if (!s->listener) {
 			*err = errno ? -errno : -EADDRINUSE;
+			free(s->rbuf);
 			free(s);
 			return NULL;
 		}
@@ -199,5 +202,6 @@ void bt_session_free(struct bt_session *s)
 		event_free(s->tick);
 	if (s->reap)
 		event_free(s->reap);
+	free(s->rbuf);
 	free(s);
 }

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "bt/bitfield.h"
+#include "bt/internal.h"
 #include "bt/wire.h"
 
 /* 10 pieces of 32 KiB, the last one 8 KiB: bitfields are 2 bytes with 6
@@ -416,6 +417,36 @@ static void test_geometry(void **state)
 	bt_wire_release(&w);
 }
 
+/* Reads end where a run of PIECE messages would end: the rest of the
+ * message under way, then whole PIECE messages, never more than the
+ * session's buffer. */
+static void test_read_size(void **state)
+{
+	struct bt_wire w;
+
+	(void)state;
+	bt_wire_init(&w);
+	assert_int_equal(bt_peer_read_size(&w), BT_READ_BUF); /* handshake */
+	w.state = BT_WIRE_LENGTH;
+	w.want = 4;
+	w.have = 0;
+	assert_int_equal(bt_peer_read_size(&w), 4 * BT_PIECE_MSG_LEN);
+	w.have = 2; /* a split length prefix: the body length is not known */
+	assert_int_equal(bt_peer_read_size(&w), BT_READ_BUF);
+	w.state = BT_WIRE_BODY;
+	w.want = 9 + BT_BLOCK_SIZE;
+	w.have = 100;
+	assert_int_equal(bt_peer_read_size(&w), 9 + BT_BLOCK_SIZE - 100 + 3 * BT_PIECE_MSG_LEN);
+	w.have = 0;
+	assert_int_equal(bt_peer_read_size(&w), 9 + BT_BLOCK_SIZE + 3 * BT_PIECE_MSG_LEN);
+	w.want = 2 * BT_READ_BUF; /* a body larger than the buffer */
+	w.have = 10;
+	assert_int_equal(bt_peer_read_size(&w), BT_READ_BUF);
+	w.have = w.want - 1;
+	assert_int_equal(bt_peer_read_size(&w), 1 + 3 * BT_PIECE_MSG_LEN);
+	bt_wire_release(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_fields),	       cmocka_unit_test(test_extension_gates),
 		cmocka_unit_test(test_bitfield_order), cmocka_unit_test(test_builders_roundtrip),
 		cmocka_unit_test(test_bitfield),       cmocka_unit_test(test_geometry),
+		cmocka_unit_test(test_read_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
