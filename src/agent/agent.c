@@ -91,7 +91,7 @@ struct agent {
 	struct event *tick;
 	struct event *seed_check; /* the fast seeding-policy timer */
 	int64_t last_leecher_ms;  /* ms: a connected peer last needed pieces */
-	struct event *finish; /* the polls near the end (FINISH_POLL_MS) */
+	struct event *finish;	  /* the polls near the end (FINISH_POLL_MS) */
 	int finish_left;
 	int64_t t_start;
 	bool early_stop;
@@ -527,7 +527,7 @@ static void on_seed_check(evutil_socket_t fd, short what, void *ctx)
 	(void)what;
 	if (!a->dl || a->vm_pid > 0 || a->shell_pid > 0 || !agent_dl_complete(a->dl))
 		return;
-	agent_dl_status(a->dl, &s);
+	agent_dl_status_brief(a->dl, &s);
 	seed_policy(a, &s);
 }
 
@@ -535,13 +535,11 @@ static void on_seed_check(evutil_socket_t fd, short what, void *ctx)
 static void on_finish(evutil_socket_t fd, short what, void *ctx)
 {
 	struct agent *a = ctx;
-	struct agent_dl_status s;
 	struct timeval tv = {0, FINISH_POLL_MS * 1000};
 
 	if (!a->dl || a->vm_pid > 0)
 		return;
-	agent_dl_status(a->dl, &s);
-	if (s.complete)
+	if (agent_dl_complete(a->dl))
 		event_active(a->tick, EV_TIMEOUT, 0);
 	else if (a->finish_left-- > 0)
 		evtimer_add(a->finish, &tv);

@@ -269,7 +269,7 @@ void agent_dl_tick(struct agent_dl *dl)
 	push_stats(dl);
 }
 
-void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out)
+void agent_dl_status_brief(const struct agent_dl *dl, struct agent_dl_status *out)
 {
 	memset(out, 0, sizeof(*out));
 	bt_swarm_get_stats(dl->swarm, &out->st);
@@ -283,19 +283,22 @@ void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out)
 	snprintf(out->tracker_msg, sizeof(out->tracker_msg), "%s", dl->tracker_msg);
 	out->n_trackers = dl->tracker ? tracker_client_count(dl->tracker) : 0;
 	out->server_connected = dl->server_conns > 0;
-	{
-		/* Per address, as the engine counts them; bounded like its
-		 * address set. */
-		struct bt_peer_bytes *v = xcalloc(AGENT_DL_MAX_ADDRS, sizeof(*v));
-		size_t n = bt_swarm_peer_bytes(dl->swarm, v, AGENT_DL_MAX_ADDRS);
-		struct agent_bytes_split sp;
+}
 
-		agent_bytes_classify(v, n, out->st.downloaded,
-				     dl->cfg.has_server ? &dl->cfg.server : NULL, &sp);
-		out->from_server = sp.from_server;
-		out->from_peers = sp.from_peers;
-		free(v);
-	}
+void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out)
+{
+	/* Per address, as the engine counts them; bounded like its address
+	 * set. */
+	struct bt_peer_bytes *v = xcalloc(AGENT_DL_MAX_ADDRS, sizeof(*v));
+	size_t n = bt_swarm_peer_bytes(dl->swarm, v, AGENT_DL_MAX_ADDRS);
+	struct agent_bytes_split sp;
+
+	agent_dl_status_brief(dl, out);
+	agent_bytes_classify(v, n, out->st.downloaded, dl->cfg.has_server ? &dl->cfg.server : NULL,
+			     &sp);
+	out->from_server = sp.from_server;
+	out->from_peers = sp.from_peers;
+	free(v);
 }
 
 bool agent_dl_complete(const struct agent_dl *dl)

@@ -64,7 +64,12 @@ void agent_dl_free(struct agent_dl *dl);
 void agent_dl_stop(struct agent_dl *dl, uint32_t timeout_ms);
 /* Pushes the latest numbers to the trackers; call about once a second. */
 void agent_dl_tick(struct agent_dl *dl);
+/* Everything in agent_dl_status: for the progress screen and reports,
+ * once a second (it splits the bytes by address, walking every peer). */
 void agent_dl_status(const struct agent_dl *dl, struct agent_dl_status *out);
+/* The same without from_server/from_peers (left 0): cheap enough for the
+ * seeding policy's check every AGENT_SEED_CHECK_MS. */
+void agent_dl_status_brief(const struct agent_dl *dl, struct agent_dl_status *out);
 /* True once every piece is verified (cheap; agent_dl_status says more). */
 bool agent_dl_complete(const struct agent_dl *dl);
 /* After a stall: dial every known peer now and announce to the trackers

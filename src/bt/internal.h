@@ -28,9 +28,9 @@ struct event;
 /* Limits on what one peer may make us hold. */
 #define BT_MAX_OUR_REQUESTS 256 /* our requests outstanding at one peer */
 #define BT_MIN_OUR_REQUESTS 4
-#define BT_REQUEST_QUEUE_TIME 0.5    /* seconds of a peer's rate kept requested */
-#define BT_MAX_THEIR_REQUESTS 1024   /* their requests queued with us */
-#define BT_ADVERTISED_REQQ 512	     /* what we tell peers (BEP 10 reqq) */
+#define BT_REQUEST_QUEUE_TIME 0.5  /* seconds of a peer's rate kept requested */
+#define BT_MAX_THEIR_REQUESTS 1024 /* their requests queued with us */
+#define BT_ADVERTISED_REQQ 512	   /* what we tell peers (BEP 10 reqq) */
 /* Queued output per peer: the kernel's socket buffer holds what is in
  * flight, so this only has to last until the next write event; each byte
  * of it is memory, per peer (bench/agent-rss.sh). */
@@ -108,7 +108,7 @@ struct bt_peer {
 	struct bt_peer *next, *prev; /* in the session's list */
 	struct bufferevent *bev;     /* writes, connects */
 	struct event *rev;	     /* reads, once connected (on_readable) */
-	struct bt_known *known; /* the address entry, may be NULL */
+	struct bt_known *known;	     /* the address entry, may be NULL */
 	struct sockaddr_in addr;
 	char name[32];
 	bool outgoing;

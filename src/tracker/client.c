@@ -258,8 +258,9 @@ static void conn_success(struct tracker_conn *t, const struct tracker_reply *r)
 	uint32_t interval = r->interval ? r->interval : 1800;
 	/* A tracker's "min interval" (whole seconds) binds us; without one
 	 * (UDP has none) our own floor for announces we ask for applies. */
-	uint64_t min_ms = r->min_interval ? (uint64_t)MAX(r->min_interval, c->cfg.interval_min_s) * 1000
-					  : c->cfg.ask_min_ms;
+	uint64_t min_ms = r->min_interval
+				  ? (uint64_t)MAX(r->min_interval, c->cfg.interval_min_s) * 1000
+				  : c->cfg.ask_min_ms;
 
 	t->state = CONN_IDLE;
 	t->interval_s = MIN(MAX(interval, c->cfg.interval_min_s), c->cfg.interval_max_s);
@@ -827,8 +828,7 @@ void tracker_client_announce_now(struct tracker_client *c, enum tracker_event ev
 		return;
 	}
 	evtimer_del(c->round_timer);
-	if (ev == TRACKER_EVENT_NONE && w &&
-	    now - c->last_ok_ms < w->min_interval_ms)
+	if (ev == TRACKER_EVENT_NONE && w && now - c->last_ok_ms < w->min_interval_ms)
 		timer_in_ev(c->round_timer, c->last_ok_ms + w->min_interval_ms - now);
 	else if (ev != TRACKER_EVENT_NONE || c->failures == 0)
 		timer_in_ev(c->round_timer, 0);
