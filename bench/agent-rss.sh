@@ -29,6 +29,7 @@ NODES=${NODES:-8}
 LIMIT=${LIMIT:-300}
 OUT=${OUT:-$SRCDIR/build/bench}
 . "$SRCDIR/tests/lib/lab.sh"
+. "$SRCDIR/tests/lib/testenv.sh"
 
 [ -x "$BOOTTORRENT" ] || lab_die "no $BOOTTORRENT: build first (make)"
 [ -x "$AGENT" ] || lab_die "no $AGENT: build the static agent first (ph1/build-agent.sh)"
@@ -54,11 +55,7 @@ rss_cleanup() {
 trap rss_cleanup EXIT
 
 env=$work/env
-mkdir -p "$env/oss/os1"
-head -c $((SIZE_MB * 1048576)) /dev/urandom >"$env/oss/os1/image.bin"
-printf '#!/bin/sh\necho os1\n' >"$env/oss/os1/run"
-chmod 755 "$env/oss/os1/run"
-printf 'dispname: "RSS image"\nmethod: bin\nbin: run\n' >"$env/oss/os1/config.yaml"
+testenv_add_os "$env" os1 "$SIZE_MB"
 printf 'version: 1\nboot: {timeout: 0, default_os: os1, seed_time: %d}\n%s\n' "$SEED" \
 	'server: {address: 10.77.0.1}
 dhcp: {mode: off}' >"$env/Boottorrent.yaml"

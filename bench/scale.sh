@@ -53,6 +53,7 @@ LOGS=${LOGS:-}			# keep every run's logs in this folder
 EXTRA_YAML=${EXTRA_YAML:-}	# more Boottorrent.yaml lines for ours
 NS=${*:-4 8 16 32}
 . "$SRCDIR/tests/lib/lab.sh"
+. "$SRCDIR/tests/lib/testenv.sh"
 # shellcheck disable=SC2086 # one word per count
 lab_counts 64 "bench/scale.sh [N...]   (nodes per run, 1 to 64; default 4 8 16 32)" $NS
 
@@ -112,11 +113,7 @@ cg_usage() { # GROUP -> CPU seconds used so far, or "nan"
 
 # The environment our server serves; the others serve the same image file.
 env=$work/env
-mkdir -p "$env/oss/os1"
-head -c $((SIZE_MB * 1048576)) /dev/urandom >"$env/oss/os1/image.bin"
-printf '#!/bin/sh\necho os1\n' >"$env/oss/os1/run"
-chmod 755 "$env/oss/os1/run"
-printf 'dispname: "Bench image"\nmethod: bin\nbin: run\n' >"$env/oss/os1/config.yaml"
+testenv_add_os "$env" os1 "$SIZE_MB"
 {
 	printf 'version: 1\nboot: {timeout: 0, default_os: os1}\n'
 	printf 'server: {address: 10.77.0.1}\ndhcp: {mode: off}\n'
