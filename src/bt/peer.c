@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bt/internal.h"
+#include "util/dlist.h"
 #include "util/util.h"
 
 int64_t bt_now_ms(void)
@@ -486,12 +487,7 @@ void bt_peer_close(struct bt_peer *p, const char *fmt, ...)
 		p->bev = NULL;
 	}
 	/* From the live list to the graveyard; freed outside any callback. */
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		s->peers = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
+	DLIST_UNLINK(s->peers, p);
 	s->npeers--;
 	p->prev = NULL;
 	p->next = s->graveyard;

@@ -31,6 +31,7 @@
 #include "dhcp/dhcp.h"
 #include "dhcp/policy.h"
 #include "util/buf.h"
+#include "util/dlist.h"
 #include "util/util.h"
 
 #define COMPONENT "DHCP"
@@ -251,12 +252,7 @@ static void send_one(struct dhcp_server *s, const struct pending *p)
 
 static void delayed_unlink(struct dhcp_server *s, struct delayed *d)
 {
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		s->delayed = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
+	DLIST_UNLINK(s->delayed, d);
 	s->n_delayed--;
 	event_free(d->timer);
 	free(d);
@@ -295,10 +291,7 @@ static void send_later(struct dhcp_server *s, const struct pending *p)
 		send_one(s, p);
 		return;
 	}
-	d->next = s->delayed;
-	if (d->next)
-		d->next->prev = d;
-	s->delayed = d;
+	DLIST_PUSH(s->delayed, d);
 	s->n_delayed++;
 }
 

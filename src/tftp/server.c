@@ -25,6 +25,7 @@
 
 #include "tftp/server-int.h"
 #include "util/path.h"
+#include "util/dlist.h"
 #include "util/util.h"
 
 #define COMP TFTP_COMP
@@ -224,12 +225,7 @@ static struct tftp_msg *msg_new(enum tftp_msg_type type, struct tftp_xfer *x, si
 /* Frees what the listener holds of x (the worker let go of it already). */
 static void xfer_destroy(struct tftp_server *srv, struct tftp_xfer *x)
 {
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		srv->xfers = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
+	DLIST_UNLINK(srv->xfers, x);
 	srv->stats.active--;
 	x->w->active--;
 	if (x->superseded)
@@ -640,10 +636,7 @@ static void handle_rrq(struct tftp_server *srv, const uint8_t *pkt, size_t len,
 	}
 	if (tftp_negotiated_any(&neg))
 		x->oack_len = tftp_oack_build(x->oack, sizeof(x->oack), &neg);
-	x->next = srv->xfers;
-	if (x->next)
-		x->next->prev = x;
-	srv->xfers = x;
+	DLIST_PUSH(srv->xfers, x);
 	srv->stats.active++;
 	x->w->active++;
 

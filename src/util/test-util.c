@@ -15,6 +15,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/cursor.h"
+#include "util/dlist.h"
 #include "util/parse.h"
 #include "util/path.h"
 
@@ -225,6 +226,51 @@ static void test_warn_limited(void **state)
 	assert_string_equal(cap.last, "bad 9");
 }
 
+struct node {
+	struct node *next, *prev;
+	int v;
+};
+
+/* The values from head on, and each element's prev matches. */
+static int list_values(const struct node *head, int *out, int max)
+{
+	const struct node *prev = NULL;
+	int n = 0;
+
+	for (const struct node *x = head; x && n < max; x = x->next) {
+		assert_ptr_equal(x->prev, prev);
+		out[n++] = x->v;
+		prev = x;
+	}
+	return n;
+}
+
+static void test_dlist(void **state)
+{
+	struct node a = {.v = 1}, b = {.v = 2}, c = {.v = 3};
+	struct node *head = NULL;
+	int v[4];
+
+	(void)state;
+	DLIST_PUSH(head, &a);
+	DLIST_PUSH(head, &b);
+	DLIST_PUSH(head, &c); /* c b a */
+	assert_int_equal(list_values(head, v, 4), 3);
+	assert_int_equal(v[0] * 100 + v[1] * 10 + v[2], 321);
+	DLIST_UNLINK(head, &b); /* the middle */
+	assert_int_equal(list_values(head, v, 4), 2);
+	assert_int_equal(v[0] * 10 + v[1], 31);
+	DLIST_UNLINK(head, &c); /* the head */
+	assert_ptr_equal(head, &a);
+	assert_null(a.prev);
+	DLIST_PUSH(head, &b);
+	DLIST_UNLINK(head, &a); /* the tail */
+	assert_int_equal(list_values(head, v, 4), 1);
+	assert_int_equal(v[0], 2);
+	DLIST_UNLINK(head, &b); /* the last one */
+	assert_null(head);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_path_relative),
 		cmocka_unit_test(test_path_open_beneath),
 		cmocka_unit_test(test_warn_limited),
+		cmocka_unit_test(test_dlist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
