@@ -429,8 +429,10 @@ struct bt_peer *bt_peer_new(struct bt_session *s, int fd, const struct sockaddr_
 	 * on_readable() reads. */
 	bufferevent_setwatermark(p->bev, EV_WRITE, BT_OUTPUT_LOW, 0);
 	/* libevent writes at most 16 KiB (one block) per system call by
-	 * default; on an emulated CPU every system call counts. */
-	bufferevent_set_max_single_write(p->bev, BT_OUTPUT_HIGH);
+	 * default; on an emulated CPU every system call counts. All that can
+	 * be queued goes in one write: BT_OUTPUT_HIGH and the last batch. */
+	bufferevent_set_max_single_write(p->bev,
+					 BT_OUTPUT_HIGH + SERVE_BATCH * (13 + BT_BLOCK_SIZE));
 	bufferevent_enable(p->bev, EV_WRITE);
 	if (fd >= 0) {
 		p->tcp_up = true;
