@@ -208,20 +208,34 @@ static void test_superseed(void **state)
 
 static void test_superseed_slots(void **state)
 {
-	/* Small swarms keep the cap; large ones get fewer each, never 0. */
-	assert_int_equal(bt_picker_superseed_slots(0, 64, 6, 1000, 500, 2), 6);
-	assert_int_equal(bt_picker_superseed_slots(4, 64, 6, 1000, 500, 2), 6);
-	assert_int_equal(bt_picker_superseed_slots(12, 64, 6, 1000, 500, 2), 6);
-	assert_int_equal(bt_picker_superseed_slots(16, 64, 6, 1000, 500, 2), 4);
-	assert_int_equal(bt_picker_superseed_slots(32, 64, 6, 1000, 500, 2), 2);
-	assert_int_equal(bt_picker_superseed_slots(33, 64, 6, 1000, 500, 2), 2);
-	assert_int_equal(bt_picker_superseed_slots(64, 64, 6, 1000, 500, 2), 1);
-	assert_int_equal(bt_picker_superseed_slots(500, 64, 6, 1000, 500, 2), 1);
-	/* While the swarm is still connecting, `first` each at most. */
-	assert_int_equal(bt_picker_superseed_slots(1, 64, 6, 0, 500, 2), 2);
-	assert_int_equal(bt_picker_superseed_slots(4, 64, 6, 499, 500, 2), 2);
-	assert_int_equal(bt_picker_superseed_slots(4, 64, 6, 500, 500, 2), 6);
-	assert_int_equal(bt_picker_superseed_slots(64, 64, 6, 0, 500, 2), 1);
+	/* peers, ms since the first offer -> offers each, with 64 out in
+	 * all, at most 6 each, and 2 each for the first 500 ms. */
+	static const struct {
+		uint32_t peers;
+		int64_t since_ms;
+		uint32_t slots;
+	} cases[] = {
+		/* Small swarms keep the cap; large ones get fewer each, never 0. */
+		{0, 1000, 6},
+		{4, 1000, 6},
+		{12, 1000, 6},
+		{16, 1000, 4},
+		{32, 1000, 2},
+		{33, 1000, 2},
+		{64, 1000, 1},
+		{500, 1000, 1},
+		/* While the swarm is still connecting, `first` each at most. */
+		{1, 0, 2},
+		{4, 499, 2},
+		{4, 500, 6},
+		{64, 0, 1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(
+			bt_picker_superseed_slots(cases[i].peers, 64, 6, cases[i].since_ms, 500, 2),
+			cases[i].slots);
 }
 
 static void test_queue_target(void **state)
