@@ -27,6 +27,8 @@ void bt_picker_init(struct bt_picker *p, uint32_t piece_count, uint32_t piece_le
 	p->total_length = total_length;
 	p->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
 	bt_bitfield_init(&p->have, piece_count);
+	bt_bitfield_init(&p->fresh, piece_count);
+	bt_bitfield_set_all(&p->fresh);
 	p->avail = xcalloc(piece_count ? piece_count : 1, sizeof(*p->avail));
 	p->order = xcalloc(piece_count ? piece_count : 1, sizeof(*p->order));
 	p->partial_of = xcalloc(piece_count ? piece_count : 1, sizeof(*p->partial_of));
@@ -51,6 +53,7 @@ void bt_picker_release(struct bt_picker *p)
 	free(p->order);
 	free(p->partial_of);
 	bt_bitfield_release(&p->have);
+	bt_bitfield_release(&p->fresh);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -119,8 +122,10 @@ static struct bt_partial *partial_start(struct bt_picker *p, uint32_t piece)
 	pp->piece = piece;
 	pp->nblocks = bt_picker_piece_blocks(p, piece);
 	pp->received = 0;
+	pp->unreq = pp->nblocks;
 	pp->req = xcalloc(pp->nblocks, 1);
 	pp->got = xcalloc(pp->nblocks, 1);
+	bt_bitfield_clear(&p->fresh, piece);
 	p->partial_of[piece] = (int32_t)p->npartial;
 	p->npartial++;
 	return pp;
@@ -156,30 +161,41 @@ static size_t take_blocks(const struct bt_picker *p, struct bt_partial *pp, stru
 {
 	size_t n = 0;
 
-	for (uint32_t b = 0; b < pp->nblocks && n < max; b++) {
+	for (uint32_t b = 0; b < pp->nblocks && n < max && pp->unreq > 0; b++) {
 		if (pp->got[b] || pp->req[b])
 			continue;
 		pp->req[b] = 1;
+		pp->unreq--;
 		out[n++] = block_of(p, pp->piece, b);
 	}
 	return n;
 }
 
-/* The rarest piece the peer has and we neither have nor started. */
+/* The rarest piece the peer has and we neither have nor started: only the
+ * bytes where the peer's bitfield meets `fresh` are looked into. */
 static int64_t rarest_new(const struct bt_picker *p, const struct bt_bitfield *peer_has)
 {
+	size_t nbytes = bt_bitfield_bytes(&p->fresh);
 	int64_t best = -1;
 	uint32_t best_avail = UINT32_MAX, best_order = 0;
 
-	for (uint32_t i = 0; i < p->piece_count; i++) {
-		if (!bt_bitfield_get(peer_has, i) || bt_bitfield_get(&p->have, i) ||
-		    p->partial_of[i] >= 0)
-			continue;
-		if (p->avail[i] < best_avail ||
-		    (p->avail[i] == best_avail && p->order[i] < best_order)) {
-			best = i;
-			best_avail = p->avail[i];
-			best_order = p->order[i];
+	if (p->fresh.set == 0)
+		return -1;
+	for (size_t byte = 0; byte < nbytes; byte++) {
+		unsigned c = peer_has->bits[byte] & p->fresh.bits[byte];
+
+		while (c) {
+			/* The high bit is the lowest piece (BitTorrent's order). */
+			unsigned bit = 7u - (unsigned)(31 - __builtin_clz(c));
+			uint32_t i = (uint32_t)(byte * 8 + bit);
+
+			c &= ~(0x80u >> bit);
+			if (p->avail[i] < best_avail ||
+			    (p->avail[i] == best_avail && p->order[i] < best_order)) {
+				best = i;
+				best_avail = p->avail[i];
+				best_order = p->order[i];
+			}
 		}
 	}
 	return best;
@@ -193,13 +209,11 @@ static int64_t rarest_new(const struct bt_picker *p, const struct bt_bitfield *p
  * needed; deciding it globally, 203 MB.) */
 static bool any_unrequested(const struct bt_picker *p)
 {
-	for (uint32_t i = 0; i < p->piece_count; i++)
-		if (!bt_bitfield_get(&p->have, i) && p->partial_of[i] < 0)
-			return true;
+	if (p->fresh.set > 0)
+		return true;
 	for (size_t i = 0; i < p->npartial; i++)
-		for (uint32_t b = 0; b < p->partial[i].nblocks; b++)
-			if (!p->partial[i].got[b] && !p->partial[i].req[b])
-				return true;
+		if (p->partial[i].unreq > 0)
+			return true;
 	return false;
 }
 
@@ -214,7 +228,7 @@ size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has, s
 		return 0;
 	/* Finish what was started. */
 	for (size_t i = 0; i < p->npartial && n < max; i++)
-		if (bt_bitfield_get(peer_has, p->partial[i].piece))
+		if (p->partial[i].unreq > 0 && bt_bitfield_get(peer_has, p->partial[i].piece))
 			n += take_blocks(p, &p->partial[i], out + n, max - n);
 	/* Then the rarest new pieces. */
 	while (n < max && (piece = rarest_new(p, peer_has)) >= 0)
@@ -259,8 +273,11 @@ void bt_picker_unrequest(struct bt_picker *p, uint32_t piece, uint32_t begin)
 	struct bt_partial *pp = partial_get(p, piece);
 	uint32_t b;
 
-	if (pp && block_index(p, pp, begin, &b) && pp->req[b] > 0)
+	if (pp && block_index(p, pp, begin, &b) && pp->req[b] > 0) {
 		pp->req[b]--;
+		if (pp->req[b] == 0 && !pp->got[b])
+			pp->unreq++;
+	}
 }
 
 int bt_picker_received(struct bt_picker *p, uint32_t piece, uint32_t begin, uint32_t length)
@@ -275,6 +292,8 @@ int bt_picker_received(struct bt_picker *p, uint32_t piece, uint32_t begin, uint
 	pp->got[b] = 1;
 	if (pp->req[b] > 0)
 		pp->req[b]--;
+	else
+		pp->unreq--; /* it came after its request was given up */
 	pp->received++;
 	return pp->received == pp->nblocks ? 1 : 0;
 }
@@ -294,6 +313,7 @@ void bt_picker_verified(struct bt_picker *p, uint32_t piece, bool ok)
 		memset(pp->got, 0, pp->nblocks);
 		memset(pp->req, 0, pp->nblocks);
 		pp->received = 0;
+		pp->unreq = pp->nblocks;
 	}
 }
 
@@ -302,6 +322,7 @@ void bt_picker_set_have(struct bt_picker *p, uint32_t piece)
 	if (piece >= p->piece_count)
 		return;
 	partial_remove(p, piece);
+	bt_bitfield_clear(&p->fresh, piece);
 	bt_bitfield_set(&p->have, piece);
 }
 

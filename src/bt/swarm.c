@@ -814,7 +814,11 @@ void bt_swarm_on_message(struct bt_swarm *w, struct bt_peer *p, const struct bt_
 		bt_picker_add_have(&w->picker, m->index);
 		if (super_seeding(w))
 			ss_on_have(w, p, m->index);
-		after_availability(w, p);
+		/* A piece we hold already changes neither our interest nor
+		 * what we could ask this peer for: in a large swarm most HAVEs
+		 * are such, one per piece per peer. */
+		if (w->complete || !bt_bitfield_get(&w->picker.have, m->index))
+			after_availability(w, p);
 		break;
 	case BT_MSG_BITFIELD:
 	case BT_MSG_HAVE_ALL:

@@ -12,6 +12,15 @@
 
 #define PL (4 * BT_BLOCK_SIZE)
 
+/* xorshift64: the random steps of test_counts_random, the same each run. */
+static uint64_t rng_step(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 static void peer_with(struct bt_bitfield *bf, uint32_t count, const uint32_t *pieces, size_t n)
 {
 	bt_bitfield_init(bf, count);
@@ -303,6 +312,106 @@ static void test_endgame_waits_for_all_requested(void **state)
 	bt_bitfield_release(&c);
 }
 
+/* The picker's counts (fresh pieces, unrequested blocks per partial piece)
+ * against what they count, recomputed from scratch. */
+static void check_counts(const struct bt_picker *p)
+{
+	uint32_t fresh = 0;
+
+	for (uint32_t i = 0; i < p->piece_count; i++) {
+		bool want = !bt_bitfield_get(&p->have, i) && p->partial_of[i] < 0;
+
+		assert_int_equal(bt_bitfield_get(&p->fresh, i), want);
+		fresh += want;
+	}
+	assert_int_equal(p->fresh.set, fresh);
+	for (size_t i = 0; i < p->npartial; i++) {
+		const struct bt_partial *pp = &p->partial[i];
+		uint32_t unreq = 0;
+
+		for (uint32_t b = 0; b < pp->nblocks; b++)
+			unreq += !pp->got[b] && !pp->req[b];
+		assert_int_equal(pp->unreq, unreq);
+	}
+}
+
+/* The rarest fresh piece the peer has, by a plain scan of every piece: what
+ * the picker's byte-wise scan must choose. */
+static int64_t rarest_by_scan(const struct bt_picker *p, const struct bt_bitfield *peer)
+{
+	int64_t best = -1;
+
+	for (uint32_t i = 0; i < p->piece_count; i++) {
+		if (!bt_bitfield_get(peer, i) || bt_bitfield_get(&p->have, i) ||
+		    p->partial_of[i] >= 0)
+			continue;
+		if (best < 0 || p->avail[i] < p->avail[best] ||
+		    (p->avail[i] == p->avail[best] && p->order[i] < p->order[best]))
+			best = i;
+	}
+	return best;
+}
+
+/* Random requests, arrivals, give-ups, verdicts and resumes, on piece
+ * counts that leave spare bits in the last byte: after every step the
+ * counts hold, and a new piece is the one a full scan picks. */
+static void test_counts_random(void **state)
+{
+	uint64_t rng = 12345;
+
+	for (int round = 0; round < 40; round++) {
+		uint32_t count = 1 + (uint32_t)(rng_step(&rng) % 70);
+		struct bt_picker p;
+		struct bt_bitfield peer;
+		struct bt_block out[16];
+
+		bt_picker_init(&p, count, 3 * BT_BLOCK_SIZE,
+			       (uint64_t)count * 3 * BT_BLOCK_SIZE - 5, round + 1);
+		bt_bitfield_init(&peer, count);
+		for (int step = 0; step < 300; step++) {
+			uint32_t piece = (uint32_t)(rng_step(&rng) % count);
+			uint32_t begin = (uint32_t)(rng_step(&rng) % 3) * BT_BLOCK_SIZE;
+			uint32_t len = MIN(BT_BLOCK_SIZE, bt_picker_piece_size(&p, piece) - begin);
+
+			switch (rng_step(&rng) % 7) {
+			case 0: /* a peer with a random set of pieces asks */
+				bt_bitfield_clear_all(&peer);
+				for (uint32_t i = 0; i < count; i++)
+					if (rng_step(&rng) % 2)
+						bt_bitfield_set(&peer, i);
+				bt_picker_add_bitfield(&p, &peer, 1);
+				bool partial_first = false;
+				for (size_t i = 0; i < p.npartial; i++)
+					partial_first |= p.partial[i].unreq > 0 &&
+							 bt_bitfield_get(&peer, p.partial[i].piece);
+				int64_t expect = rarest_by_scan(&p, &peer);
+				size_t n = bt_picker_pick(&p, &peer, out, 1 + rng_step(&rng) % 8,
+							  NULL, NULL);
+				if (!partial_first && expect >= 0) {
+					assert_true(n > 0);
+					assert_int_equal(out[0].piece, expect);
+				}
+				break;
+			case 1: bt_picker_unrequest(&p, piece, begin); break;
+			case 2:
+			case 3:
+				if (bt_picker_received(&p, piece, begin, len) == 1)
+					bt_picker_verified(&p, piece, rng_step(&rng) % 4 != 0);
+				break;
+			case 4: bt_picker_add_have(&p, piece); break;
+			case 5:
+				if (rng_step(&rng) % 8 == 0)
+					bt_picker_set_have(&p, piece);
+				break;
+			default: bt_picker_verified(&p, piece, false); break;
+			}
+			check_counts(&p);
+		}
+		bt_picker_release(&p);
+		bt_bitfield_release(&peer);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_queue_target),
 		cmocka_unit_test(test_superseed_slots),
 		cmocka_unit_test(test_superseed),
+		cmocka_unit_test(test_counts_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
