@@ -27,10 +27,8 @@ static const struct {
 	const char *src, *dst;
 	bool uefi;
 } loaders[] = {
-	{"pxelinux.0", "pxelinux.0", false},
-	{"ldlinux.c32", "ldlinux.c32", false},
-	{"bootx64.efi", "bootx64.efi", true},
-	{"grubx64.efi", "grubx64.efi", true},
+	{"pxelinux.0", "pxelinux.0", false},  {"ldlinux.c32", "ldlinux.c32", false},
+	{"bootx64.efi", "bootx64.efi", true}, {"grubx64.efi", "grubx64.efi", true},
 	{"ipxe.efi", "ipxe.efi", true},
 };
 
@@ -38,7 +36,7 @@ uint32_t outdir_piece_length(uint64_t total)
 {
 	uint32_t pl = torrent_piece_length_auto(total);
 
-	return pl < 256 * 1024 ? 256 * 1024 : pl;
+	return pl < OUTDIR_MIN_PIECE ? OUTDIR_MIN_PIECE : pl;
 }
 
 const char *server_data_dir(void)
@@ -115,7 +113,8 @@ static void drop_config(struct torrent_source *src)
 		src->total -= src->files[i].length;
 		free(src->files[i].rel);
 		free(src->files[i].abs);
-		memmove(&src->files[i], &src->files[i + 1], (src->count - i - 1) * sizeof(src->files[0]));
+		memmove(&src->files[i], &src->files[i + 1],
+			(src->count - i - 1) * sizeof(src->files[0]));
 		src->count--;
 		return;
 	}
@@ -154,20 +153,20 @@ static int make_torrent(const struct bt_env *env, const struct server_out_opts *
 	plen = env->swarm.piece_size ? env->swarm.piece_size : outdir_piece_length(src.total);
 	r = hashcache_lookup(cache, &src, plen, &hashes, &count);
 	if (r < 0)
-		logger_log(o->log, LOG_WARN, "SERVER", "%s: unreadable hash cache (%s); hashing again",
-			   cache, strerror(-r));
+		logger_log(o->log, LOG_WARN, "SERVER",
+			   "%s: unreadable hash cache (%s); hashing again", cache, strerror(-r));
 	t->cached = r == 0;
 	if (r != 0) {
 		logger_log(o->log, LOG_INFO, "SERVER", "hashing %s (%llu bytes)", os->name,
 			   (unsigned long long)src.total);
-		r = torrent_source_hash(&src, plen, o->progress || o->cancel ? hash_progress : NULL, &pctx,
-					&hashes, &count, err, errlen);
+		r = torrent_source_hash(&src, plen, o->progress || o->cancel ? hash_progress : NULL,
+					&pctx, &hashes, &count, err, errlen);
 		if (r != 0)
 			goto out;
 		r = hashcache_store(cache, &src, plen, hashes, count);
 		if (r < 0)
-			logger_log(o->log, LOG_WARN, "SERVER", "%s: cannot write the hash cache: %s",
-				   cache, strerror(-r));
+			logger_log(o->log, LOG_WARN, "SERVER",
+				   "%s: cannot write the hash cache: %s", cache, strerror(-r));
 	}
 
 	inet_ntop(AF_INET, &out->address, addr, sizeof(addr));
@@ -242,11 +241,13 @@ static int copy_loaders(const struct server_out_opts *o, struct server_out *out)
 	if (!out->bios)
 		logger_log(o->log, LOG_WARN, "SERVER",
 			   "no pxelinux in %s/loaders: BIOS machines cannot boot "
-			   "(run tools/fetch-loaders.sh)", o->data_dir);
+			   "(run tools/fetch-loaders.sh)",
+			   o->data_dir);
 	if (!out->uefi)
 		logger_log(o->log, LOG_WARN, "SERVER",
 			   "no shim/GRUB in %s/loaders: UEFI machines cannot boot "
-			   "(run tools/fetch-loaders.sh)", o->data_dir);
+			   "(run tools/fetch-loaders.sh)",
+			   o->data_dir);
 	return 0;
 }
 
@@ -266,7 +267,8 @@ static int copy_ph1(const struct server_out_opts *o, struct server_out *out)
 	if (r < 0)
 		logger_log(o->log, LOG_WARN, "SERVER",
 			   "phase 1 is not built in %s/ph1 (%s): machines cannot boot "
-			   "until 'make ph1' has run", o->data_dir, strerror(-r));
+			   "until 'make ph1' has run",
+			   o->data_dir, strerror(-r));
 	return 0;
 }
 
@@ -313,8 +315,8 @@ static int write_configs(const struct bt_env *env, struct server_out *out)
 		buf_reset(&b);
 		if (r == 0)
 			r = bootcfg_grub_host(&b, h->os);
-		snprintf(name, sizeof(name), "grub/host-%02x:%02x:%02x:%02x:%02x:%02x.cfg", m[0], m[1],
-			 m[2], m[3], m[4], m[5]);
+		snprintf(name, sizeof(name), "grub/host-%02x:%02x:%02x:%02x:%02x:%02x.cfg", m[0],
+			 m[1], m[2], m[3], m[4], m[5]);
 		if (r == 0)
 			r = write_text(out, name, &b);
 	}
@@ -322,8 +324,7 @@ static int write_configs(const struct bt_env *env, struct server_out *out)
 	return r;
 }
 
-static int write_bundle(const struct bt_env *env, struct server_out *out, char *err,
-			size_t errlen)
+static int write_bundle(const struct bt_env *env, struct server_out *out, char *err, size_t errlen)
 {
 	size_t cap = 3 + env->n_oss * 2, n = 0;
 	struct bundle_file *files = xcalloc(cap, sizeof(*files));
@@ -399,8 +400,9 @@ out:
 int server_out_build(const struct bt_env *env, const struct server_out_opts *o,
 		     struct server_out *out, char *err, size_t errlen)
 {
-	static const char *const dirs[] = {"", "/boot", "/boot/torrents", "/boot/pxelinux.cfg",
-					   "/boot/grub", "/boot/ph1", "/cache"};
+	static const char *const dirs[] = {
+		"",	      "/boot",	   "/boot/torrents", "/boot/pxelinux.cfg",
+		"/boot/grub", "/boot/ph1", "/cache"};
 	int r = 0;
 
 	*out = (struct server_out){0};

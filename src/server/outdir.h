@@ -53,8 +53,8 @@ struct server_torrent {
 };
 
 struct server_out {
-	char *dir;  /* ENV/out */
-	char *boot; /* ENV/out/boot */
+	char *dir;		/* ENV/out */
+	char *boot;		/* ENV/out/boot */
 	struct in_addr address; /* the address clients reach the server at */
 	struct server_torrent *torrents;
 	size_t n_torrents;
@@ -71,11 +71,18 @@ int server_out_build(const struct bt_env *env, const struct server_out_opts *o,
 void server_out_release(struct server_out *out);
 
 /* The piece size of an OS's torrent when swarm.piece_size is 0: about 2,000
- * pieces (torrent_piece_length_auto()), but at least 256 KiB. A boot swarm
- * is a few dozen peers on a LAN, not the Internet's thousands: small pieces
- * only add HAVE traffic and, while the server super-seeds, a round trip per
- * offered piece (a 16 MiB image took 13.6 s in 16 KiB pieces, 8 s in
- * 256 KiB ones; docs/faults.md). */
+ * pieces (torrent_piece_length_auto()), but at least OUTDIR_MIN_PIECE.
+ * A piece is passed on only once it is whole and verified, and when a room
+ * boots together every machine's uplink serves its first pieces to all the
+ * others at once, so a piece's time to arrive, and with it how soon the
+ * swarm's uplinks fill, grows with its size: 64 MiB to 32 machines took
+ * 1.24-1.30 x the fluid bound in 64 KiB pieces, 1.36-1.47 in 256 KiB
+ * pieces, with 1.1 against 1.35 copies from the server (bench/scale.sh,
+ * docs/benchmarks.md). Smaller pieces cost a HAVE per piece per peer and,
+ * while the server super-seeds, a round trip per offered piece (16 KiB
+ * pieces made a 16 MiB image take 13.6 s where 256 KiB took 8 s;
+ * docs/faults.md). */
+#define OUTDIR_MIN_PIECE (64u * 1024)
 uint32_t outdir_piece_length(uint64_t total);
 
 /* The default data folder: the program's own folder when it holds ph1/ or

@@ -193,9 +193,12 @@ static void test_no_address(void **state)
 
 static void test_piece_length(void **state)
 {
-	/* Small images: never under 256 KiB. */
-	assert_int_equal(outdir_piece_length(1), 256 * 1024);
-	assert_int_equal(outdir_piece_length((uint64_t)16 << 20), 256 * 1024);
+	/* Small images: never under 64 KiB. */
+	assert_int_equal(outdir_piece_length(1), 64 * 1024);
+	assert_int_equal(outdir_piece_length((uint64_t)16 << 20), 64 * 1024);
+	assert_int_equal(outdir_piece_length((uint64_t)64 << 20), 64 * 1024);
+	assert_int_equal(outdir_piece_length((uint64_t)128 << 20), 128 * 1024);
+	assert_int_equal(outdir_piece_length((uint64_t)256 << 20), 256 * 1024);
 	/* Large ones: about 2,000 pieces, as torrent_piece_length_auto(). */
 	assert_int_equal(outdir_piece_length((uint64_t)1 << 30), 1 << 20);
 	assert_int_equal(outdir_piece_length((uint64_t)4 << 30), 4 << 20);
