@@ -34,19 +34,18 @@ static void on_ping(struct evhttp_request *req, const char *rest, void *ctx)
 	evbuffer_free(b);
 }
 
-/* The service and what it keeps pointers to. */
+/* The service and its configuration. */
 struct http_main {
 	struct http_config cfg;
-	struct logger lg;
 	struct http_server *srv;
 };
 
-static int http_main_start(void *ctx, struct event_base *base)
+/* The file service with a route beside it. */
+static int http_main_start(void *ctx, struct event_base *base, const struct logger *log)
 {
 	struct http_main *m = ctx;
 
-	m->lg = log_default_logger();
-	if (http_server_new(base, &m->cfg, &m->lg, NULL, &m->srv) < 0 ||
+	if (http_server_new(base, &m->cfg, log, NULL, &m->srv) < 0 ||
 	    http_server_route(m->srv, "/_ping", on_ping, NULL) < 0) {
 		http_server_free(m->srv);
 		return -1;

@@ -21,19 +21,17 @@
 #include "util/serve-main.h"
 #include "util/util.h"
 
-/* The service and what it keeps pointers to. */
+/* The service and its configuration. */
 struct tftp_main {
 	struct tftp_config cfg;
-	struct logger lg;
 	struct tftp_server *srv;
 };
 
-static int tftp_main_start(void *ctx, struct event_base *base)
+static int tftp_main_start(void *ctx, struct event_base *base, const struct logger *log)
 {
 	struct tftp_main *m = ctx;
 
-	m->lg = log_default_logger();
-	if (tftp_server_new(base, &m->cfg, &m->lg, NULL, &m->srv) < 0)
+	if (tftp_server_new(base, &m->cfg, log, NULL, &m->srv) < 0)
 		return -1;
 	return tftp_server_port(m->srv);
 }

@@ -188,6 +188,7 @@ int serve_main(const struct serve_driver *d, int argc, char **argv)
 {
 	const char *port_file = NULL;
 	struct serve_loop l;
+	struct logger lg;
 	int r;
 
 	r = parse_args(d, argc, argv, &port_file);
@@ -195,7 +196,8 @@ int serve_main(const struct serve_driver *d, int argc, char **argv)
 		return r;
 	if (serve_loop_init(&l, d->loop_flags) < 0)
 		return 1;
-	r = d->start(d->ctx, l.base);
+	lg = log_default_logger();
+	r = d->start(d->ctx, l.base, &lg);
 	if (r < 0) {
 		serve_loop_release(&l);
 		return 1;

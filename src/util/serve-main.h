@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/log.h"
 #include "util/util.h"
 
 struct event;
@@ -77,9 +78,10 @@ struct serve_driver {
 	const char **address;
 	uint16_t *port;
 	unsigned loop_flags; /* enum serve_loop_flags */
-	/* Creates the service on base (logging its own errors); returns the
-	 * port it listens on, or a negative errno. */
-	int (*start)(void *ctx, struct event_base *base);
+	/* Creates the service on base, logging to log (the default logger,
+	 * valid until stop has returned); returns the port it listens on, or
+	 * a negative errno. */
+	int (*start)(void *ctx, struct event_base *base, const struct logger *log);
 	/* Frees what start created. */
 	void (*stop)(void *ctx);
 	void *ctx;

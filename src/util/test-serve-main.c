@@ -26,11 +26,12 @@ struct fake {
 	int started, stopped;
 };
 
-static int fake_start(void *ctx, struct event_base *base)
+static int fake_start(void *ctx, struct event_base *base, const struct logger *log)
 {
 	struct fake *f = ctx;
 
 	assert_non_null(base);
+	assert_non_null(log);
 	f->started++;
 	if (f->start_result < 0)
 		return f->start_result;
