@@ -10,7 +10,7 @@
 #include "agent/download.h"
 #include "agent/seed.h"
 #include "agent/progress.h"
-#include "tracker/client.h"
+#include "tracker/announcer.h"
 #include "util/util.h"
 
 /* Addresses looked at for the byte split (the engine keeps at most 1000). */
@@ -23,7 +23,7 @@ struct agent_dl {
 	bool have_mi;
 	struct bt_session *session;
 	struct bt_swarm *swarm;
-	struct tracker_client *tracker;
+	struct tracker_announcer *tracker;
 	char server_addr[INET_ADDRSTRLEN];
 	uint32_t server_conns; /* connections to the server's address */
 	bool complete;
@@ -48,17 +48,6 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void push_stats(struct agent_dl *dl)
-{
-	struct bt_swarm_stats st;
-
-	if (!dl->tracker)
-		return;
-	bt_swarm_get_stats(dl->swarm, &st);
-	tracker_client_set_stats(dl->tracker, st.uploaded, st.downloaded,
-				 st.total_bytes - st.have_bytes);
-}
-
 static void on_complete(void *ctx)
 {
 	struct agent_dl *dl = ctx;
@@ -70,9 +59,8 @@ static void on_complete(void *ctx)
 	/* Counts from before we completed include us as a leecher. */
 	dl->leechers = -1;
 	dl->answer_ms = dl->complete_ms;
-	push_stats(dl);
-	if (dl->tracker)
-		tracker_client_announce_now(dl->tracker, TRACKER_EVENT_COMPLETED);
+	tracker_announcer_push_stats(dl->tracker);
+	tracker_announcer_announce(dl->tracker, TRACKER_EVENT_COMPLETED);
 }
 
 /* "a.b.c.d:port" belongs to the server when its address is the server's. */
@@ -95,6 +83,8 @@ static void on_peer(void *ctx, const char *addr, bool connected)
 		dl->server_conns--;
 }
 
+/* What the screen and the seed policy need from a tracker's answer; the
+ * announcer then gives its peers to the swarm. */
 static void on_report(void *ctx, const struct tracker_client_report *rep)
 {
 	struct agent_dl *dl = ctx;
@@ -116,13 +106,6 @@ static void on_report(void *ctx, const struct tracker_client_report *rep)
 		dl->leechers = rep->leechers;
 	if (dl->complete && rep->leechers == 0 && dl->cfg.on_nobody_needs)
 		dl->cfg.on_nobody_needs(dl->cfg.ctx);
-	for (size_t i = 0; i < rep->n_peers; i++) {
-		struct sockaddr_in a = {.sin_family = AF_INET};
-
-		a.sin_addr = rep->peers[i].addr;
-		a.sin_port = htons(rep->peers[i].port);
-		(void)bt_swarm_add_peer(dl->swarm, (const struct sockaddr *)&a, sizeof(a));
-	}
 }
 
 static void on_stopped(void *ctx)
@@ -134,38 +117,21 @@ static void on_stopped(void *ctx)
 
 static void start_tracker(struct agent_dl *dl)
 {
-	const char *urls[TRACKER_CLIENT_URLS_MAX];
-	struct tracker_client_config tc = {0};
-	struct tracker_client_callbacks cb = {
+	const struct tracker_announcer_config tc = {
+		.mi = &dl->mi,
+		.session = dl->session,
+		.swarm = dl->swarm,
+		.udp_max_tries = 3,
+		/* The floor under the tracker's min interval: low, so a seeding
+		 * agent can ask whether anyone still needs pieces (seed.h). */
+		.interval_min_s = 1,
+		.interval_max_s = 60,
+		.ask_min_ms = AGENT_SEED_ASK_MS,
+	};
+	const struct tracker_announcer_callbacks cb = {
 		.on_report = on_report, .on_stopped = on_stopped, .ctx = dl};
-	size_t n = 0;
 
-	for (size_t t = 0; t < dl->mi.tier_count; t++)
-		for (size_t u = 0; u < dl->mi.tiers[t].count && n < ARRAY_SIZE(urls); u++)
-			urls[n++] = dl->mi.tiers[t].urls[u];
-	if (n == 0)
-		return;
-	memcpy(tc.info_hash, dl->mi.info_hash, 20);
-	memcpy(tc.peer_id, bt_session_peer_id(dl->session), 20);
-	tc.port = bt_session_port(dl->session);
-	tc.urls = urls;
-	tc.n_urls = n;
-	/* A LAN answers fast: retry sooner than BEP 15's 15 s, and back off
-	 * to at most 30 s so a server that comes back is found soon. */
-	tc.udp_timeout_ms = 2000;
-	tc.udp_max_tries = 3;
-	tc.retry_min_ms = 2000;
-	tc.retry_max_ms = 30000;
-	/* The floor under the tracker's min interval: low, so a seeding
-	 * agent can ask whether anyone still needs pieces (seed.h). */
-	tc.interval_min_s = 1;
-	tc.interval_max_s = 60;
-	tc.ask_min_ms = AGENT_SEED_ASK_MS;
-	dl->tracker = tracker_client_new(dl->base, &tc, dl->cfg.log, &cb);
-	if (!dl->tracker)
-		return;
-	push_stats(dl);
-	tracker_client_announce_now(dl->tracker, TRACKER_EVENT_STARTED);
+	dl->tracker = tracker_announcer_new(dl->base, &tc, dl->cfg.log, &cb);
 }
 
 int agent_dl_new(struct event_base *base, const struct agent_dl_config *cfg, struct agent_dl **out,
@@ -230,7 +196,7 @@ void agent_dl_free(struct agent_dl *dl)
 {
 	if (!dl)
 		return;
-	tracker_client_free(dl->tracker);
+	tracker_announcer_free(dl->tracker);
 	bt_swarm_free(dl->swarm);
 	bt_session_free(dl->session);
 	if (dl->have_mi)
@@ -245,8 +211,7 @@ void agent_dl_stop(struct agent_dl *dl, uint32_t timeout_ms)
 	if (!dl)
 		return;
 	if (dl->tracker) {
-		push_stats(dl);
-		tracker_client_stop(dl->tracker, timeout_ms);
+		tracker_announcer_stop(dl->tracker, timeout_ms);
 		end = mono_ms() + timeout_ms + 200;
 		while (!dl->stopped && mono_ms() < end) {
 			/* A timer of our own bounds each round; event_base_loopexit()
@@ -266,7 +231,7 @@ void agent_dl_stop(struct agent_dl *dl, uint32_t timeout_ms)
 
 void agent_dl_tick(struct agent_dl *dl)
 {
-	push_stats(dl);
+	tracker_announcer_push_stats(dl->tracker);
 }
 
 void agent_dl_status_brief(const struct agent_dl *dl, struct agent_dl_status *out)
@@ -281,7 +246,7 @@ void agent_dl_status_brief(const struct agent_dl *dl, struct agent_dl_status *ou
 	out->tracker_ever_ok = dl->tracker_ever_ok;
 	out->tracker_error = dl->tracker_error;
 	snprintf(out->tracker_msg, sizeof(out->tracker_msg), "%s", dl->tracker_msg);
-	out->n_trackers = dl->tracker ? tracker_client_count(dl->tracker) : 0;
+	out->n_trackers = tracker_announcer_count(dl->tracker);
 	out->server_connected = dl->server_conns > 0;
 }
 
@@ -309,14 +274,12 @@ bool agent_dl_complete(const struct agent_dl *dl)
 void agent_dl_kick(struct agent_dl *dl)
 {
 	bt_swarm_retry_now(dl->swarm);
-	if (dl->tracker)
-		tracker_client_announce_now(dl->tracker, TRACKER_EVENT_NONE);
+	tracker_announcer_announce(dl->tracker, TRACKER_EVENT_NONE);
 }
 
 void agent_dl_ask(struct agent_dl *dl)
 {
-	if (dl->tracker)
-		tracker_client_announce_now(dl->tracker, TRACKER_EVENT_NONE);
+	tracker_announcer_announce(dl->tracker, TRACKER_EVENT_NONE);
 }
 
 const struct metainfo *agent_dl_metainfo(const struct agent_dl *dl)

@@ -16,7 +16,7 @@
 #include "bencode/metainfo.h"
 #include "bt/bt.h"
 #include "cli/cli.h"
-#include "tracker/client.h"
+#include "tracker/announcer.h"
 #include "util/log.h"
 #include "util/parse.h"
 #include "util/util.h"
@@ -29,7 +29,7 @@ struct run {
 	struct event_base *base;
 	struct bt_session *session;
 	struct bt_swarm *swarm;
-	struct tracker_client *tracker;
+	struct tracker_announcer *tracker;
 	struct metainfo mi;
 	struct event *progress;
 	struct event *seed_timer;
@@ -99,16 +99,10 @@ static void stop(struct run *r)
 	if (r->stopping)
 		return;
 	r->stopping = true;
-	if (r->tracker) {
-		struct bt_swarm_stats st;
-
-		bt_swarm_get_stats(r->swarm, &st);
-		tracker_client_set_stats(r->tracker, st.uploaded, st.downloaded,
-					 st.total_bytes - st.have_bytes);
-		tracker_client_stop(r->tracker, 2000);
-	} else {
+	if (r->tracker)
+		tracker_announcer_stop(r->tracker, 2000);
+	else
 		event_base_loopexit(r->base, NULL);
-	}
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
@@ -160,12 +154,8 @@ static void print_progress(struct run *r, bool final)
 static void on_progress(evutil_socket_t fd, short what, void *ctx)
 {
 	struct run *r = ctx;
-	struct bt_swarm_stats st;
 
-	bt_swarm_get_stats(r->swarm, &st);
-	if (r->tracker)
-		tracker_client_set_stats(r->tracker, st.uploaded, st.downloaded,
-					 st.total_bytes - st.have_bytes);
+	tracker_announcer_push_stats(r->tracker);
 	r->last_line++;
 	if (r->tty || r->last_line % r->progress_every == 0)
 		print_progress(r, false);
@@ -186,8 +176,7 @@ static void on_complete(void *ctx)
 	printf("complete: %u pieces verified in %.2f s (uploaded %s)\n", st.piece_count,
 	       (double)(r->t_done_ms - r->t_start_ms) / 1000, up);
 	fflush(stdout);
-	if (r->tracker)
-		tracker_client_announce_now(r->tracker, TRACKER_EVENT_COMPLETED);
+	tracker_announcer_announce(r->tracker, TRACKER_EVENT_COMPLETED);
 	if (!r->seed) {
 		if (r->seed_time == 0)
 			stop(r);
@@ -196,10 +185,10 @@ static void on_complete(void *ctx)
 	}
 }
 
+/* The tracker's answer, for -v; the announcer gives its peers to the
+ * swarm. */
 static void on_report(void *ctx, const struct tracker_client_report *rep)
 {
-	struct run *r = ctx;
-
 	if (rep->error) {
 		log_msg(LOG_DEBUG, "TRACKER", "%s: %s %s", rep->url,
 			rep->error < 0 ? strerror(-rep->error) : "refused", rep->message);
@@ -207,52 +196,22 @@ static void on_report(void *ctx, const struct tracker_client_report *rep)
 	}
 	log_msg(LOG_DEBUG, "TRACKER", "%s: %zu peers, next in %u s", rep->url, rep->n_peers,
 		rep->interval);
-	for (size_t i = 0; i < rep->n_peers; i++) {
-		struct sockaddr_in a = {.sin_family = AF_INET};
-		a.sin_addr = rep->peers[i].addr;
-		a.sin_port = htons(rep->peers[i].port);
-		(void)bt_swarm_add_peer(r->swarm, (const struct sockaddr *)&a, sizeof(a));
-	}
 }
 
-static int start_tracker(struct run *r, const char *override, const struct logger *lg)
+static void start_tracker(struct run *r, const char *override, const struct logger *lg)
 {
-	const char *urls[TRACKER_CLIENT_URLS_MAX];
-	struct tracker_client_config tc = {0};
-	struct tracker_client_callbacks cb = {
+	const struct tracker_announcer_config tc = {
+		.mi = &r->mi,
+		.url = override,
+		.session = r->session,
+		.swarm = r->swarm,
+		.udp_max_tries = 4,
+		.interval_min_s = 5,
+	};
+	const struct tracker_announcer_callbacks cb = {
 		.on_report = on_report, .on_stopped = on_tracker_stopped, .ctx = r};
-	size_t n = 0;
 
-	if (override) {
-		urls[n++] = override;
-	} else {
-		for (size_t t = 0; t < r->mi.tier_count; t++)
-			for (size_t u = 0; u < r->mi.tiers[t].count && n < ARRAY_SIZE(urls); u++)
-				urls[n++] = r->mi.tiers[t].urls[u];
-	}
-	if (n == 0)
-		return 0;
-	memcpy(tc.info_hash, r->mi.info_hash, 20);
-	memcpy(tc.peer_id, bt_session_peer_id(r->session), 20);
-	tc.port = bt_session_port(r->session);
-	tc.urls = urls;
-	tc.n_urls = n;
-	/* A LAN answers fast: retry sooner than BEP 15's 15 s. */
-	tc.udp_timeout_ms = 2000;
-	tc.udp_max_tries = 4;
-	tc.retry_min_ms = 2000;
-	tc.retry_max_ms = 30000;
-	tc.interval_min_s = 5;
-	r->tracker = tracker_client_new(r->base, &tc, lg, &cb);
-	if (!r->tracker)
-		return 0;
-	{
-		struct bt_swarm_stats st;
-		bt_swarm_get_stats(r->swarm, &st);
-		tracker_client_set_stats(r->tracker, 0, 0, st.total_bytes - st.have_bytes);
-	}
-	tracker_client_announce_now(r->tracker, TRACKER_EVENT_STARTED);
-	return 0;
+	r->tracker = tracker_announcer_new(r->base, &tc, lg, &cb);
 }
 
 int cli_bt_run(int argc, char **argv, bool seed);
@@ -410,7 +369,7 @@ int cli_bt_run(int argc, char **argv, bool seed)
 	event_add(r.sigint, NULL);
 	event_add(r.sigterm, NULL);
 	if (!no_tracker)
-		(void)start_tracker(&r, tracker_url, &lg);
+		start_tracker(&r, tracker_url, &lg);
 	printf("%s %s: %u pieces of %u bytes, listening on port %u\n", seed ? "seeding" : "getting",
 	       r.mi.name, r.mi.piece_count, r.mi.piece_length, bt_session_port(r.session));
 	fflush(stdout);
@@ -425,7 +384,7 @@ int cli_bt_run(int argc, char **argv, bool seed)
 	else
 		rc = bt_swarm_complete(r.swarm) ? EXIT_OK : EXIT_FAIL;
 out:
-	tracker_client_free(r.tracker);
+	tracker_announcer_free(r.tracker);
 	bt_swarm_free(r.swarm);
 	bt_session_free(r.session);
 	if (r.progress)

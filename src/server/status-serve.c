@@ -14,9 +14,7 @@
  * --seconds (default 600, a bound for tests that forget to stop it).
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +25,7 @@
 #include "server/status.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/serve-main.h"
 #include "util/util.h"
 
 #define MiB ((uint64_t)1 << 20)
@@ -183,9 +182,10 @@ int main(int argc, char **argv)
 	struct http_config cfg = {.address = "127.0.0.1", .port = 8080};
 	struct timeval quarter = {0, 250000}, limit = {600, 0};
 	const char *port_file = NULL;
-	struct event *sigint, *sigterm, *tick, *stop;
+	struct event *tick, *stop;
 	struct demo d = {0};
 	struct http_server *srv;
+	struct serve_loop loop;
 	struct event_base *base;
 	struct logger lg;
 	bool demo = true;
@@ -222,16 +222,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "status-serve: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	lg = log_default_logger();
-	base = event_base_new();
-	if (!base)
+	if (serve_loop_init(&loop, 0) < 0)
 		return 1;
+	base = loop.base;
+	lg = log_default_logger();
 	d.f = fleet_new(NULL);
 	r = http_server_new(base, &cfg, &lg, NULL, &srv);
 	if (r < 0) {
 		fleet_free(d.f);
-		event_base_free(base);
+		serve_loop_release(&loop);
 		return 1;
 	}
 	r = status_routes_add(srv, d.f, true);
@@ -239,39 +238,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "status-serve: routes: %s\n", strerror(-r));
 		goto out;
 	}
-	if (port_file) {
-		FILE *pf = fopen(port_file, "w");
-
-		if (!pf || fprintf(pf, "%u\n", http_server_port(srv)) < 0 || fclose(pf) != 0) {
-			fprintf(stderr, "status-serve: cannot write %s: %s\n", port_file,
-				strerror(errno));
-			r = -1;
-			goto out;
-		}
-	}
+	r = serve_port_file_write("status-serve", port_file, http_server_port(srv));
+	if (r < 0)
+		goto out;
 	if (demo) {
 		demo_start(&d);
 		/* One step now, so the first request already sees downloads. */
 		demo_step(&d);
 	}
-	sigint = evsignal_new(base, SIGINT, on_stop, base);
-	sigterm = evsignal_new(base, SIGTERM, on_stop, base);
 	tick = event_new(base, -1, EV_PERSIST, on_tick, &d);
 	stop = evtimer_new(base, on_stop, base);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
 	d.on = demo;
 	d.last_sec = fleet_now(d.f) / 1000;
 	event_add(tick, &quarter);
 	event_add(stop, &limit);
-	event_base_dispatch(base);
-	event_free(sigint);
-	event_free(sigterm);
+	serve_loop_run(&loop);
 	event_free(tick);
 	event_free(stop);
 out:
 	http_server_free(srv);
 	fleet_free(d.f);
-	event_base_free(base);
+	serve_loop_release(&loop);
 	return r < 0 ? 1 : 0;
 }

@@ -23,6 +23,7 @@
 #include "tracker/server.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/serve-main.h"
 #include "util/util.h"
 
 static void usage(void)
@@ -79,21 +80,17 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 	fflush(stdout);
 }
 
-static void on_exit_signal(evutil_socket_t sig, short what, void *arg)
-{
-	event_base_loopexit(arg, NULL);
-}
-
 int main(int argc, char **argv)
 {
 	const char *address = "127.0.0.1", *whitelist = NULL;
 	struct tracker_server_config cfg = {0};
 	struct logger lg = log_default_logger();
 	uint64_t port = 6969, v;
+	struct serve_loop loop;
 	struct event_base *base;
 	struct evhttp *http;
 	struct tracker_server *srv;
-	struct event *ev_usr1, *ev_int, *ev_term;
+	struct event *ev_usr1;
 	int opt, n, r;
 
 	while ((opt = getopt(argc, argv, "a:p:i:w:q")) != -1) {
@@ -115,16 +112,10 @@ int main(int argc, char **argv)
 	}
 	if (!whitelist || optind != argc)
 		usage();
-	signal(SIGPIPE, SIG_IGN);
-	{
-		/* As `start` does: epoll changes batched per loop turn. */
-		struct event_config *ec = event_config_new();
-		if (ec)
-			event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-		base = ec ? event_base_new_with_config(ec) : NULL;
-		if (ec)
-			event_config_free(ec);
-	}
+	/* As `start` does: epoll changes batched per loop turn. */
+	if (serve_loop_init(&loop, SERVE_LOOP_CHANGELIST) < 0)
+		return 1;
+	base = loop.base;
 	srv = tracker_server_new(base, &cfg, &lg, NULL);
 	n = load_whitelist(srv, whitelist);
 	if (n < 0)
@@ -148,21 +139,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ev_usr1 = evsignal_new(base, SIGUSR1, on_usr1, srv);
-	ev_int = evsignal_new(base, SIGINT, on_exit_signal, base);
-	ev_term = evsignal_new(base, SIGTERM, on_exit_signal, base);
 	event_add(ev_usr1, NULL);
-	event_add(ev_int, NULL);
-	event_add(ev_term, NULL);
 	logger_log(&lg, LOG_INFO, "TRACKER", "serving %d torrents on %s:%llu", n, address,
 		   (unsigned long long)port);
 	printf("listening %s %llu\n", address, (unsigned long long)port);
 	fflush(stdout);
-	event_base_dispatch(base);
+	serve_loop_run(&loop);
 	event_free(ev_usr1);
-	event_free(ev_int);
-	event_free(ev_term);
 	evhttp_free(http);
 	tracker_server_free(srv);
-	event_base_free(base);
+	serve_loop_release(&loop);
 	return 0;
 }
