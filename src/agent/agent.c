@@ -24,6 +24,7 @@
 #include "agent/report.h"
 #include "agent/seed.h"
 #include "agent/ui.h"
+#include "bt/bt.h"
 #include "config/env.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -965,7 +966,7 @@ int agent_run(const struct agent_opts *o)
 			a.diag = logf;
 		}
 	}
-	a.base = event_base_new();
+	a.base = bt_event_base_new();
 	if (!a.base)
 		goto out;
 

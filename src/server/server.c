@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "bt/bt.h"
 #include "config/env.h"
 #include "server/fleet.h"
 #include "server/outdir.h"
@@ -463,18 +464,10 @@ int server_run(const struct server_opts *o)
 	r = build_out(&s);
 	if (r != 0 || o->build_only)
 		goto out;
-	{
-		/* epoll changes batched per loop turn: an HTTP announce or a TFTP
-		 * transfer turns reading and writing on and off several times in
-		 * one callback (8 epoll_ctl calls per HTTP announce, 3 with the
-		 * changelist). Safe here: no descriptor is dup()ed. */
-		struct event_config *ec = event_config_new();
-		if (ec)
-			event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-		s.base = ec ? event_base_new_with_config(ec) : NULL;
-		if (ec)
-			event_config_free(ec);
-	}
+	/* epoll changes batched per loop turn: an HTTP announce or a TFTP
+	 * transfer turns reading and writing on and off several times in one
+	 * callback (8 epoll_ctl calls per HTTP announce, 3 with the batch). */
+	s.base = bt_event_base_new();
 	if (!s.base) {
 		r = -ENOMEM;
 		goto out;
