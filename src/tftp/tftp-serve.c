@@ -6,8 +6,10 @@
  *   tftp-serve --root DIR [--address A] [--port P] [--port-file F]
  *              [--max-transfers N] [--max-per-client N] [--max-blksize N]
  *              [--max-windowsize N] [--timeout-ms N] [--retries N]
- *              [--workers N] [--log-level error|warn|info|debug]
+ *              [--workers N] [--no-batch] [--log-level error|warn|info|debug]
  *
+ * --no-batch: one sendmsg per DATA packet on the transfer threads, not
+ *   batches through io_uring (tftp/sendq.h), for before/after comparisons.
  * --workers: transfer threads (0, the default, one per CPU up to 4; 1 runs
  * everything on the main thread).
  *
@@ -59,6 +61,7 @@ int main(int argc, char **argv)
 		{"timeout-ms", required_argument, NULL, 't'},
 		{"retries", required_argument, NULL, 'n'},
 		{"workers", required_argument, NULL, 'W'},
+		{"no-batch", no_argument, NULL, 'B'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -88,6 +91,7 @@ int main(int argc, char **argv)
 		case 't': bad = num("--timeout-ms", optarg, 255000, &cfg.timeout_ms); break;
 		case 'n': bad = num("--retries", optarg, 1000, &cfg.retries); break;
 		case 'W': bad = num("--workers", optarg, TFTP_WORKERS_MAX, &cfg.workers); break;
+		case 'B': cfg.no_batch = true; break;
 		case 'l':
 			if (log_level_parse(optarg, &lvl) < 0) {
 				fprintf(stderr, "tftp-serve: bad log level '%s'\n", optarg);
@@ -100,7 +104,7 @@ int main(int argc, char **argv)
 			       "[--port-file F]\n"
 			       "  [--max-transfers N] [--max-per-client N] [--max-blksize N]\n"
 			       "  [--max-windowsize N] [--timeout-ms N] [--retries N] "
-			       "[--workers N]\n  [--log-level L]\n");
+			       "[--workers N]\n  [--no-batch] [--log-level L]\n");
 			return 0;
 		default: return 2;
 		}

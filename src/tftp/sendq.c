@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The worker's batched DATA sends (sendq.h says why and the rules). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#ifdef TFTP_HAVE_URING
+#include <liburing.h>
+#endif
+
+#include "tftp/sendq.h"
+#include "util/util.h"
+
+#ifdef TFTP_HAVE_URING
+
+struct sendq_slot {
+	struct msghdr mh;
+	struct iovec iov[2];
+	struct sockaddr_in to;
+	int fd;
+	uint8_t hdr[8];
+};
+
+struct tftp_sendq {
+	struct io_uring ring;
+	bool dead;     /* the ring failed and is gone: send directly */
+	unsigned used; /* slots queued since the last flush */
+	struct sendq_slot slot[TFTP_SENDQ_SLOTS];
+	struct sendq_slot direct; /* a packet sent at once (no ring) */
+};
+
+struct tftp_sendq *tftp_sendq_new(void)
+{
+	struct tftp_sendq *q = xcalloc(1, sizeof(*q));
+	/* One thread submits and reaps (the worker), and nothing needs to
+	 * interrupt it to complete a send: both flags only save work, so
+	 * an older kernel that refuses them gets a plain ring. */
+	int r = io_uring_queue_init(TFTP_SENDQ_SLOTS, &q->ring,
+				    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN);
+
+	if (r == -EINVAL)
+		r = io_uring_queue_init(TFTP_SENDQ_SLOTS, &q->ring, 0);
+	if (r < 0) {
+		free(q);
+		errno = -r;
+		return NULL;
+	}
+	return q;
+}
+
+void tftp_sendq_free(struct tftp_sendq *q)
+{
+	if (!q)
+		return;
+	(void)tftp_sendq_flush(q);
+	if (!q->dead)
+		io_uring_queue_exit(&q->ring);
+	free(q);
+}
+
+unsigned tftp_sendq_pending(const struct tftp_sendq *q)
+{
+	return q->used;
+}
+
+/* The failures among the completions: only failed sends post one
+ * (IOSQE_CQE_SKIP_SUCCESS). */
+static unsigned reap(struct tftp_sendq *q)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0, bad = 0;
+
+	io_uring_for_each_cqe(&q->ring, head, cqe)
+	{
+		n++;
+		if (cqe->res < 0)
+			bad++;
+	}
+	io_uring_cq_advance(&q->ring, n);
+	return bad;
+}
+
+unsigned tftp_sendq_flush(struct tftp_sendq *q)
+{
+	unsigned done = 0, bad = 0;
+	int tries = 0;
+
+	if (!q->used)
+		return 0;
+	/* A short submit leaves the rest in the ring; try again a few times,
+	 * then send what is left directly (the slots are reused next). */
+	while (done < q->used && tries++ < 4) {
+		int r = io_uring_submit(&q->ring);
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY)
+			break;
+		if (r > 0)
+			done += (unsigned)r;
+		bad += reap(q);
+	}
+	if (done < q->used) {
+		/* The ring refuses work. Its remaining SQEs must never run
+		 * after their slots are reused, so the ring goes, the rest is
+		 * sent directly, and so is everything after. */
+		bad += reap(q);
+		io_uring_queue_exit(&q->ring);
+		q->dead = true;
+		for (unsigned i = done; i < q->used; i++)
+			if (sendmsg(q->slot[i].fd, &q->slot[i].mh, MSG_DONTWAIT) < 0)
+				bad++;
+		q->used = 0;
+		return bad;
+	}
+	bad += reap(q);
+	q->used = 0;
+	return bad;
+}
+
+void tftp_sendq_add(struct tftp_sendq *q, int fd, const struct sockaddr_in *to, const uint8_t *hdr,
+		    size_t hdr_len, const uint8_t *data, size_t len)
+{
+	struct sendq_slot *s;
+	struct io_uring_sqe *sqe = NULL;
+
+	if (q->used == TFTP_SENDQ_SLOTS)
+		(void)tftp_sendq_flush(q);
+	if (!q->dead)
+		sqe = io_uring_get_sqe(&q->ring);
+	/* The ring has as many entries as there are slots, and both empty
+	 * together, so an SQE is there unless the ring is gone. */
+	s = sqe ? &q->slot[q->used++] : &q->direct;
+	hdr_len = MIN(hdr_len, sizeof(s->hdr));
+	memcpy(s->hdr, hdr, hdr_len);
+	s->to = *to;
+	s->fd = fd;
+	s->iov[0] = (struct iovec){.iov_base = s->hdr, .iov_len = hdr_len};
+	s->iov[1] = (struct iovec){.iov_base = (void *)data, .iov_len = len};
+	s->mh = (struct msghdr){
+		.msg_name = &s->to,
+		.msg_namelen = sizeof(s->to),
+		.msg_iov = s->iov,
+		.msg_iovlen = 2,
+	};
+	if (!sqe) {
+		(void)!sendmsg(fd, &s->mh, MSG_DONTWAIT);
+		return;
+	}
+	io_uring_prep_sendmsg(sqe, fd, &s->mh, MSG_DONTWAIT);
+	io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
+}
+
+#else
+
+struct tftp_sendq *tftp_sendq_new(void)
+{
+	errno = ENOSYS;
+	return NULL;
+}
+
+void tftp_sendq_free(struct tftp_sendq *q)
+{
+	(void)q;
+}
+
+unsigned tftp_sendq_pending(const struct tftp_sendq *q)
+{
+	(void)q;
+	return 0;
+}
+
+unsigned tftp_sendq_flush(struct tftp_sendq *q)
+{
+	(void)q;
+	return 0;
+}
+
+void tftp_sendq_add(struct tftp_sendq *q, int fd, const struct sockaddr_in *to, const uint8_t *hdr,
+		    size_t hdr_len, const uint8_t *data, size_t len)
+{
+	(void)q, (void)fd, (void)to, (void)hdr, (void)hdr_len, (void)data, (void)len;
+}
+
+#endif
