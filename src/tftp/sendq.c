@@ -82,6 +82,12 @@ static unsigned reap(struct tftp_sendq *q)
 	return bad;
 }
 
+/* Sends one slot with sendmsg. Returns 1 if the kernel refused it. */
+static unsigned send_direct(const struct sendq_slot *s)
+{
+	return sendmsg(s->fd, &s->mh, MSG_DONTWAIT) < 0 ? 1 : 0;
+}
+
 unsigned tftp_sendq_flush(struct tftp_sendq *q)
 {
 	unsigned done = 0, bad = 0;
@@ -89,6 +95,20 @@ unsigned tftp_sendq_flush(struct tftp_sendq *q)
 
 	if (!q->used)
 		return 0;
+	/* A batch of one is cheaper as a plain sendmsg than through the
+	 * ring (a lone client: one ACK per round of the event loop). */
+	if (q->used == 1) {
+		q->used = 0;
+		return send_direct(&q->slot[0]);
+	}
+	for (unsigned i = 0; i < q->used; i++) {
+		/* The ring has as many entries as there are slots and is
+		 * empty between flushes, so there is always an entry. */
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+		io_uring_prep_sendmsg(sqe, q->slot[i].fd, &q->slot[i].mh, MSG_DONTWAIT);
+		io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
+	}
 	/* A short submit leaves the rest in the ring; try again a few times,
 	 * then send what is left directly (the slots are reused next). */
 	while (done < q->used && tries++ < 4) {
@@ -100,15 +120,14 @@ unsigned tftp_sendq_flush(struct tftp_sendq *q)
 		bad += reap(q);
 	}
 	if (done < q->used) {
-		/* The ring refuses work. Its remaining SQEs must never run
+		/* The ring refuses work. Its remaining entries must never run
 		 * after their slots are reused, so the ring goes, the rest is
 		 * sent directly, and so is everything after. */
 		bad += reap(q);
 		io_uring_queue_exit(&q->ring);
 		q->dead = true;
 		for (unsigned i = done; i < q->used; i++)
-			if (sendmsg(q->slot[i].fd, &q->slot[i].mh, MSG_DONTWAIT) < 0)
-				bad++;
+			bad += send_direct(&q->slot[i]);
 		q->used = 0;
 		return bad;
 	}
@@ -121,15 +140,10 @@ void tftp_sendq_add(struct tftp_sendq *q, int fd, const struct sockaddr_in *to, 
 		    size_t hdr_len, const uint8_t *data, size_t len)
 {
 	struct sendq_slot *s;
-	struct io_uring_sqe *sqe = NULL;
 
 	if (q->used == TFTP_SENDQ_SLOTS)
 		(void)tftp_sendq_flush(q);
-	if (!q->dead)
-		sqe = io_uring_get_sqe(&q->ring);
-	/* The ring has as many entries as there are slots, and both empty
-	 * together, so an SQE is there unless the ring is gone. */
-	s = sqe ? &q->slot[q->used++] : &q->direct;
+	s = q->dead ? &q->direct : &q->slot[q->used++];
 	hdr_len = MIN(hdr_len, sizeof(s->hdr));
 	memcpy(s->hdr, hdr, hdr_len);
 	s->to = *to;
@@ -142,12 +156,8 @@ void tftp_sendq_add(struct tftp_sendq *q, int fd, const struct sockaddr_in *to, 
 		.msg_iov = s->iov,
 		.msg_iovlen = 2,
 	};
-	if (!sqe) {
-		(void)!sendmsg(fd, &s->mh, MSG_DONTWAIT);
-		return;
-	}
-	io_uring_prep_sendmsg(sqe, fd, &s->mh, MSG_DONTWAIT);
-	io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
+	if (q->dead)
+		(void)send_direct(s);
 }
 
 #else

@@ -18,6 +18,9 @@
  * sends it during the flush or fails it there (a full socket buffer is a
  * lost packet, as with sendmsg), and never keeps a reference for later.
  *
+ * A flush of a single packet uses sendmsg: through the ring it costs more
+ * (a lone client's ACK per round of the event loop).
+ *
  * Where io_uring is missing or refused (no liburing at build time, ENOSYS,
  * EPERM under seccomp or kernel.io_uring_disabled), tftp_sendq_new fails
  * and the worker sends each packet with sendmsg as before.

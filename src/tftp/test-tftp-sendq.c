@@ -129,6 +129,12 @@ static void test_refused(void **state)
 	assert_int_equal(udp_take(rx, buf, sizeof(buf)), 4);
 	assert_int_equal(udp_take(rx, buf, sizeof(buf)), 4);
 	assert_true(udp_take(rx, buf, sizeof(buf)) < 0);
+	/* A batch of one (sent with sendmsg) is counted the same way. */
+	tftp_sendq_add(q, fg, &to, hdr, sizeof(hdr), NULL, 0);
+	assert_int_equal(tftp_sendq_flush(q), 1);
+	tftp_sendq_add(q, fa, &to, hdr, sizeof(hdr), NULL, 0);
+	assert_int_equal(tftp_sendq_flush(q), 0);
+	assert_int_equal(udp_take(rx, buf, sizeof(buf)), 4);
 	tftp_sendq_free(q);
 	tftp_sendq_free(NULL);
 	close(fa), close(rx);
