@@ -5,7 +5,7 @@
 set -eu
 
 build="build-essential meson ninja-build pkg-config libevent-dev libyaml-dev nettle-dev
-       libarchive-dev libncurses-dev libcmocka-dev openssh-client"
+       libarchive-dev libncurses-dev libcmocka-dev openssh-client liburing-dev"
 fuzz="clang libclang-rt-14-dev"
 # Peers and tools we did not write, that the interop tests use as proof.
 interop="transmission-cli aria2 python3-libtorrent mktorrent opentracker iproute2

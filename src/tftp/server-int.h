@@ -34,6 +34,7 @@
 #include "tftp/netascii.h"
 #include "tftp/packet.h"
 #include "tftp/rto.h"
+#include "tftp/sendq.h"
 #include "tftp/server.h"
 #include "util/log.h"
 
@@ -151,14 +152,16 @@ struct tftp_worker {
 	bool inline_;		 /* runs on the caller's thread (workers = 1) */
 	bool started;		 /* the thread runs */
 	pthread_t thread;
-	struct tftp_queue q;	  /* messages to this worker (threads only) */
-	struct tftp_xfer *xfers;  /* worker only */
-	unsigned active;	  /* listener only: transfers handed here, not ended */
-	struct logger lg;	  /* forwards to the listener from a thread */
+	struct tftp_queue q;	 /* messages to this worker (threads only) */
+	struct tftp_xfer *xfers; /* worker only */
+	unsigned active;	 /* listener only: transfers handed here, not ended */
+	struct logger lg;	 /* forwards to the listener from a thread */
 	struct log_ratelimit bad_log;
 	uint8_t *pkt; /* 4 + TFTP_BLKSIZE_MAX: one netascii DATA packet at a time */
 	uint8_t *in;  /* TFTP_BLKSIZE_MAX: netascii input */
 	atomic_uint_fast64_t dropped, retransmits;
+	/* Batched DATA sends (threads only; NULL: one sendmsg each). */
+	struct tftp_sendq *sq;
 };
 
 struct tftp_server {
@@ -193,6 +196,8 @@ void tftp_xfer_begin(struct tftp_xfer *x);
 void tftp_worker_supersede(struct tftp_worker *w, uint64_t id);
 /* Releases every transfer's worker-side resources, without callbacks. */
 void tftp_worker_release_all(struct tftp_worker *w);
+/* Sends the DATA packets the worker's callbacks queued. */
+void tftp_worker_flush(struct tftp_worker *w);
 
 /* ---- server.c, called from a worker ---- */
 

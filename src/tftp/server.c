@@ -329,8 +329,23 @@ static void *worker_main(void *arg)
 {
 	struct tftp_worker *w = arg;
 
-	event_base_dispatch(w->base);
+	/* The ring is made here, on the thread that uses it alone. */
+	if (!w->srv->cfg.no_batch)
+		w->sq = tftp_sendq_new();
+	if (!w->sq) {
+		event_base_dispatch(w->base);
+	} else {
+		/* One round of the loop runs the callbacks of everything
+		 * ready, which queue their packets; then they all go. */
+		while (!event_base_got_break(w->base)) {
+			if (event_base_loop(w->base, EVLOOP_ONCE) < 0)
+				break;
+			tftp_worker_flush(w);
+		}
+	}
 	tftp_worker_release_all(w);
+	tftp_sendq_free(w->sq);
+	w->sq = NULL;
 	return NULL;
 }
 

@@ -33,6 +33,7 @@
 #define BT_TFTP_SERVER_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/log.h"
@@ -63,6 +64,11 @@ struct tftp_config {
 	unsigned timeout_ms;	 /* retransmission timeout (a shorter one negotiated wins) */
 	unsigned retries;	 /* retransmissions of one packet before giving up */
 	unsigned workers;	 /* transfer threads: 0 = per CPU (at most 4), 1 = the caller's */
+	/* Transfer threads send their DATA packets in batches through
+	 * io_uring where the kernel allows it (tftp/sendq.h); true sends each
+	 * with its own sendmsg, as the caller's thread always does (for
+	 * tests and before/after benchmarks). */
+	bool no_batch;
 };
 
 enum tftp_event {

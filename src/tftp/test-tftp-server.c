@@ -54,6 +54,8 @@ struct env {
 
 /* The transfer threads the server under test is made with. */
 static unsigned g_workers = 1;
+/* Transfer threads send one sendmsg per packet, as without io_uring. */
+static bool g_no_batch;
 
 static uint64_t now_ms(void)
 {
@@ -141,6 +143,7 @@ static int setup_cfg(void **state, struct tftp_config cfg)
 	e->thread = pthread_self();
 	cfg.root = e->root;
 	cfg.workers = g_workers;
+	cfg.no_batch = g_no_batch;
 	assert_int_equal(tftp_server_new(e->base, &cfg, &lg, &cbs, &e->srv), 0);
 	assert_int_equal(tftp_server_workers(e->srv), g_workers);
 	e->srv_addr.sin_family = AF_INET;
@@ -696,8 +699,8 @@ static void many_poll(struct env *e, struct many_client *c, uint8_t *buf)
 	for (;;) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(c->fd, buf, 4 + 2048, MSG_DONTWAIT, (struct sockaddr *)&from,
-				     &fl);
+		ssize_t n =
+			recvfrom(c->fd, buf, 4 + 2048, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 		uint16_t op;
 
 		if (n < 0)
@@ -868,5 +871,9 @@ int main(void)
 	failed = cmocka_run_group_tests_name("workers=1", tests, NULL, NULL);
 	g_workers = 3;
 	failed += cmocka_run_group_tests_name("workers=3", tests, NULL, NULL);
+	/* Threads without batched sends: the path taken where io_uring is
+	 * missing or refused. */
+	g_no_batch = true;
+	failed += cmocka_run_group_tests_name("workers=3, no batch", tests, NULL, NULL);
 	return failed;
 }

@@ -55,15 +55,20 @@ int main(int argc, char **argv)
 		{"retries", 1000, &m.cfg.retries},
 		{"workers", TFTP_WORKERS_MAX, &m.cfg.workers},
 	};
+	const struct serve_flag_opt flags[] = {
+		{"no-batch", &m.cfg.no_batch},
+	};
 	const struct serve_driver d = {
 		.prog = "tftp-serve",
 		.usage = "usage: tftp-serve --root DIR [--address A] [--port P] "
 			 "[--port-file F]\n"
 			 "  [--max-transfers N] [--max-per-client N] [--max-blksize N]\n"
 			 "  [--max-windowsize N] [--timeout-ms N] [--retries N] "
-			 "[--workers N]\n  [--log-level L]\n",
+			 "[--workers N]\n  [--no-batch] [--log-level L]\n",
 		.nums = nums,
 		.n_nums = ARRAY_SIZE(nums),
+		.flags = flags,
+		.n_flags = ARRAY_SIZE(flags),
 		.root = &m.cfg.root,
 		.address = &m.cfg.address,
 		.port = &m.cfg.port,

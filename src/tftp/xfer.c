@@ -74,6 +74,8 @@ static int chunk_fill(struct tftp_xfer *x, uint64_t off)
 {
 	size_t want = x->chunk_cap, n = 0;
 
+	/* Queued packets may point into the chunk: they go first. */
+	tftp_worker_flush(x->w);
 	if (off >= x->size)
 		want = 0;
 	else if (x->size - off < want)
@@ -162,6 +164,13 @@ static int block_send(struct tftp_xfer *x, uint64_t b)
 	if (n < 0)
 		return (int)n;
 	tftp_data_header(hdr, (uint16_t)b);
+	if (x->w->sq && x->mode == TFTP_MODE_OCTET) {
+		/* The payload is in the chunk, which stays until a flush
+		 * (chunk_fill and xfer_release flush first). Netascii's is in
+		 * the worker's one packet buffer: that one goes now. */
+		tftp_sendq_add(x->w->sq, x->fd, &x->peer, hdr, sizeof(hdr), data, iov[1].iov_len);
+		return 0;
+	}
 	if (sendmsg(x->fd, &mh, MSG_DONTWAIT) < 0) {
 		/* A full socket buffer or a transient error is treated like a
 		 * lost packet: the timeout will send it again. */
@@ -224,6 +233,8 @@ static void xfer_release(struct tftp_xfer *x)
 {
 	struct tftp_worker *w = x->w;
 
+	/* Queued packets may use x's socket and chunk. */
+	tftp_worker_flush(w);
 	if (x->wprev)
 		x->wprev->wnext = x->wnext;
 	else
@@ -260,6 +271,8 @@ static void xfer_end(struct tftp_xfer *x, enum tftp_event ev, int code, const ch
 
 static void xfer_fail(struct tftp_xfer *x, int code, const char *reason, bool send)
 {
+	/* What was queued for the client goes before the ERROR. */
+	tftp_worker_flush(x->w);
 	if (send)
 		send_error_to(x->fd, &x->peer, (uint16_t)code, reason);
 	xfer_end(x, TFTP_EV_FAILED, code, reason);
@@ -507,6 +520,16 @@ void tftp_worker_supersede(struct tftp_worker *w, uint64_t id)
 			xfer_fail(x, TFTP_ERR_UNDEF, "superseded by a new request", false);
 		return;
 	}
+}
+
+void tftp_worker_flush(struct tftp_worker *w)
+{
+	if (!w->sq || !tftp_sendq_pending(w->sq))
+		return;
+	/* A refused send is a lost packet, as with sendmsg's EAGAIN: the
+	 * timeout resends it, and the retry cap ends a transfer whose
+	 * sends keep failing. */
+	(void)tftp_sendq_flush(w->sq);
 }
 
 void tftp_worker_release_all(struct tftp_worker *w)

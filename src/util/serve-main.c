@@ -14,6 +14,7 @@
 
 /* getopt_long's values for the numeric flags: above every character. */
 #define NUM_OPT_FIRST 256
+#define FLAG_OPT_FIRST (NUM_OPT_FIRST + SERVE_NUM_OPTS_MAX)
 
 static int num(const char *prog, const char *opt, const char *s, uint64_t max, unsigned *out)
 {
@@ -129,14 +130,15 @@ static int parse_args(const struct serve_driver *d, int argc, char **argv, const
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct option longopts[ARRAY_SIZE(head) + SERVE_NUM_OPTS_MAX + ARRAY_SIZE(tail)];
+	struct option longopts[ARRAY_SIZE(head) + SERVE_NUM_OPTS_MAX + SERVE_FLAG_OPTS_MAX +
+			       ARRAY_SIZE(tail)];
 	const struct serve_num_opt *o;
 	size_t n = 0;
 	unsigned port;
 	int c;
 
-	if (d->n_nums > SERVE_NUM_OPTS_MAX) {
-		fprintf(stderr, "%s: too many numeric flags\n", d->prog);
+	if (d->n_nums > SERVE_NUM_OPTS_MAX || d->n_flags > SERVE_FLAG_OPTS_MAX) {
+		fprintf(stderr, "%s: too many flags\n", d->prog);
 		return 2;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
@@ -144,6 +146,9 @@ static int parse_args(const struct serve_driver *d, int argc, char **argv, const
 	for (size_t i = 0; i < d->n_nums; i++)
 		longopts[n++] = (struct option){d->nums[i].name, required_argument, NULL,
 						NUM_OPT_FIRST + (int)i};
+	for (size_t i = 0; i < d->n_flags; i++)
+		longopts[n++] = (struct option){d->flags[i].name, no_argument, NULL,
+						FLAG_OPT_FIRST + (int)i};
 	for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
 		longopts[n++] = tail[i];
 
@@ -169,6 +174,10 @@ static int parse_args(const struct serve_driver *d, int argc, char **argv, const
 			break;
 		case 'h': fputs(d->usage, stdout); return 0;
 		default:
+			if (c >= FLAG_OPT_FIRST && (size_t)(c - FLAG_OPT_FIRST) < d->n_flags) {
+				*d->flags[c - FLAG_OPT_FIRST].out = true;
+				break;
+			}
 			if (c < NUM_OPT_FIRST || (size_t)(c - NUM_OPT_FIRST) >= d->n_nums)
 				return 2;
 			o = &d->nums[c - NUM_OPT_FIRST];

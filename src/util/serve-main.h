@@ -21,6 +21,7 @@
 #ifndef BT_UTIL_SERVE_MAIN_H
 #define BT_UTIL_SERVE_MAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,12 +67,22 @@ struct serve_num_opt {
 
 #define SERVE_NUM_OPTS_MAX 16
 
+/* A switch --NAME without a value: sets *out. */
+struct serve_flag_opt {
+	const char *name; /* without the leading "--" */
+	bool *out;
+};
+
+#define SERVE_FLAG_OPTS_MAX 4
+
 /* What is a file-service driver's own. */
 struct serve_driver {
 	const char *prog;  /* the name its messages start with */
 	const char *usage; /* printed by --help */
 	const struct serve_num_opt *nums;
 	size_t n_nums; /* at most SERVE_NUM_OPTS_MAX */
+	const struct serve_flag_opt *flags;
+	size_t n_flags; /* at most SERVE_FLAG_OPTS_MAX */
 	/* Where --root DIR (required), --address A and --port P (at most
 	 * 65535) go; set the default port there first. */
 	const char **root;

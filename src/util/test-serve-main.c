@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <stdbool.h>
+
 #include <cmocka.h>
 
 #include "util/serve-main.h"
@@ -22,6 +24,7 @@ struct fake {
 	const char *root, *address;
 	uint16_t port;
 	unsigned alpha, beta;
+	bool delta;
 	int start_result; /* < 0: start fails; else the port it reports */
 	int started, stopped;
 };
@@ -48,18 +51,24 @@ static void fake_stop(void *ctx)
 }
 
 /* Runs serve_main() on the words of argv (NULL-terminated) as a driver
- * with the numeric flags --alpha (up to 10) and --beta (up to 1000). */
+ * with the numeric flags --alpha (up to 10) and --beta (up to 1000) and
+ * the switch --delta. */
 static int run(struct fake *f, char **argv)
 {
 	const struct serve_num_opt nums[] = {
 		{"alpha", 10, &f->alpha},
 		{"beta", 1000, &f->beta},
 	};
+	const struct serve_flag_opt flags[] = {
+		{"delta", &f->delta},
+	};
 	const struct serve_driver d = {
 		.prog = "test-serve",
 		.usage = "usage: test\n",
 		.nums = nums,
 		.n_nums = ARRAY_SIZE(nums),
+		.flags = flags,
+		.n_flags = ARRAY_SIZE(flags),
 		.root = &f->root,
 		.address = &f->address,
 		.port = &f->port,
@@ -90,6 +99,8 @@ static void test_flags(void **state)
 	char *unknown[] = {"x", "--root", "/r", "--gamma", "1", NULL};
 	char *bad_level[] = {"x", "--root", "/r", "--log-level", "loud", NULL};
 	char *help[] = {"x", "--help", NULL};
+	char *with_switch[] = {"x", "--root", "/r", "--delta", NULL};
+	char *switch_value[] = {"x", "--root", "/r", "--delta=1", NULL};
 
 	assert_int_equal(run(&f, ok), 0);
 	assert_string_equal(f.root, "/r");
@@ -104,6 +115,11 @@ static void test_flags(void **state)
 	assert_int_equal(run(&f, defaults), 0);
 	assert_int_equal(f.port, 69);
 	assert_null(f.address);
+	assert_false(f.delta);
+
+	f = (struct fake){.port = 69, .start_result = 6969};
+	assert_int_equal(run(&f, with_switch), 0);
+	assert_true(f.delta);
 
 	/* Nothing starts after a bad command line or --help. */
 	f = (struct fake){.port = 69};
@@ -115,6 +131,7 @@ static void test_flags(void **state)
 	assert_int_equal(run(&f, unknown), 2);
 	assert_int_equal(run(&f, bad_level), 2);
 	assert_int_equal(run(&f, help), 0);
+	assert_int_equal(run(&f, switch_value), 2);
 	assert_int_equal(f.started, 0);
 
 	/* A service that does not start: status 1, and no stop. */
