@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -191,10 +193,47 @@ static void test_write_read_verify(void **state)
 	}
 }
 
+/* A new file that does not fit fails at open, before any download: on
+ * tmpfs by the free-space check (no pages are zeroed), elsewhere by
+ * posix_fallocate. Both places are tried: /dev/shm (tmpfs on Linux) and
+ * /tmp, each with a file 1 GiB larger than its free space. */
+static void test_too_big_fails_at_open(void **state)
+{
+	const char *roots[] = {"/dev/shm", "/tmp"};
+
+	for (size_t k = 0; k < ARRAY_SIZE(roots); k++) {
+		char dir[64];
+		struct metainfo mi;
+		struct bt_storage st;
+		const char *what = NULL;
+		struct stat sb;
+		struct statvfs sv;
+		char path[128];
+		int r;
+
+		snprintf(dir, sizeof(dir), "%s/test-bt-storage.XXXXXX", roots[k]);
+		if (!mkdtemp(dir))
+			continue; /* no such place here */
+		assert_int_equal(statvfs(dir, &sv), 0);
+		make_mi(&mi);
+		mi.files[2].length = (uint64_t)sv.f_bavail * sv.f_frsize + ((uint64_t)1 << 30);
+		r = bt_storage_open(&st, dir, &mi, true, &what);
+		assert_int_equal(r, -ENOSPC);
+		assert_string_equal(what, "sub/b");
+		/* The files made before the failure are left empty-sized. */
+		snprintf(path, sizeof(path), "%s/t/a", dir);
+		assert_int_equal(stat(path, &sb), 0);
+		free_mi(&mi);
+		snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+		assert_int_equal(system(path), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_read_verify),
+		cmocka_unit_test(test_too_big_fails_at_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
