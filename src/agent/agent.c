@@ -91,7 +91,9 @@ struct agent {
 	struct agent_dl *dl;
 	struct event *tick;
 	struct event *seed_check; /* the fast seeding-policy timer */
+	bool seed_check_fast;	  /* it runs every AGENT_SEED_CHECK_MS */
 	int64_t last_leecher_ms;  /* ms: a connected peer last needed pieces */
+	int64_t leecher_seen_ms;  /* the same, 0 before one is seen */
 	struct event *finish;	  /* the polls near the end (FINISH_POLL_MS) */
 	int finish_left;
 	int64_t t_start;
@@ -504,9 +506,12 @@ static void seed_policy(struct agent *a, const struct agent_dl_status *s)
 
 	if (!s->complete || a->loop_done)
 		return;
+	if (leeching > 0)
+		a->leecher_seen_ms = now;
 	if (leeching > 0 || !a->last_leecher_ms)
 		a->last_leecher_ms = now;
 	ss.since_leecher_ms = now - a->last_leecher_ms;
+	ss.leecher_after_answer = a->leecher_seen_ms > s->answer_ms;
 	if (agent_seed_should_ask(&ss, leeching, now - s->answer_ms))
 		agent_dl_ask(a->dl);
 	d = agent_seed_decide(&ss);
@@ -523,11 +528,16 @@ static void on_seed_check(evutil_socket_t fd, short what, void *ctx)
 {
 	struct agent *a = ctx;
 	struct agent_dl_status s;
+	struct timeval fast = {0, AGENT_SEED_CHECK_MS * 1000};
 
 	(void)fd;
 	(void)what;
 	if (!a->dl || a->vm_pid > 0 || a->shell_pid > 0 || !agent_dl_complete(a->dl))
 		return;
+	if (!a->seed_check_fast) {
+		a->seed_check_fast = true;
+		event_add(a->seed_check, &fast);
+	}
 	agent_dl_status_brief(a->dl, &s);
 	seed_policy(a, &s);
 }
@@ -941,7 +951,7 @@ int agent_run(const struct agent_opts *o)
 	int rc = EXIT_FAILURE, r;
 	struct sigaction sa = {.sa_handler = on_term};
 	struct timeval one = {1, 0};
-	struct timeval check = {0, AGENT_SEED_CHECK_MS * 1000};
+	struct timeval check = {0, AGENT_SEED_IDLE_CHECK_MS * 1000};
 
 	buf_init(&a.notes, 16384);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1033,9 +1043,14 @@ int agent_run(const struct agent_opts *o)
 
 		agent_dl_status(a.dl, &s);
 		fmt_bytes(have, sizeof(have), s.st.have_bytes);
-		note(&a, "agent: %s complete: %s in %.1f s, uploaded %llu bytes, peers %u\n",
+		/* wasted: duplicate blocks of the endgame and bad pieces,
+		 * received and thrown away. */
+		note(&a,
+		     "agent: %s complete: %s in %.1f s, uploaded %llu bytes, downloaded %llu "
+		     "bytes (wasted %llu), peers %u\n",
 		     a.os->name, have, (double)(s.complete_ms - a.t_start) / 1000,
-		     (unsigned long long)s.st.uploaded, s.st.peers);
+		     (unsigned long long)s.st.uploaded, (unsigned long long)s.st.downloaded,
+		     (unsigned long long)s.st.wasted, s.st.peers);
 	}
 	if (o->no_boot) {
 		report(&a, AGENT_PHASE_SEEDING, NULL);

@@ -126,7 +126,7 @@ static void start_tracker(struct agent_dl *dl)
 		 * agent can ask whether anyone still needs pieces (seed.h). */
 		.interval_min_s = 1,
 		.interval_max_s = 60,
-		.ask_min_ms = AGENT_SEED_ASK_MS,
+		.ask_min_ms = AGENT_SEED_ASK_NEWS_MS,
 	};
 	const struct tracker_announcer_callbacks cb = {
 		.on_report = on_report, .on_stopped = on_stopped, .ctx = dl};

@@ -18,7 +18,7 @@ bool agent_seed_should_ask(const struct agent_seed_state *st, uint32_t leeching_
 {
 	return agent_seed_decide(st) == AGENT_SEED_CONTINUE && st->early_stop &&
 	       leeching_peers == 0 && st->since_leecher_ms >= AGENT_SEED_SETTLE_MS &&
-	       since_answer_ms >= AGENT_SEED_ASK_MS;
+	       (since_answer_ms >= AGENT_SEED_ASK_MS || st->leecher_after_answer);
 }
 
 int64_t agent_seed_remaining_ms(const struct agent_seed_state *st)

@@ -52,18 +52,31 @@ static void test_seed(void **state)
 	/* Asking the tracker again: only while seeding with early stop, when
 	 * no connected peer has needed pieces for a moment, and not more often
 	 * than the tracker's min interval. */
-	s = (struct agent_seed_state){.seed_time_s = 30, .early_stop = true, .complete = true,
-				      .since_complete_ms = 1000, .leechers = 1,
+	s = (struct agent_seed_state){.seed_time_s = 30,
+				      .early_stop = true,
+				      .complete = true,
+				      .since_complete_ms = 1000,
+				      .leechers = 1,
 				      .since_leecher_ms = INT64_MAX};
 	assert_true(agent_seed_should_ask(&s, 0, AGENT_SEED_ASK_MS));
 	assert_false(agent_seed_should_ask(&s, 0, AGENT_SEED_ASK_MS - 1));
+	/* A leecher completed since that answer: ask without waiting out
+	 * the interval, but not while it (or another) still needs pieces or
+	 * before its announce can have landed. */
+	s.leecher_after_answer = true;
+	assert_true(agent_seed_should_ask(&s, 0, 0));
+	assert_false(agent_seed_should_ask(&s, 1, 0));
+	s.since_leecher_ms = AGENT_SEED_SETTLE_MS - 1;
+	assert_false(agent_seed_should_ask(&s, 0, 0));
+	s.since_leecher_ms = INT64_MAX;
+	s.leecher_after_answer = false;
 	/* The last leecher's HAVE just arrived: let its announce land first. */
 	s.since_leecher_ms = AGENT_SEED_SETTLE_MS - 1;
 	assert_false(agent_seed_should_ask(&s, 0, 60000));
 	s.since_leecher_ms = AGENT_SEED_SETTLE_MS;
 	assert_true(agent_seed_should_ask(&s, 0, 60000));
 	assert_false(agent_seed_should_ask(&s, 2, 60000)); /* they need us: known */
-	s.leechers = -1;					  /* no answer since completing */
+	s.leechers = -1;				   /* no answer since completing */
 	assert_true(agent_seed_should_ask(&s, 0, 60000));
 	s.leechers = 0; /* the answer is in: boot, do not ask */
 	assert_false(agent_seed_should_ask(&s, 0, 60000));
