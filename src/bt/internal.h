@@ -29,6 +29,7 @@ struct event;
 #define BT_MAX_OUR_REQUESTS 256 /* our requests outstanding at one peer */
 #define BT_MIN_OUR_REQUESTS 4
 #define BT_REQUEST_QUEUE_TIME 0.5  /* seconds of a peer's rate kept requested */
+#define BT_ENDGAME_PEER_REQS 2	   /* endgame: duplicates keep a peer this busy */
 #define BT_MAX_THEIR_REQUESTS 1024 /* their requests queued with us */
 #define BT_ADVERTISED_REQQ 512	   /* what we tell peers (BEP 10 reqq) */
 /* Queued output per peer: the kernel's socket buffer holds what is in
@@ -36,6 +37,12 @@ struct event;
  * of it is memory, per peer (bench/agent-rss.sh). */
 #define BT_OUTPUT_HIGH (32u * 1024) /* stop serving above this much queued output */
 #define BT_OUTPUT_LOW (16u * 1024)  /* resume below this */
+/* Unsent bytes the kernel may hold per peer socket before it stops
+ * reporting it writable (TCP_NOTSENT_LOWAT). Without a limit the socket
+ * buffer takes every block a peer asked for at once, so a CANCEL in the
+ * endgame comes too late to stop a duplicate, and a HAVE waits behind
+ * everything queued. */
+#define BT_NOTSENT_LOWAT (16 * 1024)
 /* Socket bytes read at once, four PIECE messages of a block (one buffer
  * per session, bt_session.rbuf). */
 #define BT_PIECE_MSG_LEN (4 + 9 + BT_BLOCK_SIZE)

@@ -363,6 +363,7 @@ static void on_write(struct bufferevent *bev, void *ctx)
 static void tune_socket(int fd)
 {
 	int one = 1, idle = BT_TCP_DEAD_AFTER / 2, intvl = 5, cnt = 3;
+	int lowat = BT_NOTSENT_LOWAT;
 	unsigned int user_ms = BT_TCP_DEAD_AFTER * 1000;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -371,6 +372,7 @@ static void tune_socket(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms, sizeof(user_ms));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 }
 
 static void on_event(struct bufferevent *bev, short what, void *ctx)

@@ -218,8 +218,8 @@ static bool any_unrequested(const struct bt_picker *p)
 }
 
 size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has, struct bt_block *out,
-		      size_t max, bool (*skip)(void *ctx, uint32_t piece, uint32_t begin),
-		      void *ctx)
+		      size_t max, size_t max_dup,
+		      bool (*skip)(void *ctx, uint32_t piece, uint32_t begin), void *ctx)
 {
 	size_t n = 0;
 	int64_t piece;
@@ -235,6 +235,7 @@ size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has, s
 		n += take_blocks(p, partial_start(p, (uint32_t)piece), out + n, max - n);
 	if (n > 0 || max == 0 || any_unrequested(p))
 		return n;
+	max = MIN(max, max_dup);
 	/* Endgame: nothing unrequested is left at all. Ask again
 	 * for the least-requested missing blocks this peer has not been asked
 	 * for already. */

@@ -79,12 +79,13 @@ void bt_picker_add_have(struct bt_picker *p, uint32_t index);
 bool bt_picker_interesting(const struct bt_picker *p, const struct bt_bitfield *peer_has);
 
 /* Chooses up to max blocks to request from a peer that has peer_has and
- * marks them requested. skip (may be NULL) is asked about endgame
- * duplicates: return true when this peer already asked for that block.
- * Returns the number of blocks written to out. */
+ * marks them requested; at most max_dup of them endgame duplicates
+ * (blocks already asked of another peer). skip (may be NULL) is asked
+ * about those duplicates: return true when this peer already asked for
+ * that block. Returns the number of blocks written to out. */
 size_t bt_picker_pick(struct bt_picker *p, const struct bt_bitfield *peer_has, struct bt_block *out,
-		      size_t max, bool (*skip)(void *ctx, uint32_t piece, uint32_t begin),
-		      void *ctx);
+		      size_t max, size_t max_dup,
+		      bool (*skip)(void *ctx, uint32_t piece, uint32_t begin), void *ctx);
 
 /* A request was dropped without the block (choke, reject, timeout, peer
  * gone): the block may be asked for again. */

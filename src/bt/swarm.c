@@ -263,14 +263,18 @@ static bool already_asked(void *ctx, uint32_t piece, uint32_t begin)
 static void fill_requests(struct bt_swarm *w, struct bt_peer *p)
 {
 	struct bt_block blocks[BT_MAX_OUR_REQUESTS];
-	size_t n;
+	size_t n, max_dup;
 	int64_t now;
 
 	if (p->dead || !p->attached || p->peer_choking || !p->am_interested || w->complete ||
 	    p->nreq >= p->queue_target)
 		return;
-	n = bt_picker_pick(&w->picker, &p->have, blocks, p->queue_target - p->nreq, already_asked,
-			   p);
+	/* Endgame duplicates only to a peer whose queue has nearly drained: a
+	 * duplicate queued behind half a second of other blocks arrives after
+	 * the original, and is wasted download. */
+	max_dup = p->nreq < BT_ENDGAME_PEER_REQS ? BT_ENDGAME_PEER_REQS - p->nreq : 0;
+	n = bt_picker_pick(&w->picker, &p->have, blocks, p->queue_target - p->nreq, max_dup,
+			   already_asked, p);
 	now = bt_now_ms();
 	for (size_t i = 0; i < n; i++) {
 		p->reqs[p->nreq++] =

@@ -43,14 +43,14 @@ static void test_rarest_first(void **state)
 	bt_picker_add_bitfield(&p, &b, 1);
 	bt_picker_add_bitfield(&p, &c, 1);
 	/* Piece 3 is held by one peer only: asked for first, all its blocks. */
-	assert_int_equal(bt_picker_pick(&p, &a, out, 4, NULL, NULL), 4);
+	assert_int_equal(bt_picker_pick(&p, &a, out, 4, SIZE_MAX, NULL, NULL), 4);
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(out[i].piece, 3);
 		assert_int_equal(out[i].begin, (uint32_t)i * BT_BLOCK_SIZE);
 		assert_int_equal(out[i].length, BT_BLOCK_SIZE);
 	}
 	/* Next the rarer piece 2 (2 holders), then 0/1. */
-	assert_int_equal(bt_picker_pick(&p, &a, out, 5, NULL, NULL), 5);
+	assert_int_equal(bt_picker_pick(&p, &a, out, 5, SIZE_MAX, NULL, NULL), 5);
 	assert_int_equal(out[0].piece, 2);
 	assert_int_equal(out[4].piece == 0 || out[4].piece == 1, 1);
 	assert_false(p.endgame);
@@ -73,7 +73,7 @@ static void test_tie_break_random(void **state)
 		struct bt_picker p;
 		bt_picker_init(&p, 64, PL, 64 * PL, seed);
 		bt_picker_add_bitfield(&p, &all, 1);
-		assert_int_equal(bt_picker_pick(&p, &all, out, 1, NULL, NULL), 1);
+		assert_int_equal(bt_picker_pick(&p, &all, out, 1, SIZE_MAX, NULL, NULL), 1);
 		if (!seen[out[0].piece]++)
 			distinct++;
 		bt_picker_release(&p);
@@ -93,11 +93,11 @@ static void test_finish_started_first(void **state)
 	bt_bitfield_set_all(&all);
 	bt_picker_init(&p, 8, PL, 8 * PL, 7);
 	bt_picker_add_bitfield(&p, &all, 1);
-	assert_int_equal(bt_picker_pick(&p, &all, out, 2, NULL, NULL), 2);
+	assert_int_equal(bt_picker_pick(&p, &all, out, 2, SIZE_MAX, NULL, NULL), 2);
 	first = out[0].piece;
 	/* A request is dropped: that block comes back before anything new. */
 	bt_picker_unrequest(&p, first, BT_BLOCK_SIZE);
-	assert_int_equal(bt_picker_pick(&p, &all, out, 3, NULL, NULL), 3);
+	assert_int_equal(bt_picker_pick(&p, &all, out, 3, SIZE_MAX, NULL, NULL), 3);
 	assert_int_equal(out[0].piece, first);
 	assert_int_equal(out[0].begin, BT_BLOCK_SIZE);
 	assert_int_equal(out[1].piece, first);
@@ -126,17 +126,25 @@ static void test_endgame_and_verify(void **state)
 	bt_picker_init(&p, 1, PL, PL - 100, 3);
 	bt_picker_add_bitfield(&p, &all, 1);
 	assert_int_equal(bt_picker_piece_blocks(&p, 0), 4);
-	assert_int_equal(bt_picker_pick(&p, &all, a, 4, NULL, NULL), 4);
+	assert_int_equal(bt_picker_pick(&p, &all, a, 4, SIZE_MAX, NULL, NULL), 4);
 	assert_int_equal(a[3].length, BT_BLOCK_SIZE - 100);
 	assert_false(p.endgame);
 	/* Everything is requested: a second peer gets duplicates (endgame),
 	 * but not blocks it asked for itself. */
-	assert_int_equal(bt_picker_pick(&p, &all, b, 4, skip_same, a), 0);
-	assert_int_equal(bt_picker_pick(&p, &all, b, 4, NULL, NULL), 4);
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, SIZE_MAX, skip_same, a), 0);
+	/* No duplicates for a peer that may take none; max_dup caps the
+	 * rest, the least-requested blocks first. */
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, 0, NULL, NULL), 0);
+	assert_false(p.endgame);
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, 1, NULL, NULL), 1);
+	assert_int_equal(b[0].begin, 0);
 	assert_true(p.endgame);
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, SIZE_MAX, NULL, NULL), 4);
+	assert_int_equal(b[0].begin, BT_BLOCK_SIZE);
+	assert_int_equal(b[3].begin, 0);
 	/* Up to BT_PICKER_MAX_DUP requests per block in all. */
-	assert_int_equal(bt_picker_pick(&p, &all, b, 4, NULL, NULL), 4);
-	assert_int_equal(bt_picker_pick(&p, &all, b, 4, NULL, NULL), 0);
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, SIZE_MAX, NULL, NULL), 3);
+	assert_int_equal(bt_picker_pick(&p, &all, b, 4, SIZE_MAX, NULL, NULL), 0);
 	/* Blocks arrive; duplicates and wrong lengths are refused. */
 	assert_int_equal(bt_picker_received(&p, 0, 0, BT_BLOCK_SIZE), 0);
 	assert_int_equal(bt_picker_received(&p, 0, 0, BT_BLOCK_SIZE), -1);
@@ -150,13 +158,13 @@ static void test_endgame_and_verify(void **state)
 	/* A bad hash: the piece is needed again from scratch. */
 	bt_picker_verified(&p, 0, false);
 	assert_true(bt_picker_block_wanted(&p, 0, 0));
-	assert_int_equal(bt_picker_pick(&p, &all, a, 8, NULL, NULL), 4);
+	assert_int_equal(bt_picker_pick(&p, &all, a, 8, SIZE_MAX, NULL, NULL), 4);
 	for (int i = 0; i < 4; i++)
 		bt_picker_received(&p, 0, a[i].begin, a[i].length);
 	bt_picker_verified(&p, 0, true);
 	assert_int_equal(bt_picker_have_bytes(&p), PL - 100);
 	assert_false(bt_picker_interesting(&p, &all));
-	assert_int_equal(bt_picker_pick(&p, &all, a, 8, NULL, NULL), 0);
+	assert_int_equal(bt_picker_pick(&p, &all, a, 8, SIZE_MAX, NULL, NULL), 0);
 	assert_int_equal(bt_picker_received(&p, 0, 0, BT_BLOCK_SIZE), -1);
 	bt_picker_release(&p);
 	bt_bitfield_release(&all);
@@ -297,14 +305,14 @@ static void test_endgame_waits_for_all_requested(void **state)
 	bt_picker_add_bitfield(&p, &c, 1);
 	/* Piece 0 is asked of b; c, holding only piece 0 too, gets nothing
 	 * while piece 1 is asked of no one. */
-	assert_int_equal(bt_picker_pick(&p, &b, out, 4, NULL, NULL), 4);
+	assert_int_equal(bt_picker_pick(&p, &b, out, 4, SIZE_MAX, NULL, NULL), 4);
 	assert_int_equal(out[0].piece, 0);
-	assert_int_equal(bt_picker_pick(&p, &c, out, 4, NULL, NULL), 0);
+	assert_int_equal(bt_picker_pick(&p, &c, out, 4, SIZE_MAX, NULL, NULL), 0);
 	assert_false(p.endgame);
 	/* Once piece 1 is asked of a, everything is requested: endgame. */
-	assert_int_equal(bt_picker_pick(&p, &a, out, 4, NULL, NULL), 4);
+	assert_int_equal(bt_picker_pick(&p, &a, out, 4, SIZE_MAX, NULL, NULL), 4);
 	assert_int_equal(out[0].piece, 1);
-	assert_int_equal(bt_picker_pick(&p, &c, out, 4, NULL, NULL), 4);
+	assert_int_equal(bt_picker_pick(&p, &c, out, 4, SIZE_MAX, NULL, NULL), 4);
 	assert_true(p.endgame);
 	bt_picker_release(&p);
 	bt_bitfield_release(&a);
@@ -386,7 +394,7 @@ static void test_counts_random(void **state)
 							 bt_bitfield_get(&peer, p.partial[i].piece);
 				int64_t expect = rarest_by_scan(&p, &peer);
 				size_t n = bt_picker_pick(&p, &peer, out, 1 + rng_step(&rng) % 8,
-							  NULL, NULL);
+							  SIZE_MAX, NULL, NULL);
 				if (!partial_first && expect >= 0) {
 					assert_true(n > 0);
 					assert_int_equal(out[0].piece, expect);
