@@ -30,6 +30,7 @@
 #include "util/log.h"
 #include "util/parse.h"
 #include "util/path.h"
+#include "util/serve-main.h"
 #include "util/util.h"
 
 #define DEFAULT_BUNDLE "/" BUNDLE_PREFIX
@@ -976,7 +977,7 @@ int agent_run(const struct agent_opts *o)
 			a.diag = logf;
 		}
 	}
-	a.base = bt_event_base_new();
+	a.base = serve_event_base_new();
 	if (!a.base)
 		goto out;
 

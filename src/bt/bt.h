@@ -86,13 +86,6 @@ struct bt_swarm_stats {
 	double rate_up;
 };
 
-/* An event base for a process whose loop carries many peer connections:
- * epoll's changes batched per loop turn (a peer's write interest goes on
- * and off as its output fills and drains, an epoll_ctl call each without
- * the batch). Safe as long as no descriptor is dup()ed. NULL when out of
- * memory. */
-struct event_base *bt_event_base_new(void);
-
 /* Starts a session on base: binds and listens unless no_listen. Returns
  * NULL and sets *err (negative errno) when the port cannot be bound. */
 struct bt_session *bt_session_new(struct event_base *base, const struct bt_session_config *cfg,

@@ -111,19 +111,6 @@ static uint64_t seed_from_clock(void)
 	return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
 }
 
-struct event_base *bt_event_base_new(void)
-{
-	struct event_config *ec = event_config_new();
-	struct event_base *base;
-
-	if (!ec)
-		return NULL;
-	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	return base;
-}
-
 struct bt_session *bt_session_new(struct event_base *base, const struct bt_session_config *cfg,
 				  const struct logger *log, int *err)
 {

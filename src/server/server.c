@@ -21,6 +21,7 @@
 #include "server/server.h"
 #include "server/services.h"
 #include "util/log.h"
+#include "util/serve-main.h"
 
 /* A rebuild of out/ after SIGHUP, run by a worker thread so that hashing a
  * changed OS does not pause the services: the worker owns env and out and
@@ -467,7 +468,7 @@ int server_run(const struct server_opts *o)
 	/* epoll changes batched per loop turn: an HTTP announce or a TFTP
 	 * transfer turns reading and writing on and off several times in one
 	 * callback (8 epoll_ctl calls per HTTP announce, 3 with the batch). */
-	s.base = bt_event_base_new();
+	s.base = serve_event_base_new();
 	if (!s.base) {
 		r = -ENOMEM;
 		goto out;

@@ -58,14 +58,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-static struct event_base *base_new(unsigned flags)
+struct event_base *serve_event_base_new(void)
 {
-	struct event_config *ec;
+	struct event_config *ec = event_config_new();
 	struct event_base *base;
 
-	if (!(flags & SERVE_LOOP_CHANGELIST))
-		return event_base_new();
-	ec = event_config_new();
 	if (!ec)
 		return NULL;
 	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
@@ -80,7 +77,7 @@ int serve_loop_init(struct serve_loop *l, unsigned flags)
 	signal(SIGPIPE, SIG_IGN);
 	if (flags & SERVE_LOOP_FD_LIMIT)
 		raise_fd_limit();
-	l->base = base_new(flags);
+	l->base = flags & SERVE_LOOP_CHANGELIST ? serve_event_base_new() : event_base_new();
 	if (!l->base)
 		return -ENOMEM;
 	l->sigint = evsignal_new(l->base, SIGINT, on_signal, l->base);

@@ -42,6 +42,14 @@ enum serve_loop_flags {
 	SERVE_LOOP_CHANGELIST = 1 << 1,
 };
 
+/* An event base whose epoll changes are batched per loop turn
+ * (EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST), for a loop that carries many
+ * peer connections: a peer's write interest goes on and off as its output
+ * fills and drains, an epoll_ctl call each without the batch. Safe as long
+ * as no descriptor is dup()ed. `start` and the agent use it; NULL when out
+ * of memory. */
+struct event_base *serve_event_base_new(void);
+
 /* A driver's event loop. base is for the driver's services. */
 struct serve_loop {
 	struct event_base *base;
