@@ -176,6 +176,8 @@ static void on_complete(void *ctx)
 	printf("complete: %u pieces verified in %.2f s (uploaded %s)\n", st.piece_count,
 	       (double)(r->t_done_ms - r->t_start_ms) / 1000, up);
 	fflush(stdout);
+	/* "completed" with left=0: the numbers pushed last may be a second old. */
+	tracker_announcer_push_stats(r->tracker);
 	tracker_announcer_announce(r->tracker, TRACKER_EVENT_COMPLETED);
 	if (!r->seed) {
 		if (r->seed_time == 0)
