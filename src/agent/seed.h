@@ -77,7 +77,6 @@ enum agent_seed_decision agent_seed_decide(const struct agent_seed_state *st);
  * before that, when there is nothing to decide. */
 #define AGENT_SEED_CHECK_MS 10
 #define AGENT_SEED_IDLE_CHECK_MS 50
-/* How often the agent applies the seeding policy while seeding. */
 
 /* True when the tracker should be asked now whether any machine still
  * needs pieces. Its regular interval (30 s by default) is longer than a
