@@ -12,16 +12,14 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <event2/event.h>
 
 #include "dhcp/dhcp.h"
 #include "dhcp/packet.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/serve-main.h"
 #include "util/util.h"
 
 static void usage(FILE *f)
@@ -107,13 +105,6 @@ static void on_event(void *ctx, const struct dhcp_event *ev)
 	fflush(f);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)sig;
-	(void)what;
-	event_base_loopbreak(arg);
-}
-
 int main(int argc, char **argv)
 {
 	enum {
@@ -181,8 +172,7 @@ int main(int argc, char **argv)
 	struct dhcp_config cfg;
 	struct dhcp_callbacks cb = {.on_event = on_event};
 	struct logger lg;
-	struct event_base *base;
-	struct event *sigint, *sigterm;
+	struct serve_loop loop;
 	struct dhcp_server *srv;
 	enum log_level lvl = LOG_INFO;
 	FILE *events = NULL;
@@ -301,21 +291,19 @@ int main(int argc, char **argv)
 	log_set_level(lvl);
 	lg = log_default_logger();
 	cb.ctx = events;
-	base = event_base_new();
-	if (!base)
-		return 1;
-	r = dhcp_server_new(base, &cfg, &lg, &cb, &srv);
-	if (r < 0) {
-		event_base_free(base);
+	if (serve_loop_init(&loop, 0) < 0) {
 		if (events)
 			fclose(events);
 		return 1;
 	}
-	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-	if (!sigint || !sigterm || event_add(sigint, NULL) < 0 || event_add(sigterm, NULL) < 0)
+	r = dhcp_server_new(loop.base, &cfg, &lg, &cb, &srv);
+	if (r < 0) {
+		serve_loop_release(&loop);
+		if (events)
+			fclose(events);
 		return 1;
-	event_base_dispatch(base);
+	}
+	serve_loop_run(&loop);
 	{
 		struct dhcp_server_stats st;
 		dhcp_server_get_stats(srv, &st);
@@ -327,9 +315,7 @@ int main(int argc, char **argv)
 			(unsigned long long)st.leases_written);
 	}
 	dhcp_server_free(srv);
-	event_free(sigint);
-	event_free(sigterm);
-	event_base_free(base);
+	serve_loop_release(&loop);
 	if (events)
 		fclose(events);
 	return 0;
