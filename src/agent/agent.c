@@ -533,7 +533,13 @@ static void on_seed_check(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	if (!a->dl || a->vm_pid > 0 || a->shell_pid > 0 || !agent_dl_complete(a->dl))
+	if (a->vm_pid > 0) {
+		/* The VM's swarm seeds whatever the policy says, for as long
+		 * as it runs: nothing to check until the agent ends. */
+		event_del(a->seed_check);
+		return;
+	}
+	if (!a->dl || a->shell_pid > 0 || !agent_dl_complete(a->dl))
 		return;
 	if (!a->seed_check_fast) {
 		a->seed_check_fast = true;
