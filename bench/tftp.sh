@@ -11,7 +11,11 @@
 #
 # Usage: bench/tftp.sh [BUILDDIR]           (default: build)
 #   CLIENTS="1 20 100" BLKSIZES="1468 512" SIZE_MB=16 SERVERS="ours dnsmasq hpa atftpd"
-#   REPS=3 WINDOWS="8 32" HTTP=1 EQUAL_CPU=0 BASE=
+#   REPS=3 WINDOWS="8 32" HTTP=1 EQUAL_CPU=0 BASE= OUTDIR=build/bench
+#
+# Prints a table of medians and, under each cell, the first server of
+# SERVERS against each other one run by run ("paired"); every run goes to
+# OUTDIR/tftp-DATE.tsv.
 #
 # SERVERS may name ours more than once with a worker count: "ours" runs
 # tftp-serve as it comes (one transfer thread per CPU, up to 4), "ours1"
@@ -232,11 +236,45 @@ cell() {
 		done
 	done
 	for s in $servers; do
+		for r in $(seq 1 "$REPS"); do
+			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$n" "$s" "$r" \
+				"$(cut -d' ' -f$((r + 1)) <<<"${walls[$s]}")" \
+				"$(cut -d' ' -f$((r + 1)) <<<"${cpus[$s]}")" >>"$TSV"
+		done
+	done
+	for s in $servers; do
 		printf '%-10s %-22s %7s %9.2f %10.2f %8s\n' "$s" "$label" "$n" \
 			"$(echo "$(tr ' ' '\n' <<<"${walls[$s]}" | grep . | median) / 1000" | bc -l)" \
 			"$(echo "$(tr ' ' '\n' <<<"${cpus[$s]}" | grep . | median) / 1000" | bc -l)" \
 			"${oks[$s]}/$((n * REPS))"
 	done
+	[ "${#list[@]}" -lt 2 ] || paired "${list[0]}" "$label" "$n"
+}
+
+# paired FIRST LABEL N: FIRST against each other server of the cell, run by
+# run (the servers of one repetition run back to back, so they share the
+# machine's state of the moment): the median of the per-run ratios of wall
+# time and of CPU, and in how many runs FIRST was ahead. On a noisy machine
+# this separates a real difference from a lucky median.
+paired() {
+	awk -F'\t' -v a="$1" -v lab="$2" -v n="$3" '
+		$1 == lab && $2 == n { w[$3, $4] = $5; c[$3, $4] = $6; if (!($3 in seen)) { seen[$3] = 1; order[++ns] = $3 } }
+		function med(v, k,   i, j, t) {
+			for (i = 2; i <= k; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+			return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+		}
+		END {
+			for (i = 1; i <= ns; i++) {
+				b = order[i]; if (b == a) continue
+				k = 0; fw = 0; fc = 0
+				for (r = 1; (a, r) in w; r++) {
+					if (!((b, r) in w) || w[b, r] == 0 || c[b, r] == 0) continue
+					k++; rw[k] = w[a, r] / w[b, r]; rc[k] = c[a, r] / c[b, r]
+					fw += w[a, r] < w[b, r]; fc += c[a, r] < c[b, r]
+				}
+				if (k) printf "  paired, %s / %s: wall %.3f (ahead in %d of %d runs), cpu %.3f (less in %d of %d)\n", a, b, med(rw, k), fw, k, med(rc, k), fc, k
+			}
+		}' "$TSV"
 }
 
 command -v bc >/dev/null || { echo "bench: bc missing" >&2; exit 1; }
@@ -247,6 +285,11 @@ esac
 case " $SERVERS " in *" atftpd "*)
 	ATFTPD=$(unpacked atftpd /usr/sbin/atftpd) || { echo "bench: no atftpd" >&2; exit 1; } ;;
 esac
+
+# Every run, one line each: cell, clients, server, repetition, wall ms, CPU ms.
+mkdir -p "${OUTDIR:=$top/build/bench}"
+TSV=$OUTDIR/tftp-$(date -u +%Y%m%d-%H%M).tsv
+printf 'transfer\tclients\tserver\trep\twall_ms\tcpu_ms\n' >"$TSV"
 
 echo "file: $SIZE_MB MiB on loopback in a namespace; $(nproc) CPUs; times in seconds"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times)"
@@ -276,3 +319,4 @@ esac
 	cell http "http" "$n" curl "http://127.0.0.1:80/file"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "results: $TSV"
