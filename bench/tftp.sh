@@ -288,7 +288,7 @@ esac
 
 # Every run, one line each: cell, clients, server, repetition, wall ms, CPU ms.
 mkdir -p "${OUTDIR:=$top/build/bench}"
-TSV=$OUTDIR/tftp-$(date -u +%Y%m%d-%H%M).tsv
+TSV=$OUTDIR/tftp-$(date -u +%Y%m%d-%H%M%S).tsv
 printf 'transfer\tclients\tserver\trep\twall_ms\tcpu_ms\n' >"$TSV"
 
 echo "file: $SIZE_MB MiB on loopback in a namespace; $(nproc) CPUs; times in seconds"

@@ -8,8 +8,10 @@
 # Usage: ph1/build.sh [options]
 #   --out DIR             where vmlinuz, initrd.img and size.txt go (build/ph1)
 #   --cache DIR           downloaded and unpacked packages (build/ph1/cache)
-#   --agent PATH|auto     the statically linked `boottorrent` (none: a placeholder);
-#                         auto builds it with ph1/build-agent.sh
+#   --agent auto|PATH|none  the statically linked `boottorrent`: auto (the
+#                         default) builds it with ph1/build-agent.sh; none leaves
+#                         a placeholder that says so on the client (for tests of
+#                         the image alone)
 #   --flavour NAME        default, or full (adds QEMU and the kvm modules)
 #   --qemu-tar            also write OUT/qemu-x86_64.tar.xz: QEMU with its own
 #                         libraries, for the agent to fetch over the swarm
@@ -32,7 +34,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 here="$top/ph1"
 out="$top/build/ph1"
 cache=""
-agent=""
+agent=auto
 flavour=default
 envdir=""
 extra_packages=""
@@ -110,9 +112,10 @@ fi
 if [ "$flavour" = full ]; then
 	extra_modules="$extra_modules $(read_list "$here/modules-full.list")"
 fi
-if [ "$agent" = auto ]; then
-	agent=$("$here/build-agent.sh") || die "the static build of the agent failed"
-fi
+case $agent in
+auto) agent=$("$here/build-agent.sh") || die "the static build of the agent failed" ;;
+none) agent="" ;;
+esac
 if [ -n "$agent" ]; then
 	[ -f "$agent" ] || die "--agent $agent: no such file"
 	# The image has no C library for the agent: it must stand alone.

@@ -609,8 +609,10 @@ static void parse_hosts(struct pctx *c, const struct ynode *n)
 static void parse_logging(struct pctx *c, const struct ynode *lg)
 {
 	static const char *const keys[] = {"level", "components", NULL};
-	static const char *const comps[] = {"dhcp", "tftp",  "http",   "tracker",
-					    "peer", "agent", "server", NULL};
+	/* Every component the server or the agent logs as (each module's
+	 * COMP, upper-cased there). */
+	static const char *const comps[] = {"dhcp",  "tftp",  "http",	"tracker", "peer",
+					    "swarm", "agent", "server", NULL};
 	struct bt_env *env = c->env;
 	const struct ynode *n;
 
@@ -635,8 +637,8 @@ static void parse_logging(struct pctx *c, const struct ynode *lg)
 				snprintf(hint, sizeof(hint), "did you mean '%s'?", sugg);
 			else
 				snprintf(hint, sizeof(hint),
-					 "components are dhcp, tftp, http, tracker, peer, agent, "
-					 "server");
+					 "components are dhcp, tftp, http, tracker, peer, swarm, "
+					 "agent, server");
 			pwarn(c, k, hint, "unknown log component '%.80s'", k->str);
 			continue;
 		}

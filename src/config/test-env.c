@@ -341,7 +341,7 @@ static void test_v1_full(void **state)
 			 "swarm: {port: 6882, lpd: true, pex: false, super_seed: false,\n"
 			 "        super_seed_copies: 3,\n"
 			 "        upload_limit: 10M, piece_size: 1M}\n"
-			 "logging: {level: warn, components: {dhcp: debug, peer: error}}\n"
+			 "logging: {level: warn, components: {dhcp: debug, peer: error, swarm: info}}\n"
 			 "hosts:\n"
 			 "  - mac: \"52:54:00:00:00:01\"\n"
 			 "    ip: 10.0.0.21\n"
@@ -373,9 +373,11 @@ static void test_v1_full(void **state)
 	assert_false(env->swarm.super_seed);
 	assert_int_equal(env->swarm.super_seed_copies, 3);
 	assert_int_equal(env->logging.level, LOG_WARN);
-	assert_int_equal(env->logging.n_components, 2);
+	assert_int_equal(env->logging.n_components, 3);
 	assert_string_equal(env->logging.components[0].component, "DHCP");
 	assert_int_equal(env->logging.components[0].level, LOG_DEBUG);
+	assert_string_equal(env->logging.components[2].component, "SWARM");
+	assert_int_equal(env->logging.components[2].level, LOG_INFO);
 	assert_int_equal(env->n_hosts, 2);
 	assert_true(env->hosts[0].has_ip);
 	assert_string_equal(env->hosts[0].hostname, "lab-01");

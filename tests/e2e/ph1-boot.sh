@@ -59,7 +59,7 @@ img=${PH1_IMAGE:-}
 if [ -z "$img" ]; then
 	img="$BUILDDIR/ph1-e2e"
 	echo "ph1-boot: building the image into $img"
-	if ! timeout 400 "$SRCDIR/ph1/build.sh" --out "$img" ${PH1_AGENT:+--agent "$PH1_AGENT"} \
+	if ! timeout 400 "$SRCDIR/ph1/build.sh" --out "$img" --agent "${PH1_AGENT:-none}" \
 		>"$LAB_TMP/build.log" 2>&1; then
 		tail -n 30 "$LAB_TMP/build.log"
 		fail "ph1/build.sh failed"

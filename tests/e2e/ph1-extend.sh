@@ -55,7 +55,7 @@ EOF
 
 out="$BUILDDIR/ph1-extend"
 echo "ph1-extend: building into $out"
-if ! timeout 400 "$SRCDIR/ph1/build.sh" --env "$env" --out "$out" >"$tmp/build.log" 2>&1; then
+if ! timeout 400 "$SRCDIR/ph1/build.sh" --agent none --env "$env" --out "$out" >"$tmp/build.log" 2>&1; then
 	tail -n 30 "$tmp/build.log"
 	fail "ph1/build.sh --env failed"
 fi
