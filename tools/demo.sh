@@ -36,7 +36,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 echo "BootTorrent demo: $nodes machines. The first run builds phase 1 and installs"
-echo "packages (a few minutes); then the boot itself takes 3 to 8 minutes on 2 cores."
+echo "packages (a few minutes); then the boot itself takes 1 to 3 minutes on 2 cores."
 echo "Everything runs inside network namespaces made for the demo and removed at the end;"
 echo "the server's uplink is shaped to $uplink (DEMO_UPLINK) so that it is the scarce link."
 
