@@ -792,7 +792,13 @@ static int run_program(struct agent *a, char **argv, const char *folder, bool ba
 	       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 	fflush(stdout);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-		snprintf(err, errlen, "%s could not be started (missing?)", argv[0]);
+		if (strcmp(argv[0], "qemu-system-x86_64") == 0)
+			/* The default flavour of phase 1 has no QEMU. */
+			snprintf(err, errlen,
+				 "qemu-system-x86_64 is not in this phase 1: the server needs "
+				 "the full flavour (make ph1 PH1_FLAGS=\"--flavour full\")");
+		else
+			snprintf(err, errlen, "%s could not be started (missing?)", argv[0]);
 		return -ENOENT;
 	}
 	return 0;

@@ -251,7 +251,28 @@ static int copy_loaders(const struct server_out_opts *o, struct server_out *out)
 	return 0;
 }
 
-static int copy_ph1(const struct server_out_opts *o, struct server_out *out)
+/* Whether phase 1 in data_dir was built in the default flavour, which has
+ * no QEMU: the first line of the size report ph1/build.sh writes beside
+ * it is "BootTorrent phase 1, flavour NAME, ...". False when there is no
+ * report (a phase 1 built some other way may well have QEMU). */
+static bool ph1_default_flavour(const char *data_dir)
+{
+	char *path = path_join(data_dir, "ph1/size.txt");
+	FILE *f = fopen(path, "re");
+	char line[256];
+	bool yes = false;
+
+	free(path);
+	if (!f)
+		return false;
+	if (fgets(line, sizeof(line), f))
+		yes = strncmp(line, "BootTorrent phase 1, flavour default,", 37) == 0;
+	fclose(f);
+	return yes;
+}
+
+static int copy_ph1(const struct bt_env *env, const struct server_out_opts *o,
+		    struct server_out *out)
 {
 	static const char *const files[] = {PH1_KERNEL, PH1_INITRD};
 	int r = 0;
@@ -264,11 +285,23 @@ static int copy_ph1(const struct server_out_opts *o, struct server_out *out)
 		free(dst);
 	}
 	out->ph1 = r == 0;
-	if (r < 0)
+	if (r < 0) {
 		logger_log(o->log, LOG_WARN, "SERVER",
 			   "phase 1 is not built in %s/ph1 (%s): machines cannot boot "
 			   "until 'make ph1' has run",
 			   o->data_dir, strerror(-r));
+		return 0;
+	}
+	for (size_t i = 0; i < env->n_oss && !out->ph1_lacks_qemu; i++) {
+		if (env->oss[i].method != OS_METHOD_QEMU || !ph1_default_flavour(o->data_dir))
+			continue;
+		out->ph1_lacks_qemu = true;
+		logger_log(o->log, LOG_WARN, "SERVER",
+			   "OS '%s' runs in QEMU, but phase 1 in %s/ph1 is the default flavour, "
+			   "which has no QEMU: its machines will stop at an error. Build the "
+			   "full flavour: make ph1 PH1_FLAGS=\"--flavour full\"",
+			   env->oss[i].name, o->data_dir);
+	}
 	return 0;
 }
 
@@ -429,7 +462,7 @@ int server_out_build(const struct bt_env *env, const struct server_out_opts *o,
 	if (r == 0)
 		r = copy_loaders(o, out);
 	if (r == 0)
-		r = copy_ph1(o, out);
+		r = copy_ph1(env, o, out);
 	if (r == 0) {
 		r = write_configs(env, out);
 		if (r < 0)

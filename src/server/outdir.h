@@ -60,6 +60,9 @@ struct server_out {
 	size_t n_torrents;
 	bool bios, uefi, ph1; /* what could be provided */
 	bool ipxe_efi;	      /* iPXE for UEFI, for proxy mode */
+	/* An OS runs in QEMU, but phase 1 was built in the default flavour,
+	 * which has no QEMU (its size report says so): warned at start. */
+	bool ph1_lacks_qemu;
 };
 
 /* Builds out/ for env. Missing bootloaders or phase 1 are warnings through

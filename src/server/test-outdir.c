@@ -191,6 +191,41 @@ static void test_no_address(void **state)
 	diag_list_release(&dl);
 }
 
+/* An OS that runs in QEMU with phase 1 of the default flavour (no QEMU) is
+ * flagged; with the full flavour, with no size report, or with no such OS,
+ * it is not. */
+static void test_qemu_needs_full_flavour(void **state)
+{
+	struct server_out out;
+	char path[512];
+
+	put("data/ph1/size.txt",
+	    "BootTorrent phase 1, flavour default, kernel 6.1.0, initrd zstd\n");
+	assert_int_equal(build(&out), 0);
+	assert_false(out.ph1_lacks_qemu); /* only a bin OS so far */
+	server_out_release(&out);
+
+	snprintf(path, sizeof(path), "%s/env/oss/vm", root);
+	assert_int_equal(fs_mkdirs(path, 0755), 0);
+	put("env/oss/vm/config.yaml", "dispname: VM\nmethod: bin-qemu-x86_64\n"
+				      "args: \"-m 256 -cdrom disc.iso\"\n");
+	put("env/oss/vm/disc.iso", "iso");
+	assert_int_equal(build(&out), 0);
+	assert_true(out.ph1);
+	assert_true(out.ph1_lacks_qemu);
+	server_out_release(&out);
+
+	put("data/ph1/size.txt", "BootTorrent phase 1, flavour full, kernel 6.1.0, initrd zstd\n");
+	assert_int_equal(build(&out), 0);
+	assert_false(out.ph1_lacks_qemu);
+	server_out_release(&out);
+
+	put("data/ph1/size.txt", "");
+	assert_int_equal(build(&out), 0);
+	assert_false(out.ph1_lacks_qemu);
+	server_out_release(&out);
+}
+
 static void test_piece_length(void **state)
 {
 	/* Small images: never under 64 KiB. */
@@ -210,6 +245,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_build_and_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_contents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_needs_full_flavour, setup, teardown),
 		cmocka_unit_test(test_piece_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

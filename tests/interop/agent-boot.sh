@@ -6,7 +6,8 @@
 #  - QEMU: qemu-system-x86_64 (a stand-in script first in PATH) runs in the
 #    OS folder with the configured args and without -enable-kvm (--no-kvm),
 #    the agent prints the RAM left for the guest, and keeps seeding while
-#    the "VM" runs: a second agent downloads the OS from it alone.
+#    the "VM" runs: a second agent downloads the OS from it alone; without
+#    QEMU the error names the flavour of phase 1 that has it.
 set -eu
 . "$(dirname "$0")/agent-lib.bash"
 T="timeout 60"
@@ -103,6 +104,16 @@ rc=0
 wait "$a1" || rc=$?
 [ "$rc" = 0 ] || { fail "the first agent exited with $rc"; tail -n 5 "$AG_WORK/agent-vm.out"; }
 grep -q 'qemu-system-x86_64 ended (status 0)' "$AG_WORK/agent-vm.out" || fail "QEMU's end not said"
+
+# Without QEMU (phase 1's default flavour), the error says which flavour has it.
+mkdir -p "$AG_WORK/emptybin"
+rc=0
+$T env PATH="$AG_WORK/emptybin" "$BOOTTORRENT" agent --bundle "$AG_WORK/bundle" --dir "$AG_WORK/data2" \
+	--cmdline "$AG_WORK/cmdline" --os vm --plain --port 0 --no-kvm \
+	>"$AG_WORK/agent-noqemu.out" 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "no QEMU: the agent exited with 0"
+grep -q 'qemu-system-x86_64 is not in this phase 1: .*--flavour full' "$AG_WORK/agent-noqemu.out" ||
+	{ fail "no QEMU: no clear error"; tail -n 5 "$AG_WORK/agent-noqemu.out"; }
 
 [ "$AG_FAILS" = 0 ] || exit 1
 echo "PASS"
