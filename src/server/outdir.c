@@ -257,6 +257,7 @@ static int copy_loaders(const struct server_out_opts *o, struct server_out *out)
  * report (a phase 1 built some other way may well have QEMU). */
 static bool ph1_default_flavour(const char *data_dir)
 {
+	static const char want[] = "BootTorrent phase 1, flavour default,";
 	char *path = path_join(data_dir, "ph1/size.txt");
 	FILE *f = fopen(path, "re");
 	char line[256];
@@ -266,7 +267,7 @@ static bool ph1_default_flavour(const char *data_dir)
 	if (!f)
 		return false;
 	if (fgets(line, sizeof(line), f))
-		yes = strncmp(line, "BootTorrent phase 1, flavour default,", 37) == 0;
+		yes = strncmp(line, want, sizeof(want) - 1) == 0;
 	fclose(f);
 	return yes;
 }
@@ -292,15 +293,20 @@ static int copy_ph1(const struct bt_env *env, const struct server_out_opts *o,
 			   o->data_dir, strerror(-r));
 		return 0;
 	}
-	for (size_t i = 0; i < env->n_oss && !out->ph1_lacks_qemu; i++) {
-		if (env->oss[i].method != OS_METHOD_QEMU || !ph1_default_flavour(o->data_dir))
+	/* The first OS that runs in QEMU, if any, decides: the report is
+	 * read once. */
+	for (size_t i = 0; i < env->n_oss; i++) {
+		if (env->oss[i].method != OS_METHOD_QEMU)
 			continue;
-		out->ph1_lacks_qemu = true;
-		logger_log(o->log, LOG_WARN, "SERVER",
-			   "OS '%s' runs in QEMU, but phase 1 in %s/ph1 is the default flavour, "
-			   "which has no QEMU: its machines will stop at an error. Build the "
-			   "full flavour: make ph1 PH1_FLAGS=\"--flavour full\"",
-			   env->oss[i].name, o->data_dir);
+		out->ph1_lacks_qemu = ph1_default_flavour(o->data_dir);
+		if (out->ph1_lacks_qemu)
+			logger_log(o->log, LOG_WARN, "SERVER",
+				   "OS '%s' runs in QEMU, but phase 1 in %s/ph1 is the "
+				   "default flavour, which has no QEMU: its machines will "
+				   "stop at an error. Build the full flavour: make ph1 "
+				   "PH1_FLAGS=\"--flavour full\"",
+				   env->oss[i].name, o->data_dir);
+		break;
 	}
 	return 0;
 }
